@@ -1,1 +1,10 @@
-export {};
+export { CocoFormatError } from './errors.js';
+export { type Rle, rleEncode, rleDecode, rleFromRowMajor, rleToRowMajor, rleArea, rleToBbox, mergeRles } from './rle.js';
+export { rleToString, rleFromString } from './rle-string.js';
+export { rleFromPolygon, rleFromBox } from './polygon.js';
+export { type Segmentation, type RleJson, rleFromSegmentation, rleFromCocoJson, rleToCocoJson } from './segmentation.js';
+export { type Box, boxIou, maskIou } from './iou.js';
+export { CocoDataset, type CocoImage, type CocoCategory, type CocoAnnotation } from './dataset.js';
+export type { CocoResult } from './results.js';
+export { type AreaRange, type EvalParams, type IouType, COCO_AREA_RANGES, DETECTION_MAX_DETS, PROPOSAL_MAX_DETS } from './params.js';
+export { evaluate, type EvaluateOptions, type EvaluationResult, type ImageEvaluation } from './evaluate.js';

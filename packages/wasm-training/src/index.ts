@@ -1,1 +1,3 @@
-export {};
+export { registerWasmTrainingKernels } from './register.js';
+export { initWasmBackend } from './init-wasm-backend.js';
+export type { WasmBackendChoice, WasmBackendOptions } from './init-wasm-backend.js';

@@ -1,0 +1,75 @@
+import type { TrunkName } from '@deepmask/model';
+import { type BackendName, selectBackend } from '../backend.js';
+import type { CommandIo } from '../main.js';
+import type { FlagValues } from '../options.js';
+import { ProgressReporter } from '../progress.js';
+import type { LrSchedule } from '../schedule.js';
+import { runTraining, type TrainOptions } from '../train.js';
+
+export const EXIT_INTERRUPTED = 130;
+
+/** The optimisation flags shared by `train` and `demo`. */
+export function optimisationOptions(values: FlagValues) {
+  return {
+    batchSize: values['batch-size'] as number,
+    batchMode: values['batch-mode'] as 'mixed' | 'alternating',
+    lr: values.lr as number,
+    lrSchedule: values['lr-schedule'] as LrSchedule,
+    epochSteps: values['epoch-steps'] as number,
+    momentum: values.momentum as number,
+    weightDecay: values['weight-decay'] as number,
+    seed: values.seed as number,
+  };
+}
+
+export async function trainCommand(values: FlagValues, _positionals: string[], io: CommandIo): Promise<number> {
+  const inputSize = values['input-size'] as number | undefined;
+  const options: TrainOptions = {
+    data: values.data as string,
+    ann: values.ann as string,
+    valData: values['val-data'] as string | undefined,
+    valAnn: values['val-ann'] as string | undefined,
+    trunk: values.trunk as TrunkName,
+    trunkWeights: values['trunk-weights'] as string | undefined,
+    model: inputSize === undefined ? undefined : { inputSizePx: inputSize },
+    out: values.out as string,
+    resume: values.resume as boolean,
+    maxSteps: values['max-steps'] as number | undefined,
+    maxMinutes: values['max-minutes'] as number | undefined,
+    ...optimisationOptions(values),
+    evalEvery: values['eval-every'] as number,
+    evalImages: values['eval-images'] as number,
+    evalTopN: values['eval-top-n'] as number,
+    checkpointEvery: values['checkpoint-every'] as number,
+  };
+  await selectBackend(values.backend as BackendName);
+  const progress = new ProgressReporter(io.stderr);
+  const result = await withInterrupt(progress, (interrupt) => runTraining(options, { progress, interrupt }));
+  const { state, paths, reason } = result;
+  io.stdout.write(
+    `stopped (${reason}) at step ${state.step} after ${(state.elapsedSec / 60).toFixed(1)} min\n` +
+      `run folder: ${paths.root}\n  checkpoint: ${paths.checkpoint}\n  model:      ${paths.model}` +
+      `${state.bestAr === undefined ? '' : ` (best segm AR@100 ${state.bestAr.toFixed(3)} at step ${state.bestStep})`}\n` +
+      `  metrics:    ${paths.metrics}\n`,
+  );
+  return reason === 'interrupted' ? EXIT_INTERRUPTED : 0;
+}
+
+/** Ctrl-C once: finish the step, write a final checkpoint, exit; twice: exit at once. */
+export async function withInterrupt<T>(
+  progress: ProgressReporter,
+  run: (interrupt: { requested: boolean }) => Promise<T>,
+): Promise<T> {
+  const interrupt = { requested: false };
+  const onSigint = () => {
+    if (interrupt.requested) process.exit(EXIT_INTERRUPTED);
+    interrupt.requested = true;
+    progress.log('interrupted: writing a final checkpoint (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await run(interrupt);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

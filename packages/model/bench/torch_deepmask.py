@@ -1,0 +1,221 @@
+"""The same DeepMask architectures as @deepmask/model, in PyTorch on CPU, for side-by-side timings.
+
+Reads a JSON list of cases on stdin ({name, config, patchBatch, trainBatch, denseSizePx, reps}) and
+prints one JSON line per case: {name, patchMs, denseMs, trainMs}. Uses 2 threads.
+"""
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_num_threads(2)
+
+
+class Affine(nn.Module):
+    """Batch norm frozen as a per-channel affine (buffers: not trained)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.register_buffer('scale', torch.ones(1, c, 1, 1))
+        self.register_buffer('offset', torch.zeros(1, c, 1, 1))
+
+    def forward(self, x):
+        return x * self.scale + self.offset
+
+
+class SamePad(nn.Module):
+    """TensorFlow 'same' padding for a stride-2 3x3 conv on an even input: one row/column after."""
+
+    def forward(self, x):
+        return F.pad(x, (0, 1, 0, 1))
+
+
+def vgg_a():
+    layers, c = [], 3
+    for step in [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512]:
+        if step == 'M':
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(c, step, 3, padding=1), nn.ReLU(inplace=True)]
+            c = step
+    return nn.Sequential(*layers), 512
+
+
+class Bottleneck(nn.Module):
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, planes, 1, bias=False), Affine(planes), nn.ReLU(inplace=True),
+            nn.Conv2d(planes, planes, 3, stride, 1, bias=False), Affine(planes), nn.ReLU(inplace=True),
+            nn.Conv2d(planes, planes * 4, 1, bias=False), Affine(planes * 4))
+        self.shortcut = (nn.Sequential(nn.Conv2d(cin, planes * 4, 1, stride, bias=False), Affine(planes * 4))
+                         if stride != 1 or cin != planes * 4 else nn.Identity())
+
+    def forward(self, x):
+        return F.relu(self.body(x) + self.shortcut(x))
+
+
+def resnet50_layer3():
+    layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), Affine(64), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
+    cin = 64
+    for planes, blocks, stride in [(64, 3, 1), (128, 4, 2), (256, 6, 2)]:
+        for b in range(blocks):
+            layers.append(Bottleneck(cin, planes, stride if b == 0 else 1))
+            cin = planes * 4
+    return nn.Sequential(*layers), 1024
+
+
+def mobilenet_v1():
+    def conv_bn(cin, cout, k, stride, groups=1):
+        pad = [SamePad()] if stride == 2 else []
+        return pad + [nn.Conv2d(cin, cout, k, stride, 0 if stride == 2 else k // 2, groups=groups, bias=False),
+                      Affine(cout), nn.ReLU6(inplace=True)]
+    layers, c = conv_bn(3, 32, 3, 2), 32
+    for cout, stride in [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5:
+        layers += conv_bn(c, c, 3, stride, groups=c) + conv_bn(c, cout, 1, 1)
+        c = cout
+    return nn.Sequential(*layers), 512
+
+
+def tiny(widths):
+    layers, c = [], 3
+    for w in widths:
+        layers += [SamePad(), nn.Conv2d(c, w, 3, 2), nn.ReLU(inplace=True)]
+        c = w
+    return nn.Sequential(*layers), c
+
+
+def build_trunk(config):
+    name = config['trunk']
+    if name == 'vgg-a':
+        return vgg_a()
+    if name == 'resnet50':
+        return resnet50_layer3()
+    if name == 'mobilenet-v1':
+        return mobilenet_v1()
+    return tiny(config['trunkWidths'])
+
+
+class DeepMask(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.trunk, c = build_trunk(config)
+        f = config['inputSizePx'] // 16
+        r, e, o = config['reducedChannels'], config['embeddingSize'], config['maskSizePx']
+        hidden = config['scoreHiddenSizes']
+        p = config['dropoutRate']
+        self.f = f
+        self.reduce = nn.Conv2d(c, r, 1)
+        self.embed = nn.Linear(r * f * f, e)
+        self.decode = nn.Linear(e, o * o)
+        sizes = hidden + [1]
+        if config['head'] == 'paper':
+            first = nn.Linear(c * (f // 2) ** 2, hidden[0])
+            rest = []
+            for a, b in zip(sizes[:-1], sizes[1:]):
+                rest += [nn.ReLU(), nn.Dropout(p), nn.Linear(a, b)]
+            self.score_first, self.score_rest = first, nn.Sequential(*rest)
+        else:
+            layers, a = [], e
+            for i, b in enumerate(sizes):
+                layers += ([nn.ReLU()] if i > 0 else []) + [nn.Dropout(p), nn.Linear(a, b)]
+                a = b
+            self.score_rest = nn.Sequential(*layers)
+
+    def embedding(self, features):
+        return self.embed(torch.flatten(F.relu(self.reduce(features)), 1))
+
+    def forward(self, x):
+        features = self.trunk(x)
+        emb = self.embedding(features)
+        o = self.config['maskSizePx']
+        masks = self.decode(emb).view(-1, o, o)
+        if self.config['head'] == 'paper':
+            score = self.score_rest(self.score_first(torch.flatten(F.max_pool2d(features, 2), 1)))
+        else:
+            score = self.score_rest(emb)
+        return masks, score.view(-1)
+
+    def dense(self, x):
+        """Linears as convolutions; the score's 2x2 pool at stride 16 by fine-stride pooling."""
+        features = self.trunk(x)
+        f, r = self.f, self.config['reducedChannels']
+        e = self.config['embeddingSize']
+        emb = F.conv2d(F.relu(self.reduce(features)), self.embed.weight.view(e, r, f, f), self.embed.bias)
+        if self.config['head'] == 'shared':
+            return emb, conv_mlp(self.score_rest, emb)
+        rows, cols = emb.shape[2], emb.shape[3]
+        k = f // 2
+        w = self.score_first.weight.view(-1, features.shape[1], k, k)
+        out = emb.new_zeros(x.shape[0], 1, 2 * ((rows + 1) // 2), 2 * ((cols + 1) // 2))
+        for dy in (0, 1):
+            for dx in (0, 1):
+                pooled = F.max_pool2d(features[:, :, dy:, dx:], 2)
+                s = conv_mlp(self.score_rest, F.conv2d(pooled, w, self.score_first.bias))
+                out[:, :, dy::2, dx::2][:, :, :s.shape[2], :s.shape[3]] = s
+        return emb, out[:, 0, :rows, :cols]
+
+
+def conv_mlp(seq, x):
+    for layer in seq:
+        if isinstance(layer, nn.Linear):
+            x = F.conv2d(x, layer.weight[:, :, None, None], layer.bias)
+        elif isinstance(layer, nn.ReLU):
+            x = F.relu(x)
+    return x
+
+
+def joint_loss(masks, scores, mask_targets, labels):
+    positives = (labels + 1) / 2
+    per_pixel = F.softplus(-mask_targets * masks).mean(dim=(1, 2))
+    mask_term = (per_pixel * positives).sum() / positives.sum().clamp(min=1)
+    return mask_term + F.softplus(-labels * scores).mean() / 32
+
+
+def median_ms(fn, reps):
+    fn()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def run(case):
+    config, reps = case['config'], case['reps']
+    torch.manual_seed(0)
+    model = DeepMask(config)
+    size, o = config['inputSizePx'], config['maskSizePx']
+    patches = torch.rand(case['patchBatch'], 3, size, size)
+    image = torch.rand(1, 3, case['denseSizePx'], case['denseSizePx'])
+    model.eval()
+    with torch.no_grad():
+        patch_ms = median_ms(lambda: model(patches), reps)
+        dense_ms = median_ms(lambda: model.dense(image), reps)
+    model.train()
+    n = case['trainBatch']
+    batch = torch.rand(n, 3, size, size)
+    targets = torch.randint(0, 2, (n, o, o)).float() * 2 - 1
+    labels = torch.randint(0, 2, (n,)).float() * 2 - 1
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+
+    def step():
+        optimizer.zero_grad()
+        masks, scores = model(batch)
+        joint_loss(masks, scores, targets, labels).backward()
+        optimizer.step()
+
+    train_ms = median_ms(step, reps)
+    return {'name': case['name'], 'patchMs': patch_ms, 'denseMs': dense_ms, 'trainMs': train_ms,
+            'torch': torch.__version__, 'threads': torch.get_num_threads()}
+
+
+if __name__ == '__main__':
+    for case in json.load(sys.stdin):
+        print(json.dumps(run(case)), flush=True)

@@ -1,0 +1,153 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type DeepMaskConfig, featureSizeOf } from './config.js';
+import { fineStridePool } from './fine-stride.js';
+import type { Shape3, SummaryRow } from './layers.js';
+import type { Part, WeightStore } from './weights.js';
+
+export type PatchOutputs = {
+  maskLogits: tf.Tensor3D;
+  scoreLogits: tf.Tensor1D;
+};
+
+export type DenseOutputs = {
+  maskEmbedding: tf.Tensor4D;
+  scoreLogits: tf.Tensor3D;
+};
+
+/** The part of the network after the trunk, in both forms over the same variables. */
+export interface Heads {
+  rows: SummaryRow[];
+  /** features [N, F, F, C] -> one mask and one score per patch. */
+  patch(features: tf.Tensor4D, training: boolean): PatchOutputs;
+  /** features [B, h, w, C] -> embeddings and scores of the (h - F + 1) x (w - F + 1) windows. */
+  dense(features: tf.Tensor4D): DenseOutputs;
+  /** embeddings [K, E] -> mask logits [K, oSz, oSz]. */
+  decode(embedding: tf.Tensor2D): tf.Tensor3D;
+}
+
+interface Linear {
+  kernel: tf.Variable;
+  bias: tf.Variable;
+}
+
+/** A linear layer whose kernel is stored as [k, k, in, out], so it is also a k x k valid conv. */
+function addLinear(store: WeightStore, name: string, part: Part, kernelShape: number[], rows: SummaryRow[]): Linear {
+  const out = kernelShape[kernelShape.length - 1];
+  const kernel = store.add(`${name}/kernel`, part, kernelShape, 'linear');
+  const bias = store.add(`${name}/bias`, part, [out], 'linear');
+  const kind = kernelShape.length === 4 ? `linear ${kernelShape.slice(0, 3).join('x')}` : 'linear';
+  rows.push({ name, kind, part, outputShape: [out], params: kernel.size + bias.size, frozenValues: 0 });
+  return { kernel, bias };
+}
+
+/** [M, ...] -> [M, out] through a linear layer stored in either kernel form. */
+function applyLinear(x: tf.Tensor, layer: Linear): tf.Tensor2D {
+  const [inSize, outSize] = [layer.kernel.size / layer.bias.size, layer.bias.size];
+  const flat = tf.reshape(x, [x.shape[0], inSize]);
+  return tf.add(tf.matMul(flat, tf.reshape(layer.kernel, [inSize, outSize])), layer.bias);
+}
+
+/** The F x F linear as a dense valid conv: [B, h, w, C] -> [B, h - F + 1, w - F + 1, out]. */
+function applyLinearDense(x: tf.Tensor4D, layer: Linear): tf.Tensor4D {
+  return tf.add(tf.conv2d(x, layer.kernel as tf.Tensor4D, 1, 'valid'), layer.bias);
+}
+
+/** The 1x1 conv (with ReLU) and the F x F linear that give every window its embedding. */
+function addEmbedding(store: WeightStore, prefix: string, part: Part, input: Shape3, config: DeepMaskConfig, rows: SummaryRow[]) {
+  const [f, , c] = input;
+  const r = config.reducedChannels;
+  const conv = { kernel: store.add(`${prefix}/conv1x1/kernel`, part, [1, 1, c, r], 'he'), bias: store.add(`${prefix}/conv1x1/bias`, part, [r], 'zeros') };
+  rows.push({ name: `${prefix}/conv1x1`, kind: 'conv 1x1/1', part, outputShape: [f, f, r], params: conv.kernel.size + conv.bias.size, frozenValues: 0 });
+  const linear = addLinear(store, `${prefix}/linear${prefix === 'mask' ? 1 : ''}`, part, [f, f, r, config.embeddingSize], rows);
+  const reduce = (x: tf.Tensor4D) => tf.relu(tf.add(tf.conv2d(x, conv.kernel as tf.Tensor4D, 1, 'valid'), conv.bias)) as tf.Tensor4D;
+  return {
+    patch: (x: tf.Tensor4D): tf.Tensor2D => applyLinear(reduce(x), linear),
+    dense: (x: tf.Tensor4D): tf.Tensor4D => applyLinearDense(reduce(x), linear),
+  };
+}
+
+/** Linears separated by ReLU, each preceded by dropout in training. */
+function mlp(layers: Linear[], dropoutRate: number, reluFirst: boolean) {
+  return (x: tf.Tensor2D, training: boolean): tf.Tensor2D =>
+    layers.reduce((y, layer, i) => {
+      const activated = i > 0 || reluFirst ? tf.relu(y) : y;
+      const dropped = training && dropoutRate > 0 ? tf.dropout(activated, dropoutRate) : activated;
+      return applyLinear(dropped, layer);
+    }, x);
+}
+
+function scoreLinears(store: WeightStore, inSize: number, hidden: number[], first: number, rows: SummaryRow[]): Linear[] {
+  const sizes = [inSize, ...hidden, 1];
+  const layers: Linear[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    layers.push(addLinear(store, `score/linear${first + i}`, 'score', [sizes[i], sizes[i + 1]], rows));
+  }
+  return layers;
+}
+
+function maskDecoder(store: WeightStore, config: DeepMaskConfig, rows: SummaryRow[]) {
+  const o = config.maskSizePx;
+  const name = config.head === 'paper' ? 'mask/linear2' : 'mask/linear';
+  const layer = addLinear(store, name, 'mask', [config.embeddingSize, o * o], rows);
+  rows[rows.length - 1].outputShape = [o, o];
+  return (embedding: tf.Tensor2D): tf.Tensor3D => tf.reshape(applyLinear(embedding, layer), [embedding.shape[0], o, o]);
+}
+
+/** The paper's heads: mask = 1x1 conv, F x F linear, linear; score = 2x2 max-pool, linears. */
+function paperHeads(store: WeightStore, config: DeepMaskConfig, trunkOut: Shape3): Heads {
+  const rows: SummaryRow[] = [];
+  const f = featureSizeOf(config);
+  const c = trunkOut[2];
+  const embedding = addEmbedding(store, 'mask', 'mask', trunkOut, config, rows);
+  const decode = maskDecoder(store, config, rows);
+  const half = f / 2;
+  rows.push({ name: 'score/maxpool', kind: 'max-pool 2x2/2', part: 'score', outputShape: [half, half, c], params: 0, frozenValues: 0 });
+  const [hidden0, ...hiddenRest] = config.scoreHiddenSizes;
+  const first = addLinear(store, 'score/linear1', 'score', [half, half, c, hidden0], rows);
+  const rest = mlp(scoreLinears(store, hidden0, hiddenRest, 2, rows), config.dropoutRate, true);
+  return {
+    rows,
+    patch: (features, training) => ({
+      maskLogits: decode(embedding.patch(features)),
+      // [N, F, F, C] -> [N, F/2, F/2, C] -> [N, hidden0] -> [N, 1]
+      scoreLogits: tf.reshape(rest(applyLinear(tf.maxPool(features, 2, 2, 'valid'), first), training), [-1]),
+    }),
+    dense: (features) => {
+      const maskEmbedding = embedding.dense(features);
+      const [batch, rowsOut, colsOut] = maskEmbedding.shape;
+      const scoreLogits = fineStridePool(features, rowsOut, colsOut, (pooled) => {
+        const hidden = applyLinearDense(pooled, first); // [B, h', w', hidden0]
+        const [, h, w, width] = hidden.shape;
+        return tf.reshape(rest(tf.reshape(hidden, [-1, width]), false), [batch, h, w]);
+      });
+      return { maskEmbedding, scoreLogits };
+    },
+    decode,
+  };
+}
+
+/** The official code's heads: the trunk's shared embedding feeds one mask linear and a small score MLP. */
+function sharedHeads(store: WeightStore, config: DeepMaskConfig, trunkOut: Shape3): Heads {
+  const rows: SummaryRow[] = [];
+  const embedding = addEmbedding(store, 'trunk', 'trunk', trunkOut, config, rows);
+  const decode = maskDecoder(store, config, rows);
+  const score = mlp(scoreLinears(store, config.embeddingSize, config.scoreHiddenSizes, 1, rows), config.dropoutRate, false);
+  return {
+    rows,
+    patch: (features, training) => {
+      const shared = embedding.patch(features); // [N, E]
+      return { maskLogits: decode(shared), scoreLogits: tf.reshape(score(shared, training), [-1]) };
+    },
+    dense: (features) => {
+      const maskEmbedding = embedding.dense(features); // [B, h, w, E]
+      const [batch, h, w, e] = maskEmbedding.shape;
+      const scoreLogits = tf.reshape(score(tf.reshape(maskEmbedding, [-1, e]), false), [batch, h, w]) as tf.Tensor3D;
+      return { maskEmbedding, scoreLogits };
+    },
+    decode,
+  };
+}
+
+export function buildHeads(store: WeightStore, config: DeepMaskConfig, trunkOut: Shape3): Heads {
+  return config.head === 'paper' ? paperHeads(store, config, trunkOut) : sharedHeads(store, config, trunkOut);
+}

@@ -1,0 +1,133 @@
+/**
+ * Full-scene inference per 640x480 COCO image, per trunk, on tfjs wasm, split by stage, side by side
+ * with the same pipeline in PyTorch on the CPU (bench/torch_pyramid.py, 2 threads) in this one run.
+ *
+ * usage: pnpm bench [--trunks tiny,mobilenet-v1,resnet50,vgg-a] [--images tiny=3,...] [--topN 1000]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDeepMask, defaultConfig, type TrunkName } from '@deepmask/model';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import sharp from 'sharp';
+import { type ProposeTimings, proposeMasks } from '../src/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const shared = process.env.DEEPMASK_SHARED ?? path.resolve(here, '../../../../shared');
+const valDir = path.join(shared, 'data/coco-mini/val2017');
+const STAGES = ['denseMs', 'rankMs', 'decodeMs', 'pasteMs', 'totalMs'] as const;
+
+function option(name: string, fallback: string): string {
+  const k = process.argv.indexOf(`--${name}`);
+  return k >= 0 ? process.argv[k + 1] : fallback;
+}
+
+const trunks = option('trunks', 'tiny,mobilenet-v1,resnet50,vgg-a').split(',') as TrunkName[];
+const imagesPerTrunk = new Map(
+  option('images', 'tiny=3,mobilenet-v1=2,resnet50=1,vgg-a=1')
+    .split(',')
+    .map((kv) => kv.split('=') as [string, string]),
+);
+const topN = Number(option('topN', '1000'));
+
+interface Image {
+  name: string;
+  pixels: Uint8Array;
+  height: number;
+  width: number;
+}
+
+async function valImages(count: number): Promise<Image[]> {
+  const json = JSON.parse(readFileSync(path.join(shared, 'data/coco-mini/annotations/instances_val2017.json'), 'utf8'));
+  const names: string[] = json.images
+    .filter((im: { width: number; height: number }) => im.width === 640 && im.height === 480)
+    .map((im: { file_name: string }) => im.file_name)
+    .sort()
+    .slice(0, count);
+  return Promise.all(
+    names.map(async (name) => {
+      const { data, info } = await sharp(path.join(valDir, name)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      return { name, pixels: new Uint8Array(data), height: info.height, width: info.width };
+    }),
+  );
+}
+
+type Row = Record<(typeof STAGES)[number], number> & { images: number; proposals: number };
+
+async function tfjsRow(trunk: TrunkName, images: Image[]): Promise<Row> {
+  const model = createDeepMask(defaultConfig(trunk), { seed: 1 });
+  const tensors = images.map((im) => tf.tensor3d(im.pixels, [im.height, im.width, 3], 'int32'));
+  // warm-up: kernels and weight packing on a quarter-size image
+  const small = tf.image.resizeBilinear(tensors[0], [120, 160]);
+  await proposeMasks(model, small, { topN });
+  small.dispose();
+  const sums: Row = { denseMs: 0, rankMs: 0, decodeMs: 0, pasteMs: 0, totalMs: 0, images: images.length, proposals: 0 };
+  for (const image of tensors) {
+    const { proposals, timings } = await proposeMasks(model, image, { topN });
+    for (const stage of STAGES) sums[stage] += timings[stage as keyof ProposeTimings] / images.length;
+    sums.proposals += proposals.length / images.length;
+  }
+  for (const t of tensors) t.dispose();
+  model.dispose();
+  return sums;
+}
+
+function torchRow(trunk: TrunkName, images: Image[], dir: string): Row | string {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return 'torch not installed';
+  const specs = images.map((im, k) => {
+    const file = path.join(dir, `${k}.rgb`);
+    writeFileSync(file, im.pixels);
+    return `${file}:${im.height}:${im.width}`;
+  });
+  const run = spawnSync('/usr/bin/python3', [path.join(here, 'torch_pyramid.py'), trunk, String(topN), ...specs], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (run.status !== 0) return `torch failed: ${run.stderr.trim().split('\n').pop()}`;
+  return JSON.parse(run.stdout.trim().split('\n').pop()!);
+}
+
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+
+async function main() {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pyramid-bench-'));
+  const results: Record<string, { wasm: Row; torch: Row | string; ratio?: number }> = {};
+  const maxImages = Math.max(...trunks.map((t) => Number(imagesPerTrunk.get(t) ?? 1)));
+  const all = await valImages(maxImages);
+  try {
+    for (const trunk of trunks) {
+      const images = all.slice(0, Number(imagesPerTrunk.get(trunk) ?? 1));
+      const wasm = await tfjsRow(trunk, images);
+      const torch = torchRow(trunk, images, dir);
+      results[trunk] = { wasm, torch, ratio: typeof torch === 'string' ? undefined : wasm.totalMs / torch.totalMs };
+      process.stderr.write(`${trunk}: wasm ${fmt(wasm.totalMs)}\n`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const cpus = os.cpus();
+  console.log(`full-scene inference per 640x480 coco-mini val image, 7 scales 2^-2..2^1, top ${topN} masks`);
+  console.log(`machine: ${cpus[0]?.model ?? 'unknown'} x${cpus.length}; tfjs ${tf.version_core} wasm (1 thread); torch 2 threads`);
+  console.log('trunk         imgs | wasm: dense   rank  decode  paste   total | torch: dense  rank decode paste  total | wasm/torch');
+  for (const [trunk, r] of Object.entries(results)) {
+    const w = r.wasm;
+    const t = r.torch;
+    const torchCols =
+      typeof t === 'string'
+        ? t.padEnd(43)
+        : [t.denseMs, t.rankMs, t.decodeMs, t.pasteMs, t.totalMs].map((v) => fmt(v).padStart(7)).join('');
+    const wasmCols = [w.denseMs, w.rankMs, w.decodeMs, w.pasteMs, w.totalMs].map((v) => fmt(v).padStart(8)).join('');
+    console.log(
+      `${trunk.padEnd(13)} ${String(w.images).padStart(4)} |${wasmCols} | ${torchCols} | ${r.ratio ? r.ratio.toFixed(2) : '-'}`,
+    );
+  }
+  console.log(JSON.stringify({ bench: 'pyramid-inference', topN, machine: `${cpus[0]?.model} x${cpus.length}`, results }));
+}
+
+await main();

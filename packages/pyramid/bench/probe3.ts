@@ -1,0 +1,12 @@
+import { createDeepMask, defaultConfig } from '@deepmask/model';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { proposeMasks } from '../src/index.js';
+await tf.setBackend('wasm');
+const model = createDeepMask(defaultConfig((process.argv[2] ?? 'tiny') as 'tiny'), { seed: 1 });
+const image = tf.randomUniform([480, 640, 3], 0, 255, 'int32') as tf.Tensor3D;
+await proposeMasks(model, image, { scaleBatching: false });
+const info = await tf.profile(async () => { await proposeMasks(model, image, { scaleBatching: false }); return tf.scalar(0); });
+const byKernel = new Map<string, number>();
+for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+console.log([...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([n, v]) => `${n}:${v.toFixed(0)}`).join(' '));

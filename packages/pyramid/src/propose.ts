@@ -1,0 +1,226 @@
+import { rleArea, rleToBbox } from '@deepmask/coco';
+import * as tf from '@tensorflow/tfjs-core';
+import { DEFAULT_SCALE_BATCHING, planScaleBatches } from './batching.js';
+import { cellToImage, type ScaleGeometry, scaleGeometry } from './geometry.js';
+import { pasteMaskLogits, probabilityToLogit } from './paste.js';
+import { type Candidate, rankCandidates, topIndices } from './ranking.js';
+import { scaleBatchInput } from './scale-input.js';
+import { scaleList } from './scales.js';
+import type { DenseMaskModel, Proposal, ProposeOptions, ProposeResult, ScoreMap } from './types.js';
+
+/** Score logits of one scale's own grid, and the embeddings of its best cells. */
+interface ScaleCandidates {
+  scoreLogits: Float32Array;
+  candidates: Candidate[];
+  /** [candidates.length, E] */
+  embeddings: tf.Tensor2D;
+}
+
+/**
+ * DeepMask full-scene inference: the dense model at every scale, all (scale, location) scores ranked
+ * together, the masks of the top N decoded, pasted into the image and thresholded. Proposals whose
+ * mask is empty are dropped. `image` is `[H, W, 3]` raw RGB 0..255.
+ */
+export async function proposeMasks(
+  model: DenseMaskModel,
+  image: tf.Tensor3D,
+  options: ProposeOptions = {},
+): Promise<ProposeResult> {
+  const start = performance.now();
+  if (image.rank !== 3 || image.shape[2] !== 3) {
+    throw new Error(`proposeMasks: image has shape [${image.shape}]; expected [height, width, 3]`);
+  }
+  const [height, width] = image.shape;
+  const topN = options.topN ?? 1000;
+  if (!(Number.isInteger(topN) && topN >= 0)) {
+    throw new Error(`proposeMasks: options.topN is ${topN}; expected a non-negative integer`);
+  }
+  const decodeBatchSize = options.decodeBatchSize ?? 256;
+  if (!(Number.isInteger(decodeBatchSize) && decodeBatchSize >= 1)) {
+    throw new Error(
+      `proposeMasks: options.decodeBatchSize is ${decodeBatchSize}; expected a positive integer`,
+    );
+  }
+  const logitThreshold = probabilityToLogit(options.maskThreshold ?? 0.2);
+  const scales = scaleList(options.scales);
+  const geometries = scales.map((s) => scaleGeometry(height, width, s, model.config.inputSizePx));
+  const groups = planScaleBatches(
+    geometries.map((g) => [g.paddedHeight, g.paddedWidth] as const),
+    options.scaleBatching ?? DEFAULT_SCALE_BATCHING,
+  );
+  const timings = { denseMs: 0, rankMs: 0, decodeMs: 0, pasteMs: 0, totalMs: 0 };
+  const perScale: ScaleCandidates[] = new Array(scales.length);
+  try {
+    for (const group of groups) {
+      const results = await runScaleBatch(model, image, group, geometries, topN, timings);
+      group.forEach((k, b) => {
+        perScale[k] = results[b];
+      });
+    }
+    let t = performance.now();
+    const best = rankCandidates(
+      perScale.flatMap((s) => s.candidates),
+      topN,
+    );
+    const embeddings = chosenEmbeddings(perScale, best);
+    timings.rankMs += performance.now() - t;
+    const proposals: Proposal[] = [];
+    try {
+      for (let from = 0; from < best.length; from += decodeBatchSize) {
+        t = performance.now();
+        const chunk = best.slice(from, from + decodeBatchSize);
+        const logits = await decodeChunk(model, embeddings, from, chunk.length);
+        const t2 = performance.now();
+        timings.decodeMs += t2 - t;
+        for (let k = 0; k < chunk.length; k++) {
+          const proposal = pasteCandidate(chunk[k], logits, k, geometries, scales, height, width, {
+            size: model.config.maskSizePx,
+            logitThreshold,
+            keep: options.keepMaskLogits ?? false,
+          });
+          if (proposal) proposals.push(proposal);
+        }
+        timings.pasteMs += performance.now() - t2;
+      }
+    } finally {
+      embeddings.dispose();
+    }
+    timings.totalMs = performance.now() - start;
+    const result: ProposeResult = { proposals, timings };
+    if (options.scoreMaps) result.scoreMaps = perScale.map((s, k) => scoreMap(s.scoreLogits, geometries[k]));
+    return result;
+  } finally {
+    for (const s of perScale) s?.embeddings.dispose();
+  }
+}
+
+/** One forward pass over a batch of scales; per scale its scores and the embeddings of its best `topN` cells. */
+async function runScaleBatch(
+  model: DenseMaskModel,
+  image: tf.Tensor3D,
+  group: readonly number[],
+  geometries: readonly ScaleGeometry[],
+  topN: number,
+  timings: { denseMs: number; rankMs: number },
+): Promise<ScaleCandidates[]> {
+  let t = performance.now();
+  const members = group.map((k) => geometries[k]);
+  const { maskEmbedding, scoreLogits } = tf.tidy(() => {
+    const input = scaleBatchInput(image, members, model.config.pixelMean);
+    return model.predictDense(input);
+  });
+  try {
+    const [batch, rows, cols] = scoreLogits.shape;
+    const expectedRows = Math.max(...members.map((g) => g.rows));
+    const expectedCols = Math.max(...members.map((g) => g.cols));
+    if (batch !== group.length || rows !== expectedRows || cols !== expectedCols) {
+      throw new Error(
+        `proposeMasks: model.predictDense returned scoreLogits of shape [${scoreLogits.shape}] for an input of ` +
+          `${group.length} images; expected [${group.length}, ${expectedRows}, ${expectedCols}] (stride 16)`,
+      );
+    }
+    const scores = await scoreLogits.data();
+    timings.denseMs += performance.now() - t;
+    t = performance.now();
+    const flatEmbedding = tf.reshape(maskEmbedding, [
+      batch * rows * cols,
+      maskEmbedding.shape[3],
+    ]) as tf.Tensor2D;
+    const results = members.map((g, b) => {
+      const own = new Float32Array(g.rows * g.cols);
+      for (let i = 0; i < g.rows; i++) {
+        own.set(scores.subarray((b * rows + i) * cols, (b * rows + i) * cols + g.cols), i * g.cols);
+      }
+      const best = topIndices(own, topN);
+      const candidates = Array.from(best, (cell) => ({
+        scaleIndex: group[b],
+        row: Math.floor(cell / g.cols),
+        col: cell % g.cols,
+        scoreLogit: own[cell],
+      }));
+      const rowsInBatch = Int32Array.from(candidates, (c) => (b * rows + c.row) * cols + c.col);
+      const embeddings = tf.tidy(() => tf.gather(flatEmbedding, tf.tensor1d(rowsInBatch, 'int32')));
+      return { scoreLogits: own, candidates, embeddings };
+    });
+    flatEmbedding.dispose();
+    timings.rankMs += performance.now() - t;
+    return results;
+  } finally {
+    maskEmbedding.dispose();
+    scoreLogits.dispose();
+  }
+}
+
+/** The embeddings of `best`, in its order: [best.length, E]. */
+function chosenEmbeddings(perScale: readonly ScaleCandidates[], best: readonly Candidate[]): tf.Tensor2D {
+  const position = new Map<Candidate, number>();
+  let offset = 0;
+  for (const s of perScale) {
+    for (const c of s.candidates) position.set(c, offset++);
+  }
+  const rows = Int32Array.from(best, (c) => position.get(c)!);
+  return tf.tidy(() => {
+    const all = tf.concat(
+      perScale.map((s) => s.embeddings),
+      0,
+    );
+    return tf.gather(all, tf.tensor1d(rows, 'int32'));
+  });
+}
+
+/** Mask logits of rows `from .. from + count - 1` of `embeddings`: [count * oSz * oSz]. */
+async function decodeChunk(model: DenseMaskModel, embeddings: tf.Tensor2D, from: number, count: number) {
+  const logits = tf.tidy(() => model.decodeMasks(tf.slice(embeddings, [from, 0], [count, -1])));
+  try {
+    const size = model.config.maskSizePx;
+    if (logits.shape[0] !== count || logits.shape[1] !== size || logits.shape[2] !== size) {
+      throw new Error(
+        `proposeMasks: model.decodeMasks returned shape [${logits.shape}]; expected [${count}, ${size}, ${size}]`,
+      );
+    }
+    return (await logits.data()) as Float32Array;
+  } finally {
+    logits.dispose();
+  }
+}
+
+function pasteCandidate(
+  candidate: Candidate,
+  logits: Float32Array,
+  k: number,
+  geometries: readonly ScaleGeometry[],
+  scales: readonly number[],
+  height: number,
+  width: number,
+  mask: { size: number; logitThreshold: number; keep: boolean },
+): Proposal | null {
+  const { x, y, patchBox } = cellToImage(geometries[candidate.scaleIndex], candidate.row, candidate.col);
+  const own = logits.subarray(k * mask.size * mask.size, (k + 1) * mask.size * mask.size);
+  const rle = pasteMaskLogits(own, mask.size, patchBox, mask.logitThreshold, height, width);
+  if (rleArea(rle) === 0) return null;
+  const proposal: Proposal = {
+    score: sigmoid(candidate.scoreLogit),
+    bbox: rleToBbox(rle) as [number, number, number, number],
+    rle,
+    scale: scales[candidate.scaleIndex],
+    x,
+    y,
+    patchBox,
+  };
+  if (mask.keep) proposal.maskLogits = own.slice();
+  return proposal;
+}
+
+function scoreMap(scoreLogits: Float32Array, g: ScaleGeometry): ScoreMap {
+  return {
+    scale: g.scale,
+    rows: g.rows,
+    cols: g.cols,
+    probabilities: scoreLogits.map(sigmoid),
+    cellSizePx: [16 / g.scaleX, 16 / g.scaleY],
+  };
+}
+
+function sigmoid(logit: number): number {
+  return 1 / (1 + Math.exp(-logit));
+}

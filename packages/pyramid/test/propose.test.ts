@@ -1,0 +1,148 @@
+import { rleArea, rleFromCocoJson, rleFromRowMajor } from '@deepmask/coco';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { proposeMasks, toCocoResults } from '../src/index.js';
+import { BACKENDS, useBackend } from './backends.js';
+import { fakeModel, imageWithSquares } from './fake-model.js';
+
+/** Row-major mask of the box `[x, y, w, h]` in a `height x width` image. */
+function boxMask(height: number, width: number, [x0, y0, w, h]: number[]) {
+  const mask = new Uint8Array(height * width);
+  for (let y = y0; y < y0 + h; y++) mask.fill(1, y * width + x0, y * width + x0 + w);
+  return rleFromRowMajor(mask, height, width);
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+describe.each(BACKENDS)('proposeMasks on %s with a model of known outputs', (backend) => {
+  // 96 x 128, a 32-px white square at x 64..95, y 32..63; patches of 32 px at scale 1.
+  let image: tf.Tensor3D;
+  beforeAll(async () => {
+    await useBackend(backend);
+    image = imageWithSquares(96, 128, [[64, 32, 32, 32]]);
+  });
+  afterAll(() => image.dispose());
+
+  it('finds the square: the cell whose patch is the square, then its half-overlapping neighbours', async () => {
+    const { model } = fakeModel();
+    const { proposals } = await proposeMasks(model, image, { scales: [1], topN: 5 });
+    // padded (16 j, 16 i) = square + 16 px border -> cell (3, 5), centred on (80, 48)
+    expect(proposals[0]).toMatchObject({
+      x: 80,
+      y: 48,
+      scale: 1,
+      bbox: [64, 32, 32, 32],
+      patchBox: [64, 32, 32, 32],
+    });
+    expect(proposals[0].score).toBeCloseTo(sigmoid(127 / 16), 6);
+    expect(proposals[0].rle).toEqual(boxMask(96, 128, [64, 32, 32, 32]));
+    // four neighbours with half the square (mean 127.5), ties by row then column
+    expect(proposals.slice(1).map((p) => [p.x, p.y])).toEqual([
+      [80, 32],
+      [64, 48],
+      [96, 48],
+      [80, 64],
+    ]);
+    for (const p of proposals.slice(1)) expect(p.score).toBeCloseTo(sigmoid(-0.5 / 16), 6);
+  });
+
+  it('clips masks at the image border and drops empty masks', async () => {
+    const corner = imageWithSquares(64, 64, [[0, 0, 32, 32]]);
+    const { model } = fakeModel();
+    const { proposals } = await proposeMasks(model, corner, { scales: [1], topN: 1000 });
+    corner.dispose();
+    // cell (0, 0): patch [-16, -16, 32, 32] holds a quarter of the square (mean 63.75, mask logit > 0)
+    const atCorner = proposals.find((p) => p.x === 0 && p.y === 0)!;
+    expect(atCorner.bbox).toEqual([0, 0, 16, 16]);
+    expect(atCorner.rle).toEqual(boxMask(64, 64, [0, 0, 16, 16]));
+    // 5 x 5 cells; those that see no square have mean 0 and an empty mask
+    expect(proposals.length).toBeLessThan(25);
+    for (const p of proposals) expect(rleArea(p.rle)).toBeGreaterThan(0);
+  });
+
+  it('maps cells of a smaller scale back to image pixels', async () => {
+    // 64-px square at (32, 32) in 128 x 128; at scale 0.5 it is the 32-px square at (16, 16)
+    const big = imageWithSquares(128, 128, [[32, 32, 64, 64]]);
+    const { model } = fakeModel();
+    const { proposals } = await proposeMasks(model, big, { scales: [0.5], topN: 1 });
+    big.dispose();
+    expect(proposals[0]).toMatchObject({
+      x: 64,
+      y: 64,
+      scale: 0.5,
+      bbox: [32, 32, 64, 64],
+      patchBox: [32, 32, 64, 64],
+    });
+  });
+
+  it('gives the same proposals with scales batched as one at a time', async () => {
+    const scene = imageWithSquares(150, 200, [
+      [20, 30, 40, 40],
+      [120, 60, 64, 50],
+      [5, 100, 90, 45],
+    ]);
+    const single = fakeModel();
+    const batched = fakeModel();
+    const options = { topN: 200, keepMaskLogits: true, scoreMaps: true };
+    const one = await proposeMasks(single.model, scene, { ...options, scaleBatching: false });
+    const all = await proposeMasks(batched.model, scene, {
+      ...options,
+      scaleBatching: { maxPixels: 1e9, maxPaddingFraction: 1 },
+    });
+    scene.dispose();
+    expect(single.calls.dense).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    expect(batched.calls.dense).toEqual([7]);
+    expect(all.proposals.length).toBeGreaterThan(50);
+    expect(all.proposals).toEqual(one.proposals);
+    expect(all.scoreMaps).toEqual(one.scoreMaps);
+  });
+
+  it('returns score maps per scale and the timings of each stage', async () => {
+    const { model } = fakeModel();
+    const { scoreMaps, timings } = await proposeMasks(model, image, {
+      scales: [1, 0.5],
+      topN: 3,
+      scoreMaps: true,
+    });
+    expect(scoreMaps!.map((m) => [m.scale, m.rows, m.cols])).toEqual([
+      [1, 7, 9],
+      [0.5, 4, 5],
+    ]);
+    expect(scoreMaps![0].probabilities[3 * 9 + 5]).toBeCloseTo(sigmoid(127 / 16), 6);
+    expect(scoreMaps![1].cellSizePx).toEqual([32, 32]);
+    for (const key of ['denseMs', 'rankMs', 'decodeMs', 'pasteMs', 'totalMs'] as const) {
+      expect(timings[key]).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('decodes only the top N masks of a 640 x 480 image at scale 2, and leaks no tensors', async () => {
+    const scene = imageWithSquares(480, 640, [[100, 100, 200, 150]]);
+    const { model, calls } = fakeModel();
+    await proposeMasks(model, scene, { scales: [2], topN: 50 });
+    const before = tf.memory().numTensors;
+    for (let k = 0; k < 3; k++)
+      await proposeMasks(model, scene, { scales: [2, 0.5], topN: 300, decodeBatchSize: 128 });
+    expect(tf.memory().numTensors).toBe(before);
+    scene.dispose();
+    expect(calls.decode).toEqual([50, ...Array(3).fill([128, 128, 44]).flat()]);
+  });
+
+  it('writes COCO results that @deepmask/coco reads back', async () => {
+    const { model } = fakeModel();
+    const { proposals } = await proposeMasks(model, image, { scales: [1], topN: 2 });
+    const results = toCocoResults(proposals, 42);
+    expect(results[0]).toMatchObject({ image_id: 42, category_id: 1, bbox: [64, 32, 32, 32] });
+    expect(typeof results[0].segmentation.counts).toBe('string');
+    expect(rleFromCocoJson(results[0].segmentation)).toEqual(proposals[0].rle);
+    expect(JSON.parse(JSON.stringify(results))[1].score).toBeCloseTo(proposals[1].score, 12);
+  });
+
+  it('names the argument that is wrong', async () => {
+    const { model } = fakeModel();
+    await expect(proposeMasks(model, image, { topN: -1 })).rejects.toThrow(/topN/);
+    await expect(proposeMasks(model, image, { maskThreshold: 2 })).rejects.toThrow(/maskThreshold/);
+    const gray = tf.zeros([8, 8, 1]) as tf.Tensor3D;
+    await expect(proposeMasks(model, gray)).rejects.toThrow(/\[8,8,1\]/);
+    gray.dispose();
+  });
+});

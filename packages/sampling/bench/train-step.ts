@@ -1,0 +1,69 @@
+import '@tensorflow/tfjs-backend-wasm';
+import { batchToTensors, type PatchBatch, type PatchSampler } from '@deepmask/sampling';
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface TrainingRate {
+  backend: string;
+  /** SGD steps per second on one batch reused (sampling out of the way). */
+  stepsPerS: number;
+  /** The same steps, each on a fresh batch from `sampler.prefetch` (sampling overlapped). */
+  prefetchedStepsPerS: number;
+}
+
+/**
+ * Steps per second of the DeepMask training step (forward, joint loss, backward, momentum update) on
+ * wasm for the trunk's default config; null when @deepmask/model or @deepmask/loss cannot be loaded.
+ */
+export async function measureTrainingSteps(
+  trunk: 'tiny' | 'mobilenet-v1',
+  sampler: PatchSampler,
+  steps: number,
+): Promise<TrainingRate | null> {
+  let modelPackage: typeof import('@deepmask/model');
+  let lossPackage: typeof import('@deepmask/loss');
+  try {
+    modelPackage = await import('@deepmask/model');
+    lossPackage = await import('@deepmask/loss');
+    const { registerWasmTrainingKernels } = await import('@deepmask/wasm-training');
+    registerWasmTrainingKernels();
+  } catch (error) {
+    console.log(`training step not measured: ${(error as Error).message}`);
+    return null;
+  }
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const model = modelPackage.createDeepMask(modelPackage.defaultConfig(trunk), { seed: 1 });
+  const optimizer = tf.train.momentum(1e-3, 0.9);
+  const step = async (batch: PatchBatch): Promise<void> => {
+    const t = batchToTensors(batch);
+    const cost = optimizer.minimize(
+      () => {
+        const out = model.predictPatches(t.patches, { training: true });
+        const loss = lossPackage.deepMaskLoss(
+          { ...out, maskTargets: t.maskTargets, labels: t.labels },
+          { heads: batch.heads },
+        );
+        return loss.total;
+      },
+      true,
+      model.trainableVariables,
+    );
+    await cost!.data();
+    tf.dispose([cost!, t.patches, t.maskTargets, t.labels]);
+  };
+  const fixed = await sampler.batch(0);
+  await step(fixed); // warm-up: kernel compilation, first allocations
+  let start = performance.now();
+  for (let i = 0; i < steps; i++) await step(fixed);
+  const stepsPerS = steps / ((performance.now() - start) / 1000);
+  start = performance.now();
+  let taken = 0;
+  for await (const batch of sampler.prefetch(500, 2)) {
+    await step(batch);
+    if (++taken === steps) break;
+  }
+  const prefetchedStepsPerS = steps / ((performance.now() - start) / 1000);
+  optimizer.dispose();
+  model.dispose();
+  return { backend: tf.getBackend(), stepsPerS, prefetchedStepsPerS };
+}

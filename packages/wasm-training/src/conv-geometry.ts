@@ -1,0 +1,92 @@
+import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
+
+export type ConvPad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+
+/** The part of a forward convolution's geometry that its gradients need. */
+export interface ConvGeometry {
+  batchSize: number;
+  inHeight: number;
+  inWidth: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strides: [number, number];
+  padTop: number;
+  padLeft: number;
+}
+
+/** Geometry of the forward op, exactly as tfjs-core computes it (same rounding, same 'same' split). */
+export function convGeometry(
+  kernelName: string,
+  inShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  strides: number | [number, number],
+  dilations: number | [number, number] | undefined,
+  pad: ConvPad,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  depthwise: boolean,
+  dataFormat?: string,
+): ConvGeometry {
+  if (dataFormat !== undefined && dataFormat !== 'NHWC') {
+    throw new Error(`${kernelName} on wasm: dataFormat '${dataFormat}' is not supported, expected 'NHWC'`);
+  }
+  const info = backend_util.computeConv2DInfo(
+    inShape,
+    filterShape,
+    strides,
+    dilations ?? 1,
+    pad,
+    dimRoundingMode,
+    depthwise,
+  );
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) {
+    throw new Error(
+      `${kernelName} on wasm: dilations [${info.dilationHeight}, ${info.dilationWidth}] are not supported, ` +
+        'expected [1, 1] (tfjs-core has no gradient for dilated convolutions either)',
+    );
+  }
+  return {
+    batchSize: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strides: [info.strideHeight, info.strideWidth],
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
+/**
+ * Pads/crops of the input so that a stride-1 'valid' correlation with an `outHeight x outWidth` kernel
+ * dilated by the stride yields exactly `filterHeight x filterWidth` outputs (filter gradients).
+ */
+export function inputWindowPadding(g: ConvGeometry): Array<[number, number]> {
+  const rows = g.filterHeight + (g.outHeight - 1) * g.strides[0];
+  const cols = g.filterWidth + (g.outWidth - 1) * g.strides[1];
+  return [
+    [g.padTop, rows - g.inHeight - g.padTop],
+    [g.padLeft, cols - g.inWidth - g.padLeft],
+  ];
+}
+
+/**
+ * Pads/crops of the zero-dilated `dy` ([outHeight * strideH, outWidth * strideW]) so that a stride-1
+ * 'valid' correlation with the rotated filter yields exactly `inHeight x inWidth` (input gradients).
+ */
+export function dilatedGradientPadding(g: ConvGeometry): Array<[number, number]> {
+  const top = g.filterHeight - 1 - g.padTop;
+  const left = g.filterWidth - 1 - g.padLeft;
+  return [
+    [top, g.inHeight + g.filterHeight - 1 - top - g.outHeight * g.strides[0]],
+    [left, g.inWidth + g.filterWidth - 1 - left - g.outWidth * g.strides[1]],
+  ];
+}
+
+export function shape4(info: TensorInfo): [number, number, number, number] {
+  const [a, b, c, d] = info.shape;
+  return [a, b, c, d];
+}

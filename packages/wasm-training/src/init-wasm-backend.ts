@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmTrainingKernels } from './register.js';
+
+export interface WasmBackendOptions {
+  /**
+   * Threads for wasm's kernels (XNNPACK's thread pool). Default: every core of the machine. 1 selects
+   * the single-threaded SIMD build. Ignored when the wasm backend was initialised before this call.
+   */
+  threads?: number;
+}
+
+export interface WasmBackendChoice {
+  /** Threads the wasm backend actually runs with. */
+  threads: number;
+  /** The wasm binary in use. */
+  build: 'threaded-simd' | 'simd';
+  /** Why `threads` differs from the request, when it does. */
+  note?: string;
+}
+
+let choice: WasmBackendChoice | undefined;
+
+/**
+ * Initialises tfjs-backend-wasm (making it the active backend) with the threaded SIMD build when more
+ * than one thread is asked for, and registers the training kernels. Idempotent: the wasm module loads
+ * once per process, so later calls return the first call's choice.
+ */
+export async function initWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackendChoice> {
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw new Error(`initWasmBackend: options.threads must be an integer >= 1, got ${options.threads}`);
+  }
+  registerWasmTrainingKernels();
+  if (choice === undefined) choice = await loadWasm(options.threads);
+  if (!(await tf.setBackend('wasm'))) throw new Error('initWasmBackend: the wasm backend failed to initialise');
+  return choice;
+}
+
+async function loadWasm(requested: number | undefined): Promise<WasmBackendChoice> {
+  if (tf.engine().registry.wasm !== undefined) {
+    return { threads: getThreadsCount(), build: getThreadsCount() > 1 ? 'threaded-simd' : 'simd', note: 'already initialised' };
+  }
+  if (!tf.env().getBool('IS_NODE')) {
+    if (requested !== undefined) setThreadsCount(requested);
+    await initialise();
+    const threads = getThreadsCount();
+    return { threads, build: threads > 1 ? 'threaded-simd' : 'simd' };
+  }
+  const { cpuCount, withNodeThreadedWasm } = await import('./node-threaded-wasm.js');
+  const threads = requested ?? cpuCount();
+  if (threads === 1) {
+    await withNodeThreadedWasm(1, initialise);
+    return { threads: getThreadsCount(), build: 'simd' };
+  }
+  const note = await withNodeThreadedWasm(threads, initialise);
+  const actual = getThreadsCount();
+  return { threads: actual, build: actual > 1 ? 'threaded-simd' : 'simd', ...(note ? { note } : {}) };
+}
+
+async function initialise(): Promise<void> {
+  if (!(await tf.setBackend('wasm'))) throw new Error('initWasmBackend: the wasm backend failed to initialise');
+  await tf.ready();
+}

@@ -1,0 +1,70 @@
+import { getKernel, type KernelBackend, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+
+/**
+ * Runs wasm's own registered kernels from inside another kernel and frees every intermediate result
+ * except the one returned: kernels see `TensorInfo`s, not tensors, so nothing else would free them.
+ */
+export class WasmKernelScope {
+  private readonly intermediates: TensorInfo[] = [];
+
+  constructor(private readonly backend: KernelBackend) {}
+
+  run(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
+    const kernel = getKernel(kernelName, 'wasm');
+    if (kernel === undefined) {
+      throw new Error(`@deepmask/wasm-training: the wasm backend has no '${kernelName}' kernel to build on`);
+    }
+    const output = kernel.kernelFunc({ inputs, attrs, backend: this.backend }) as TensorInfo;
+    this.intermediates.push(output);
+    return output;
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  /** Pads (positive amounts) or crops (negative amounts) each axis: `amounts[axis] = [before, after]`. */
+  padOrCrop(x: TensorInfo, amounts: Array<[number, number]>): TensorInfo {
+    const cropBegin = amounts.map(([before]) => Math.max(-before, 0));
+    const cropSize = amounts.map(([before, after], axis) => x.shape[axis] + Math.min(before, 0) + Math.min(after, 0));
+    const cropped = amounts.some(([before, after]) => before < 0 || after < 0)
+      ? this.run('Slice', { x }, { begin: cropBegin, size: cropSize })
+      : x;
+    if (amounts.every(([before, after]) => before <= 0 && after <= 0)) return cropped;
+    const paddings = amounts.map(([before, after]) => [Math.max(before, 0), Math.max(after, 0)]);
+    return this.run('PadV2', { x: cropped }, { paddings, constantValue: 0 });
+  }
+
+  /**
+   * Inserts `stride - 1` zeros after every row and column of an NHWC tensor:
+   * [N, h, w, C] -> [N, h * strideH, w * strideW, C] (trailing zeros included; callers crop them).
+   */
+  dilate(x: TensorInfo, [strideH, strideW]: [number, number]): TensorInfo {
+    if (strideH === 1 && strideW === 1) return x;
+    const [n, h, w, c] = x.shape;
+    const spread = this.reshape(x, [n * h, 1, w, 1, c]);
+    const padded = this.run('PadV2', { x: spread }, {
+      paddings: [
+        [0, 0],
+        [0, strideH - 1],
+        [0, 0],
+        [0, strideW - 1],
+        [0, 0],
+      ],
+      constantValue: 0,
+    });
+    return this.reshape(padded, [n, h * strideH, w * strideW, c]);
+  }
+
+  /** Frees every intermediate except `result` and returns it. */
+  finish(result: TensorInfo): TensorInfo {
+    for (const info of this.intermediates) {
+      if (info !== result) this.backend.disposeData(info.dataId);
+    }
+    return result;
+  }
+}

@@ -1,0 +1,41 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { initWasmBackend } from '../src/index.js';
+
+/** Runs `compute` on 'cpu' and on 'wasm' (with the training kernels) and returns both results' values. */
+export async function onBothBackends(compute: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
+  const results: Record<string, Float32Array[]> = {};
+  for (const backend of ['cpu', 'wasm']) {
+    await useBackend(backend);
+    const out = tf.tidy(compute);
+    const list = Array.isArray(out) ? out : [out];
+    results[backend] = await Promise.all(list.map(async (t) => (await t.data()) as Float32Array));
+    tf.dispose(list);
+  }
+  return { cpu: results.cpu, wasm: results.wasm };
+}
+
+export async function useBackend(backend: string): Promise<void> {
+  if (backend === 'wasm') await initWasmBackend({ threads: 1 });
+  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to initialise`);
+  await tf.ready();
+}
+
+/** Deterministic uniform values in [-1, 1) (a small LCG: tests must not depend on tf's random state). */
+export function randomValues(size: number, seed: number): Float32Array {
+  const values = new Float32Array(size);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    values[i] = state / 2 ** 31 - 1;
+  }
+  return values;
+}
+
+export function maxAbsDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
