@@ -23,6 +23,9 @@ export function requestedBackend(search: string): BackendName | null {
 export async function chooseBackend(requested: BackendName | null): Promise<BackendChoice> {
   // The vite config serves tfjs-backend-wasm's binaries under this folder.
   setWasmPaths(`${import.meta.env.BASE_URL}tfjs-wasm/`);
+  // Shapes as uniforms let one compiled shader serve every scale of the pyramid: compiling is the
+  // dominant cost on software WebGL (SwiftShader) and noticeable on real GPUs.
+  tf.env().set('WEBGL_USE_SHAPES_UNIFORMS', true);
   const order: BackendName[] = requested === 'wasm' ? ['wasm', 'webgl'] : ['webgl', 'wasm'];
   const failures: string[] = [];
   for (const name of order) {

@@ -1,8 +1,15 @@
 import { CocoDataset, type EvaluationResult, evaluate, type ImageEvaluation } from '@deepmask/coco';
+import { imageFileOf, type OpenedDataset } from './datasetFiles.js';
 import { debugHook } from './debug.js';
 import { el, fileInput, formatNumber, labelled } from './dom.js';
 import { reportingErrors } from './errors.js';
+import { decodeImage } from './image.js';
+import { drawScene, type MaskLayer, type Rgb } from './overlay.js';
 import { linePlot } from './plot.js';
+
+const FOUND: Rgb = [46, 160, 67];
+const MISSED: Rgb = [220, 40, 40];
+const CROWD: Rgb = [140, 140, 140];
 
 /** Proposal budgets of the recall-vs-#proposals curve. */
 const MAX_DETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
@@ -11,7 +18,8 @@ const CURVE_MAX_DETS = [10, 100, 1000];
 
 export interface EvaluationView {
   section: HTMLElement;
-  setGroundTruth(dataset: CocoDataset): void;
+  /** The ground truth; with the dataset view's picked images, a clicked row shows its objects. */
+  setGroundTruth(dataset: CocoDataset, opened?: OpenedDataset): void;
 }
 
 /**
@@ -28,13 +36,18 @@ export function createEvaluationView(): EvaluationView {
   const status = el('span', { id: 'eval-status', class: 'muted', text: 'no ground truth' });
   const summary = el('table', { id: 'eval-summary' });
   const plots = el('div', { id: 'eval-plots', class: 'grid' });
+  const allImages = el('input', { id: 'eval-all-images', type: 'checkbox' });
   const images = el('table', { id: 'eval-images' });
+  const scene = el('canvas', { id: 'eval-scene', class: 'scene', width: 640, height: 480, hidden: true });
 
   let groundTruth: CocoDataset | null = null;
+  let pickedImages: OpenedDataset | null = null;
   let results: { name: string; json: unknown } | null = null;
+  let lastEvaluation: EvaluationResult | null = null;
 
-  function setGroundTruth(dataset: CocoDataset): void {
+  function setGroundTruth(dataset: CocoDataset, opened?: OpenedDataset): void {
     groundTruth = dataset;
+    pickedImages = opened ?? null;
     status.textContent = `ground truth: ${dataset.sourceName} (${dataset.images.length} images)`;
     void run();
   }
@@ -80,6 +93,7 @@ export function createEvaluationView(): EvaluationView {
         .filter((name) => name in evaluation.extra)
         .map((name) => el('tr', {}, [el('th', { text: name }), el('td', { text: formatNumber(evaluation.extra[name]) })])),
     );
+    lastEvaluation = evaluation;
     renderImages(gt, evaluation.perImage);
     const largest = maxDets.length - 1;
     debugHook.evaluation = {
@@ -94,21 +108,25 @@ export function createEvaluationView(): EvaluationView {
     const categoryName = new Map(gt.categories.map((c) => [c.id, c.name ?? `category ${c.id}`]));
     const annotationCategory = new Map(gt.annotations.map((a) => [a.id, a.category_id]));
     const rows = perImage
-      .filter((entry) => entry.gtIds.length > 0)
+      .filter((entry) => entry.gtIds.length > 0 && (allImages.checked || entry.dtIds.length > 0))
       .map((entry) => {
         const image = gt.image(entry.imageId);
-        const counted = entry.gtIds.map((_, g) => !entry.gtIsCrowd[g]);
-        const found = entry.gtIds.map((_, g) => counted[g] && entry.gtMatches[0][g] !== 0);
-        const objects = entry.gtIds.map((id, g) => {
+        // Row t = 0 of the [T, G] matrices is IoU 0.5.
+        const gtIds = Array.from(entry.gtIds);
+        const counted = gtIds.map((_, g) => !entry.gtIsCrowd[g]);
+        const found = gtIds.map((_, g) => counted[g] && entry.gtMatches[g] !== 0);
+        const objects = gtIds.map((id, g) => {
           const name = categoryName.get(annotationCategory.get(id)!) ?? '';
-          const mark = entry.gtIsCrowd[g] ? 'crowd' : found[g] ? `found, IoU ${formatNumber(entry.gtMatchIou[0][g], 2)}` : 'missed';
+          const mark = entry.gtIsCrowd[g] ? 'crowd' : found[g] ? `found, IoU ${formatNumber(entry.gtMatchIou[g], 2)}` : 'missed';
           return el('span', { class: found[g] ? 'found' : 'missed', text: `#${id} ${name}: ${mark}` });
         });
-        return el('tr', { 'data-image-id': entry.imageId }, [
+        const row = el('tr', { 'data-image-id': entry.imageId }, [
           el('td', { text: image.file_name ?? String(image.id) }),
           el('td', { text: `${found.filter(Boolean).length} / ${counted.filter(Boolean).length}` }),
           el('td', { class: 'objects' }, objects.flatMap((o, k) => (k === 0 ? [o] : ['; ', o]))),
         ]);
+        row.addEventListener('click', () => void showImage(gt, entry, found, row));
+        return row;
       });
     images.replaceChildren(
       el('tr', {}, [el('th', { text: 'image' }), el('th', { text: 'found at IoU .5' }), el('th', { text: 'objects' })]),
@@ -116,6 +134,28 @@ export function createEvaluationView(): EvaluationView {
     );
   }
 
+  /** The image with its objects coloured found (green), missed (red) or crowd (grey). */
+  async function showImage(gt: CocoDataset, entry: ImageEvaluation, found: boolean[], row: HTMLElement): Promise<void> {
+    const image = gt.image(entry.imageId);
+    const file = pickedImages ? imageFileOf(pickedImages, image.file_name) : undefined;
+    for (const other of images.children) other.classList.toggle('selected', other === row);
+    if (!file) {
+      scene.hidden = true;
+      return;
+    }
+    const decoded = await reportingErrors('Opening the image failed', () => decodeImage(file, file.name));
+    if (!decoded) return;
+    const byId = new Map(gt.annotationsOf(image.id).map((a) => [a.id, a]));
+    const layers: MaskLayer[] = Array.from(entry.gtIds, (id, g) => {
+      const annotation = byId.get(id)!;
+      const color = entry.gtIsCrowd[g] ? CROWD : found[g] ? FOUND : MISSED;
+      return { rle: gt.annotationRle(annotation), color, bbox: annotation.bbox };
+    });
+    drawScene(scene, decoded.pixels, layers, 0.5);
+    scene.hidden = false;
+  }
+
+  allImages.addEventListener('change', () => groundTruth && lastEvaluation && renderImages(groundTruth, lastEvaluation.perImage));
   gtInput.addEventListener('change', async () => {
     const file = gtInput.files?.[0];
     if (!file) return;
@@ -150,7 +190,11 @@ export function createEvaluationView(): EvaluationView {
       status,
     ]),
     el('div', { class: 'row' }, [summary, plots]),
-    images,
+    el('p', {}, [
+      labelled('list images without detections too', allImages),
+      ' · click an image (picked in the Dataset view) to see its objects: green found at IoU 0.5, red missed',
+    ]),
+    el('div', { class: 'row' }, [el('div', { class: 'table-scroll' }, [images]), scene]),
   ]);
   return { section, setGroundTruth };
 }

@@ -13,7 +13,7 @@ window.addEventListener('unhandledrejection', (event) => showError('Unexpected e
 const proposals = createProposalsView();
 const evaluation = createEvaluationView();
 const dataset = createDatasetView({
-  onDataset: (opened) => evaluation.setGroundTruth(opened.dataset),
+  onDataset: (opened) => evaluation.setGroundTruth(opened.dataset, opened),
   onUseImage: (image) => {
     proposals.showImage(image);
     showView('proposals');

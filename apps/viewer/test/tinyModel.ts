@@ -1,3 +1,4 @@
+import { deepMaskLoss } from '@deepmask/loss';
 import { createDeepMask, type DeepMask, defaultConfig } from '@deepmask/model';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -75,11 +76,4 @@ function squaresBatch(size: number, next: () => number) {
     maskTargets: tf.tensor3d(maskTargets, [size, MASK_SIZE_PX, MASK_SIZE_PX]),
     labels: tf.tensor1d(labels),
   };
-}
-
-function deepMaskLoss({ maskLogits, scoreLogits, maskTargets, labels }: { maskLogits: tf.Tensor3D; scoreLogits: tf.Tensor1D; maskTargets: tf.Tensor3D; labels: tf.Tensor1D }) {
-  const pos = tf.div(tf.add(labels, 1), 2);
-  const mask = tf.div(tf.sum(tf.mul(tf.mean(tf.softplus(tf.neg(tf.mul(maskLogits, maskTargets))), [1, 2]), pos)), labels.size);
-  const score = tf.mul(tf.mean(tf.softplus(tf.neg(tf.mul(scoreLogits, labels)))), 1 / 32);
-  return { total: tf.add(mask, score) as tf.Scalar };
 }

@@ -96,7 +96,7 @@ describe.skipIf(skipReason !== null)('viewer in headless Chromium', () => {
       expect(Math.abs(sortedPage[rank] - expected.score)).toBeLessThan(1e-3);
       // Near-equal scores may swap ranks between backends: match by (scale, centre).
       const same = pageResult.proposals.find(
-        (p) => p.scale === expected.scale && Math.abs(p.x - expected.x) < 1e-6 && Math.abs(p.y - expected.y) < 1e-6,
+        (p) => Math.abs(p.scale - expected.scale) < 1e-9 && Math.abs(p.x - expected.x) < 1e-6 && Math.abs(p.y - expected.y) < 1e-6,
       );
       expect(same, `Node proposal #${rank + 1} at scale ${expected.scale} (${expected.x}, ${expected.y})`).toBeDefined();
       expect(same!.bbox).toEqual([...expected.bbox]);

@@ -1,4 +1,11 @@
-import { type CocoDataset, type CocoResult, type Rle, rleFromPolygon, rleToBbox, rleToCocoJson } from '../src/index.js';
+import {
+  type CocoDataset,
+  type CocoResult,
+  type Rle,
+  rleFromPolygon,
+  rleToBbox,
+  rleToCocoJson,
+} from '../src/index.js';
 
 /** mulberry32: a small seeded generator, so the benchmark's proposals are the same on every run. */
 export function seededRandom(seed: number): () => number {
@@ -13,7 +20,14 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** Filled ellipse, built column by column straight into runs (column-major, like every COCO RLE). */
-export function ellipseRle(cx: number, cy: number, rx: number, ry: number, height: number, width: number): Rle {
+export function ellipseRle(
+  cx: number,
+  cy: number,
+  rx: number,
+  ry: number,
+  height: number,
+  width: number,
+): Rle {
   const counts: number[] = [];
   let zeros = 0;
   for (let x = 0; x < width; x++) {

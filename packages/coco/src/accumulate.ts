@@ -39,18 +39,20 @@ export function accumulate(
     let total = 0;
     for (const r of records) total += r.pool.dts.length;
     const score = new Float64Array(total);
-    const recordOf = new Int32Array(total);
     const rank = new Int32Array(total);
     let j = 0;
-    records.forEach((r, index) => {
+    records.forEach((r) => {
       r.pool.dts.forEach((d, local) => {
         score[j] = d.score;
-        recordOf[j] = index;
         rank[j] = local;
         j++;
       });
     });
     const order = Array.from({ length: total }, (_, n) => n).sort((a, b) => score[b] - score[a] || a - b);
+    const positionOf = new Int32Array(total);
+    order.forEach((n, q) => {
+      positionOf[n] = q;
+    });
     // kept[m]: positions in `order` of the detections within each image's first maxDets[m]
     const kept = params.maxDets.map((maxDet) => {
       const positions = new Int32Array(total);
@@ -66,14 +68,18 @@ export function accumulate(
       let npig = 0;
       for (const r of records) npig += r.areas[a].gtCount;
       if (npig === 0) continue;
-      for (let q = 0; q < total; q++) {
-        const n = order[q];
-        const match = records[recordOf[n]].areas[a];
-        const D = records[recordOf[n]].pool.dts.length;
-        for (let t = 0; t < T; t++) {
-          const at = t * D + rank[n];
-          outcome[t * total + q] = match.dtIgnore[at] ? 0 : match.dtMatched[at] ? 1 : 2;
+      let first = 0;
+      for (const r of records) {
+        const match = r.areas[a];
+        const D = r.pool.dts.length;
+        for (let d = 0; d < D; d++) {
+          const q = positionOf[first + d];
+          for (let t = 0; t < T; t++) {
+            const at = t * D + d;
+            outcome[t * total + q] = match.dtIgnore[at] ? 0 : match.dtMatched[at] ? 1 : 2;
+          }
         }
+        first += D;
       }
       for (let m = 0; m < M; m++) {
         const positions = kept[m];

@@ -10,7 +10,8 @@ export function isObject(value: unknown): value is Json {
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value)}`;
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }
@@ -26,7 +27,8 @@ export function fieldNumber(record: Json, field: string, where: string): number 
 
 export function fieldInteger(record: Json, field: string, where: string): number {
   const value = fieldNumber(record, field, where);
-  if (!Number.isInteger(value)) throw new CocoFormatError(where, `field "${field}" must be an integer, got ${value}`);
+  if (!Number.isInteger(value))
+    throw new CocoFormatError(where, `field "${field}" must be an integer, got ${value}`);
   return value;
 }
 
@@ -39,7 +41,8 @@ export function fieldSize(record: Json, field: string, where: string): number {
 export function fieldArray(record: Json, field: string, where: string): unknown[] {
   const value = record[field];
   if (value === undefined) throw new CocoFormatError(where, `missing field "${field}"`);
-  if (!Array.isArray(value)) throw new CocoFormatError(where, `field "${field}" must be an array, got ${describe(value)}`);
+  if (!Array.isArray(value))
+    throw new CocoFormatError(where, `field "${field}" must be an array, got ${describe(value)}`);
   return value;
 }
 

@@ -41,7 +41,8 @@ function parseArgs(argv: readonly string[]): CliOptions | 'help' {
       continue;
     }
     const [name, inline] = arg.split(/=(.*)/s, 2);
-    if (!['--gt', '--dt', '--iou-type', '--max-dets'].includes(name)) throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+    if (!['--gt', '--dt', '--iou-type', '--max-dets'].includes(name))
+      throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
     const value = inline ?? argv[++i];
     if (value === undefined || value === '') throw new UsageError(`${name} needs a value`);
     values.set(name, value);
@@ -57,7 +58,9 @@ function parseArgs(argv: readonly string[]): CliOptions | 'help' {
   if (maxDetsText !== undefined) {
     maxDets = maxDetsText.split(',').map((s) => Number(s.trim()));
     if (maxDets.length < 3 || maxDets.some((m) => !Number.isInteger(m) || m < 1)) {
-      throw new UsageError(`--max-dets must be at least 3 positive integers separated by commas, got ${JSON.stringify(maxDetsText)}`);
+      throw new UsageError(
+        `--max-dets must be at least 3 positive integers separated by commas, got ${JSON.stringify(maxDetsText)}`,
+      );
     }
   }
   return { gt, dt, iouType, proposals: flags.has('--proposals'), maxDets, table: flags.has('--table') };
@@ -87,7 +90,11 @@ export function main(argv: readonly string[], io: CliIo): number {
       perImage: false,
       resultsName: options.dt,
     });
-    io.stdout(options.table ? formatTable(result) : `${JSON.stringify({ stats: result.stats, extra: result.extra })}\n`);
+    io.stdout(
+      options.table
+        ? formatTable(result)
+        : `${JSON.stringify({ stats: result.stats, extra: result.extra })}\n`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

@@ -1,4 +1,13 @@
-import { describe, fieldArray, fieldBox, fieldInteger, fieldNumber, fieldSize, isObject, type Json } from './check.js';
+import {
+  describe,
+  fieldArray,
+  fieldBox,
+  fieldInteger,
+  fieldNumber,
+  fieldSize,
+  isObject,
+  type Json,
+} from './check.js';
 import { CocoFormatError } from './errors.js';
 import type { Rle } from './rle.js';
 import { checkSegmentation, rleFromPolygons, type Segmentation } from './segmentation.js';
@@ -56,7 +65,7 @@ export class CocoDataset {
       this.imagesById.set(image.id, image);
       this.annotationsByImage.set(image.id, []);
     }
-    for (const annotation of annotations) this.annotationsByImage.get(annotation.image_id)!.push(annotation);
+    for (const annotation of annotations) this.annotationsByImage.get(annotation.image_id)?.push(annotation);
     this.categoryIds = categories.map((c) => c.id).sort((a, b) => a - b);
   }
 
@@ -67,8 +76,11 @@ export class CocoDataset {
    */
   static fromJson(jsonTextOrObject: unknown, sourceName = 'dataset'): CocoDataset {
     const json = parseJson(jsonTextOrObject, sourceName);
-    if (!isObject(json)) throw new CocoFormatError(sourceName, `must be a JSON object, got ${describe(json)}`);
-    const images = fieldArray(json, 'images', sourceName).map((v, i) => readImage(v, `${sourceName}: images[${i}]`));
+    if (!isObject(json))
+      throw new CocoFormatError(sourceName, `must be a JSON object, got ${describe(json)}`);
+    const images = fieldArray(json, 'images', sourceName).map((v, i) =>
+      readImage(v, `${sourceName}: images[${i}]`),
+    );
     const categories = fieldArray(json, 'categories', sourceName).map((v, i) =>
       readCategory(v, `${sourceName}: categories[${i}]`),
     );
@@ -84,9 +96,13 @@ export class CocoDataset {
     for (const annotation of annotations) {
       const where = () => `${sourceName}: annotation id ${annotation.id}`;
       const image = dataset.imagesById.get(annotation.image_id);
-      if (!image) throw new CocoFormatError(where(), `field "image_id" refers to unknown image ${annotation.image_id}`);
+      if (!image)
+        throw new CocoFormatError(where(), `field "image_id" refers to unknown image ${annotation.image_id}`);
       if (!categoryIds.has(annotation.category_id)) {
-        throw new CocoFormatError(where(), `field "category_id" refers to unknown category ${annotation.category_id}`);
+        throw new CocoFormatError(
+          where(),
+          `field "category_id" refers to unknown category ${annotation.category_id}`,
+        );
       }
       if (annotation.segmentation !== undefined) {
         const rle = checkSegmentation(annotation.segmentation, () => `${where()}: field "segmentation"`);
@@ -119,7 +135,10 @@ export class CocoDataset {
     const rle = this.rles.get(annotation);
     if (rle) return rle;
     if (annotation.segmentation === undefined) {
-      throw new CocoFormatError(`${this.sourceName}: annotation id ${annotation.id}`, 'missing field "segmentation"');
+      throw new CocoFormatError(
+        `${this.sourceName}: annotation id ${annotation.id}`,
+        'missing field "segmentation"',
+      );
     }
     const image = this.image(annotation.image_id);
     const polygonRle = rleFromPolygons(annotation.segmentation as number[][], image.height, image.width);
@@ -161,7 +180,8 @@ function readCategory(value: unknown, at: string): CocoCategory {
   for (const field of ['name', 'supercategory'] as const) {
     const text = json[field];
     if (text === undefined) continue;
-    if (typeof text !== 'string') throw new CocoFormatError(where, `field "${field}" must be a string, got ${describe(text)}`);
+    if (typeof text !== 'string')
+      throw new CocoFormatError(where, `field "${field}" must be a string, got ${describe(text)}`);
     category[field] = text;
   }
   return category;

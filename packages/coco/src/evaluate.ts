@@ -73,7 +73,10 @@ export function evaluate(gt: CocoDataset, results: unknown, options: EvaluateOpt
   const detections = loadDetections(gt, results, params.iouType === 'segm', options.resultsName);
   const pools = buildPools(gt, detections, params);
   const wantImages = options.perImage ?? true;
-  const allIndex = Math.max(0, params.areaRanges.findIndex((a) => a.label === 'all'));
+  const allIndex = Math.max(
+    0,
+    params.areaRanges.findIndex((a) => a.label === 'all'),
+  );
   const perImage: ImageEvaluation[] = [];
   const matches = pools.map((row) =>
     row.map((pool) => {
@@ -108,7 +111,8 @@ function imageEvaluation(pool: Pool, match: AreaMatch, T: number): ImageEvaluati
   const G = pool.gts.length;
   const gts = Array.from(match.gtOrder, (i) => pool.gts[i]);
   const ious = new Float64Array(D * G);
-  for (let d = 0; d < D; d++) for (let g = 0; g < G; g++) ious[d * G + g] = pool.ious[d * G + match.gtOrder[g]];
+  for (let d = 0; d < D; d++)
+    for (let g = 0; g < G; g++) ious[d * G + g] = pool.ious[d * G + match.gtOrder[g]];
   const dtMatches = new Float64Array(T * D);
   for (let i = 0; i < T * D; i++) dtMatches[i] = match.dtMatch[i] < 0 ? 0 : gts[match.dtMatch[i]].id;
   const gtMatches = new Float64Array(T * G);

@@ -1,10 +1,32 @@
+export { type CocoAnnotation, type CocoCategory, CocoDataset, type CocoImage } from './dataset.js';
 export { CocoFormatError } from './errors.js';
-export { type Rle, rleEncode, rleDecode, rleFromRowMajor, rleToRowMajor, rleArea, rleToBbox, mergeRles } from './rle.js';
-export { rleToString, rleFromString } from './rle-string.js';
-export { rleFromPolygon, rleFromBox } from './polygon.js';
-export { type Segmentation, type RleJson, rleFromSegmentation, rleFromCocoJson, rleToCocoJson } from './segmentation.js';
+export { type EvaluateOptions, type EvaluationResult, evaluate, type ImageEvaluation } from './evaluate.js';
 export { type Box, boxIou, maskIou } from './iou.js';
-export { CocoDataset, type CocoImage, type CocoCategory, type CocoAnnotation } from './dataset.js';
+export {
+  type AreaRange,
+  COCO_AREA_RANGES,
+  DETECTION_MAX_DETS,
+  type EvalParams,
+  type IouType,
+  PROPOSAL_MAX_DETS,
+} from './params.js';
+export { rleFromBox, rleFromPolygon } from './polygon.js';
 export type { CocoResult } from './results.js';
-export { type AreaRange, type EvalParams, type IouType, COCO_AREA_RANGES, DETECTION_MAX_DETS, PROPOSAL_MAX_DETS } from './params.js';
-export { evaluate, type EvaluateOptions, type EvaluationResult, type ImageEvaluation } from './evaluate.js';
+export {
+  mergeRles,
+  type Rle,
+  rleArea,
+  rleDecode,
+  rleEncode,
+  rleFromRowMajor,
+  rleToBbox,
+  rleToRowMajor,
+} from './rle.js';
+export { rleFromString, rleToString } from './rle-string.js';
+export {
+  type RleJson,
+  rleFromCocoJson,
+  rleFromSegmentation,
+  rleToCocoJson,
+  type Segmentation,
+} from './segmentation.js';

@@ -40,18 +40,30 @@ function linspace(start: number, stop: number, num: number): number[] {
 
 export function makeParams(
   gt: CocoDataset,
-  options: { iouType: IouType; useCats?: boolean; maxDets?: readonly number[]; areaRanges?: readonly AreaRange[] },
+  options: {
+    iouType: IouType;
+    useCats?: boolean;
+    maxDets?: readonly number[];
+    areaRanges?: readonly AreaRange[];
+  },
 ): EvalParams {
   const useCats = options.useCats ?? true;
-  const maxDets = [...(options.maxDets ?? (useCats ? DETECTION_MAX_DETS : PROPOSAL_MAX_DETS))].sort((a, b) => a - b);
+  const maxDets = [...(options.maxDets ?? (useCats ? DETECTION_MAX_DETS : PROPOSAL_MAX_DETS))].sort(
+    (a, b) => a - b,
+  );
   if (maxDets.length < 3) {
-    throw new RangeError(`evaluate: maxDets needs at least 3 values (COCOeval.summarize reads maxDets[2]), got [${maxDets}]`);
+    throw new RangeError(
+      `evaluate: maxDets needs at least 3 values (COCOeval.summarize reads maxDets[2]), got [${maxDets}]`,
+    );
   }
   for (const m of maxDets) {
-    if (!Number.isInteger(m) || m < 1) throw new RangeError(`evaluate: maxDets must be positive integers, got ${m}`);
+    if (!Number.isInteger(m) || m < 1)
+      throw new RangeError(`evaluate: maxDets must be positive integers, got ${m}`);
   }
   if (options.iouType !== 'segm' && options.iouType !== 'bbox') {
-    throw new RangeError(`evaluate: iouType must be 'segm' or 'bbox', got ${JSON.stringify(options.iouType)}`);
+    throw new RangeError(
+      `evaluate: iouType must be 'segm' or 'bbox', got ${JSON.stringify(options.iouType)}`,
+    );
   }
   return {
     iouType: options.iouType,
@@ -60,7 +72,10 @@ export function makeParams(
     catIds: useCats ? [...gt.categoryIds] : [-1],
     iouThrs: linspace(0.5, 0.95, 10),
     recThrs: linspace(0, 1, 101),
-    areaRanges: (options.areaRanges ?? COCO_AREA_RANGES).map((a) => ({ label: a.label, range: [a.range[0], a.range[1]] })),
+    areaRanges: (options.areaRanges ?? COCO_AREA_RANGES).map((a) => ({
+      label: a.label,
+      range: [a.range[0], a.range[1]],
+    })),
     maxDets,
   };
 }

@@ -60,7 +60,7 @@ export function rleFromPolygon(xy: ArrayLike<number>, height: number, width: num
     let xd = u[j] < u[j - 1] ? u[j] : u[j] - 1;
     xd = (xd + 0.5) / SCALE - 0.5;
     if (Math.floor(xd) !== xd || xd < 0 || xd > width - 1) continue;
-    let yd = v[j] < v[j - 1] ? v[j] : v[j - 1];
+    let yd = Math.min(v[j], v[j - 1]);
     yd = (yd + 0.5) / SCALE - 0.5;
     if (yd < 0) yd = 0;
     else if (yd > height) yd = height;

@@ -3,6 +3,7 @@ import { boxIouPair, maskFacts, maskIouFast } from './iou.js';
 import type { EvalDt, EvalGt } from './match.js';
 import type { EvalParams } from './params.js';
 import type { Detection } from './results.js';
+import { decodeCountsInto } from './rle-string.js';
 
 /** The gts and detections of one (image, category) pair, or of one image in class-agnostic mode. */
 export interface Pool {
@@ -23,7 +24,11 @@ export interface Pool {
  * of categories the ground truth does not have, and fills each pool's IoU matrix.
  * Returns pools[k][i] for category k and image i of `params`, null where a pool is empty.
  */
-export function buildPools(gt: CocoDataset, detections: readonly Detection[], params: EvalParams): (Pool | null)[][] {
+export function buildPools(
+  gt: CocoDataset,
+  detections: readonly Detection[],
+  params: EvalParams,
+): (Pool | null)[][] {
   const categoryIndex = new Map(gt.categoryIds.map((id, k) => [id, k]));
   const imageIndex = new Map(params.imgIds.map((id, i) => [id, i]));
   const K = gt.categoryIds.length;
@@ -104,11 +109,24 @@ function maskIous(dts: readonly EvalDt[], gts: readonly EvalGt[]) {
   const G = gts.length;
   const ious = new Float64Array(dts.length * G);
   const dtMaxIou = new Float64Array(dts.length).fill(-Infinity);
+  const gtCounts = gts.map((g) => g.mask!.counts!);
+  let scratch = new Uint32Array(0);
   for (let d = 0; d < dts.length; d++) {
-    const dt = dts[d];
+    const dt = dts[d].mask!;
+    let counts = dt.counts;
     for (let g = 0; g < G; g++) {
-      const gt = gts[g];
-      const iou = maskIouFast(dt.mask!, gt.mask!, gt.crowd);
+      const gt = gts[g].mask!;
+      let iou = 0;
+      if (boxIouPair(dt.box, gt.box, gts[g].crowd) > 0) {
+        if (!counts) {
+          const encoded = dt.encoded!;
+          if (scratch.length < encoded.length) scratch = new Uint32Array(2 * encoded.length);
+          const n = decodeCountsInto(encoded, scratch);
+          // the run sweep of maskIouFast stops by position; its fallback needs the exact run list
+          counts = dt.noEmptyRuns ? scratch : scratch.subarray(0, n);
+        }
+        iou = maskIouFast(dt, counts, gt, gtCounts[g], gts[g].crowd);
+      }
       ious[d * G + g] = iou;
       if (iou > dtMaxIou[d]) dtMaxIou[d] = iou;
     }

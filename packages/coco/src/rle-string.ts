@@ -1,5 +1,5 @@
-import type { Rle } from './rle.js';
 import { CocoFormatError } from './errors.js';
+import type { Rle } from './rle.js';
 
 /** The COCO API's compressed `counts` string (`rleToString`): LEB128-like, deltas from index 3 on. */
 export function rleToString(rle: Rle): string {

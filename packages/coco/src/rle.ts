@@ -43,7 +43,8 @@ export function rleDecode(rle: Rle): Uint8Array {
 /** Row-major mask (image layout, index y * width + x; non-zero is foreground) to RLE. */
 export function rleFromRowMajor(mask: Uint8Array, height: number, width: number): Rle {
   const n = height * width;
-  if (mask.length !== n) throw new RangeError(`rleFromRowMajor: mask has ${mask.length} pixels, expected ${n}`);
+  if (mask.length !== n)
+    throw new RangeError(`rleFromRowMajor: mask has ${mask.length} pixels, expected ${n}`);
   const counts: number[] = [];
   let value = 0;
   let run = 0;
@@ -153,7 +154,7 @@ function mergeTwo(A: Uint32Array, B: Uint32Array, intersect: boolean): Uint32Arr
   let cc = 0;
   let ct = 1;
   while (ct > 0) {
-    const c = ca < cb ? ca : cb;
+    const c = Math.min(ca, cb);
     cc += c;
     ct = 0;
     ca -= c;

@@ -19,7 +19,12 @@ const at = (where: Where) => (typeof where === 'string' ? where : where());
  * Any COCO segmentation to RLE as `COCO.annToRLE` does it: polygons are rasterised at the image's
  * height x width and unioned; RLE dicts keep their own `size`. Throws CocoFormatError naming `where`.
  */
-export function rleFromSegmentation(segmentation: unknown, height: number, width: number, where: Where = 'segmentation'): Rle {
+export function rleFromSegmentation(
+  segmentation: unknown,
+  height: number,
+  width: number,
+  where: Where = 'segmentation',
+): Rle {
   return checkSegmentation(segmentation, where) ?? rleFromPolygons(segmentation as number[][], height, width);
 }
 
@@ -32,7 +37,10 @@ export function checkSegmentation(segmentation: unknown, where: Where): Rle | nu
     return null;
   }
   if (isObject(segmentation)) return rleFromCocoJson(segmentation, where);
-  throw new CocoFormatError(at(where), `must be a list of polygons or an RLE object, got ${describe(segmentation)}`);
+  throw new CocoFormatError(
+    at(where),
+    `must be a list of polygons or an RLE object, got ${describe(segmentation)}`,
+  );
 }
 
 /** A first element of exactly 4 numbers makes the whole list boxes [x, y, w, h] (a COCO API quirk). */
@@ -47,13 +55,20 @@ function checkPolygons(polygons: unknown[], where: Where): void {
     }
     if (asBoxes) {
       if (polygon.length !== 4) {
-        throw new CocoFormatError(at(where), `polygon 0 has 4 numbers, so all are read as boxes, but ${i} has ${polygon.length}`);
+        throw new CocoFormatError(
+          at(where),
+          `polygon 0 has 4 numbers, so all are read as boxes, but ${i} has ${polygon.length}`,
+        );
       }
       return;
     }
-    if (polygon.length % 2 !== 0) throw new CocoFormatError(at(where), `polygon ${i} has an odd number of coordinates`);
+    if (polygon.length % 2 !== 0)
+      throw new CocoFormatError(at(where), `polygon ${i} has an odd number of coordinates`);
     if (polygon.length < 6) {
-      throw new CocoFormatError(at(where), `polygon ${i} has ${polygon.length / 2} points, expected at least 3`);
+      throw new CocoFormatError(
+        at(where),
+        `polygon ${i} has ${polygon.length / 2} points, expected at least 3`,
+      );
     }
   });
 }
@@ -61,7 +76,9 @@ function checkPolygons(polygons: unknown[], where: Where): void {
 /** Rasterises checked polygons and unions them (`frPyObjects` then `merge`). */
 export function rleFromPolygons(polygons: number[][], height: number, width: number): Rle {
   const asBoxes = isBoxList(polygons);
-  return mergeRles(polygons.map((p) => (asBoxes ? rleFromBox(p, height, width) : rleFromPolygon(p, height, width))));
+  return mergeRles(
+    polygons.map((p) => (asBoxes ? rleFromBox(p, height, width) : rleFromPolygon(p, height, width))),
+  );
 }
 
 /** RLE from its COCO JSON form, `{ size: [h, w], counts }` with string or list counts, validated. */
@@ -86,7 +103,10 @@ export function rleFromCocoJson(json: unknown, where: Where = 'rle'): Rle {
     let sum = 0;
     for (const c of counts) {
       if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c > 0xffffffff) {
-        throw new CocoFormatError(at(where), `bad RLE: counts must be non-negative integers, got ${describe(c)}`);
+        throw new CocoFormatError(
+          at(where),
+          `bad RLE: counts must be non-negative integers, got ${describe(c)}`,
+        );
       }
       sum += c;
     }
@@ -95,7 +115,10 @@ export function rleFromCocoJson(json: unknown, where: Where = 'rle'): Rle {
     }
     return { size: [h, w], counts: Uint32Array.from(counts as number[]) };
   }
-  throw new CocoFormatError(at(where), `RLE field "counts" must be a string or a list, got ${describe(counts)}`);
+  throw new CocoFormatError(
+    at(where),
+    `RLE field "counts" must be a string or a list, got ${describe(counts)}`,
+  );
 }
 
 /** RLE to its compressed COCO JSON form (what results files and `pycocotools.mask.encode` hold). */

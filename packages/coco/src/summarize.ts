@@ -26,7 +26,11 @@ interface Selection {
 }
 
 /** COCOeval._summarize: mean of the entries > -1 in the selection, -1 when there are none. */
-export function summarizeValue({ precision, recall }: Accumulated, params: EvalParams, sel: Selection): number {
+export function summarizeValue(
+  { precision, recall }: Accumulated,
+  params: EvalParams,
+  sel: Selection,
+): number {
   const T = params.iouThrs.length;
   const R = params.recThrs.length;
   const K = params.catIds.length;
@@ -83,6 +87,7 @@ export function summarizeExtra(acc: Accumulated, params: EvalParams): Record<str
       extra[`AR_${area}@${maxDet}`] = summarizeValue(acc, params, { ap: false, area, maxDet });
     }
   }
-  for (const maxDet of params.maxDets) extra[`AP@${maxDet}`] = summarizeValue(acc, params, { ap: true, maxDet });
+  for (const maxDet of params.maxDets)
+    extra[`AP@${maxDet}`] = summarizeValue(acc, params, { ap: true, maxDet });
   return extra;
 }

@@ -25,9 +25,14 @@ export function formatTable(result: EvaluationResult): string {
       ` ${title} @[ IoU=${iou.padEnd(9)} | area=${area.padStart(6)} | maxDets=${String(maxDet).padStart(4)} ] = ${result.stats[i].toFixed(3)}`,
     );
   });
-  lines.push('', `${'maxDets'.padStart(8)}  ${['AR', 'AR_small', 'AR_medium', 'AR_large', 'AP'].map((h) => h.padStart(9)).join(' ')}`);
+  lines.push(
+    '',
+    `${'maxDets'.padStart(8)}  ${['AR', 'AR_small', 'AR_medium', 'AR_large', 'AP'].map((h) => h.padStart(9)).join(' ')}`,
+  );
   for (const n of maxDets) {
-    const cells = ['AR', 'AR_small', 'AR_medium', 'AR_large', 'AP'].map((k) => result.extra[`${k}@${n}`].toFixed(3).padStart(9));
+    const cells = ['AR', 'AR_small', 'AR_medium', 'AR_large', 'AP'].map((k) =>
+      result.extra[`${k}@${n}`].toFixed(3).padStart(9),
+    );
     lines.push(`${String(n).padStart(8)}  ${cells.join(' ')}`);
   }
   return `${lines.join('\n')}\n`;

@@ -19,7 +19,9 @@ import { sharedDir } from './shared.js';
 
 const shared = sharedDir();
 const casesDir = shared && path.join(shared, 'coco-cases');
-const cases: { dir: string }[] = casesDir ? JSON.parse(readFileSync(path.join(casesDir, 'index.json'), 'utf8')) : [];
+const cases: { dir: string }[] = casesDir
+  ? JSON.parse(readFileSync(path.join(casesDir, 'index.json'), 'utf8'))
+  : [];
 if (!casesDir) console.warn('coco-cases: SKIPPED, shared folder not found (set DEEPMASK_SHARED)');
 
 const TOL = 1e-9;
@@ -28,7 +30,9 @@ type Json = any;
 
 function expectClose(actual: ArrayLike<number> | number, expected: Json, label: string): void {
   if (typeof expected === 'number') {
-    expect(Math.abs((actual as number) - expected), `${label}: ${actual} vs ${expected}`).toBeLessThanOrEqual(TOL);
+    expect(Math.abs((actual as number) - expected), `${label}: ${actual} vs ${expected}`).toBeLessThanOrEqual(
+      TOL,
+    );
     return;
   }
   const a = Array.from(actual as ArrayLike<number>);
@@ -56,12 +60,19 @@ function checkEvaluation(result: EvaluationResult, expected: Json, label: string
   expectClose(result.stats, expected.stats, `${label} stats`);
   // bit-for-bit, thanks to numpy's pairwise summation order
   expect(result.stats).toEqual(expected.stats);
-  for (const [key, value] of Object.entries(expected.extra)) expectClose(result.extra[key], value, `${label} extra ${key}`);
+  for (const [key, value] of Object.entries(expected.extra))
+    expectClose(result.extra[key], value, `${label} extra ${key}`);
   for (const [key, value] of Object.entries(expected['per_category_AP@100'])) {
     expectClose(result.perCategoryAP[key], value, `${label} AP of category ${key}`);
   }
   expectClose(result.recall, expected.recall_TKAM, `${label} recall`);
-  const [T, R, K, A, M] = [p.iouThrs.length, p.recThrs.length, p.catIds.length, p.areaRanges.length, p.maxDets.length];
+  const [T, R, K, A, M] = [
+    p.iouThrs.length,
+    p.recThrs.length,
+    p.catIds.length,
+    p.areaRanges.length,
+    p.maxDets.length,
+  ];
   const meanPrecision: number[] = [];
   for (let t = 0; t < T; t++)
     for (let k = 0; k < K; k++)

@@ -149,3 +149,17 @@ describe.each(BACKENDS)('deepMaskLoss on %s', (backend) => {
     tf.dispose([inputs, small, threeLabels] as never);
   });
 });
+
+describe.each(BACKENDS)('mask logits at label size on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+
+  it('equals tf.image.resizeBilinear with half-pixel centres (which the pyramid uses at inference)', async () => {
+    const { maskLogitsAtLabelSize } = await import('../src/mask-at-label-size.js');
+    const logits = tf.randomNormal([2, 5, 5]) as tf.Tensor3D;
+    const ours = maskLogitsAtLabelSize(logits, 12);
+    const reference = tf.image.resizeBilinear(tf.expandDims(logits, 3) as tf.Tensor4D, [12, 12], false, true);
+    const difference = tf.max(tf.abs(tf.sub(tf.reshape(reference, [2, 12, 12]), ours))).dataSync()[0];
+    expect(difference).toBeLessThan(1e-5);
+    tf.dispose([logits, ours, reference]);
+  });
+});

@@ -171,10 +171,10 @@ def conv_mlp(seq, x):
 
 
 def joint_loss(masks, scores, mask_targets, labels):
+    """@deepmask/loss's deepMaskLoss: both terms averaged over the batch, mask term for positives only."""
     positives = (labels + 1) / 2
     per_pixel = F.softplus(-mask_targets * masks).mean(dim=(1, 2))
-    mask_term = (per_pixel * positives).sum() / positives.sum().clamp(min=1)
-    return mask_term + F.softplus(-labels * scores).mean() / 32
+    return (per_pixel * positives).mean() + F.softplus(-labels * scores).mean() / 32
 
 
 def median_ms(fn, reps):

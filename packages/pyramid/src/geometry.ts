@@ -36,7 +36,7 @@ export function scaleGeometry(
   const borderPx = inputSizePx / 2;
   const paddedHeight = scaledHeight + 2 * borderPx;
   const paddedWidth = scaledWidth + 2 * borderPx;
-  const cellsPerPatch = inputSizePx / STRIDE_PX;
+  const [rows, cols] = denseGridSize([paddedHeight, paddedWidth], inputSizePx);
   return {
     scale,
     scaleX: scaledWidth / width,
@@ -46,8 +46,8 @@ export function scaleGeometry(
     borderPx,
     paddedHeight,
     paddedWidth,
-    rows: Math.floor(paddedHeight / STRIDE_PX) - cellsPerPatch + 1,
-    cols: Math.floor(paddedWidth / STRIDE_PX) - cellsPerPatch + 1,
+    rows,
+    cols,
     inputSizePx,
   };
 }
@@ -73,4 +73,29 @@ export function imageToCell(
   const row = Math.round((y * geometry.scaleY) / STRIDE_PX);
   if (row < 0 || col < 0 || row >= geometry.rows || col >= geometry.cols) return null;
   return { row, col };
+}
+
+/**
+ * The common input size of a batch of scales: their largest padded height and width, rounded up to a
+ * multiple of the stride so that every stride-2 layer of a 'same'-padded trunk sees an even size and
+ * pads only its bottom and right, as on a patch; otherwise the features shift against the patch form.
+ */
+export function batchInputSize(geometries: readonly ScaleGeometry[]): [height: number, width: number] {
+  const roundUp = (px: number) => Math.ceil(px / STRIDE_PX) * STRIDE_PX;
+  return [
+    roundUp(Math.max(...geometries.map((g) => g.paddedHeight))),
+    roundUp(Math.max(...geometries.map((g) => g.paddedWidth))),
+  ];
+}
+
+/** Rows and columns of the dense output for an input of `[height, width]`. */
+export function denseGridSize(
+  [height, width]: readonly [number, number],
+  inputSizePx: number,
+): [number, number] {
+  const cellsPerPatch = inputSizePx / STRIDE_PX;
+  return [
+    Math.floor(height / STRIDE_PX) - cellsPerPatch + 1,
+    Math.floor(width / STRIDE_PX) - cellsPerPatch + 1,
+  ];
 }

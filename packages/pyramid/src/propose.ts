@@ -1,7 +1,7 @@
 import { rleArea, rleToBbox } from '@deepmask/coco';
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_SCALE_BATCHING, planScaleBatches } from './batching.js';
-import { cellToImage, type ScaleGeometry, scaleGeometry } from './geometry.js';
+import { batchInputSize, cellToImage, denseGridSize, type ScaleGeometry, scaleGeometry } from './geometry.js';
 import { pasteMaskLogits, probabilityToLogit } from './paste.js';
 import { type Candidate, rankCandidates, topIndices } from './ranking.js';
 import { scaleBatchInput } from './scale-input.js';
@@ -45,7 +45,7 @@ export async function proposeMasks(
   const scales = scaleList(options.scales);
   const geometries = scales.map((s) => scaleGeometry(height, width, s, model.config.inputSizePx));
   const groups = planScaleBatches(
-    geometries.map((g) => [g.paddedHeight, g.paddedWidth] as const),
+    geometries.map((g) => batchInputSize([g])),
     options.scaleBatching ?? DEFAULT_SCALE_BATCHING,
   );
   const timings = { denseMs: 0, rankMs: 0, decodeMs: 0, pasteMs: 0, totalMs: 0 };
@@ -111,8 +111,7 @@ async function runScaleBatch(
   });
   try {
     const [batch, rows, cols] = scoreLogits.shape;
-    const expectedRows = Math.max(...members.map((g) => g.rows));
-    const expectedCols = Math.max(...members.map((g) => g.cols));
+    const [expectedRows, expectedCols] = denseGridSize(batchInputSize(members), model.config.inputSizePx);
     if (batch !== group.length || rows !== expectedRows || cols !== expectedCols) {
       throw new Error(
         `proposeMasks: model.predictDense returned scoreLogits of shape [${scoreLogits.shape}] for an input of ` +

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ScaleGeometry } from './geometry.js';
+import { batchInputSize, type ScaleGeometry } from './geometry.js';
 
 /**
  * The network input of one batch of scales: `image` resized to each scale, padded by half a patch
- * and then, to the batch's common `[height, width]`, on the bottom and right, all with `padColour`
+ * and then, to the batch's common size (`batchInputSize`), on the bottom and right, all with `padColour`
  * (the model's mean pixel, which it normalises to zero: what its own convolutions pad with).
  * [H, W, 3] -> [B, height, width, 3] float32.
  */
@@ -12,8 +12,7 @@ export function scaleBatchInput(
   geometries: readonly ScaleGeometry[],
   padColour: readonly number[],
 ): tf.Tensor4D {
-  const height = Math.max(...geometries.map((g) => g.paddedHeight));
-  const width = Math.max(...geometries.map((g) => g.paddedWidth));
+  const [height, width] = batchInputSize(geometries);
   return tf.tidy(() => {
     // Strips filled here and concatenated cost less (on wasm) than subtracting the colour, zero-padding
     // and adding it back, or than tf.tile.

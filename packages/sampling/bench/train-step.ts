@@ -1,4 +1,6 @@
 import '@tensorflow/tfjs-backend-wasm';
+// tfjs-core's Node bundle registers no gradients; the union package's does (as the trainer does it).
+import '@tensorflow/tfjs';
 import { batchToTensors, type PatchBatch, type PatchSampler } from '@deepmask/sampling';
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -10,13 +10,20 @@ export class WasmKernelScope {
   constructor(private readonly backend: KernelBackend) {}
 
   run(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
+    const [output] = this.runMulti(kernelName, inputs, attrs);
+    return output;
+  }
+
+  /** For kernels with several outputs (MaxPoolWithArgmax). */
+  runMulti(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo[] {
     const kernel = getKernel(kernelName, 'wasm');
     if (kernel === undefined) {
       throw new Error(`@deepmask/wasm-training: the wasm backend has no '${kernelName}' kernel to build on`);
     }
-    const output = kernel.kernelFunc({ inputs, attrs, backend: this.backend }) as TensorInfo;
-    this.intermediates.push(output);
-    return output;
+    const result = kernel.kernelFunc({ inputs, attrs, backend: this.backend });
+    const outputs = Array.isArray(result) ? result : [result];
+    this.intermediates.push(...outputs);
+    return outputs;
   }
 
   reshape(x: TensorInfo, shape: number[]): TensorInfo {
