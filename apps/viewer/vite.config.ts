@@ -37,7 +37,11 @@ function tfjsWasmFiles(): Plugin {
     },
     async generateBundle() {
       for (const name of WASM_FILES) {
-        this.emitFile({ type: 'asset', fileName: WASM_DIR_URL + name, source: await readFile(path.join(dir, name)) });
+        this.emitFile({
+          type: 'asset',
+          fileName: WASM_DIR_URL + name,
+          source: await readFile(path.join(dir, name)),
+        });
       }
     },
   };

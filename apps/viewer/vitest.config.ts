@@ -3,5 +3,5 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: { conditions: ['development'] },
   ssr: { resolve: { conditions: ['development'] } },
-  test: { testTimeout: 120_000, hookTimeout: 120_000 },
+  test: { testTimeout: 180_000, hookTimeout: 180_000 },
 });

@@ -22,7 +22,8 @@ export async function selectBackend(name: BackendName): Promise<void> {
   } else {
     await importTensorflowBinding();
   }
-  if (!(await tf.setBackend(name))) throw new TrainerError(`--backend ${name}: the backend failed to initialise`);
+  if (!(await tf.setBackend(name)))
+    throw new TrainerError(`--backend ${name}: the backend failed to initialise`);
   await tf.ready();
 }
 

@@ -46,7 +46,9 @@ export async function writeCheckpoint(
     dir,
     async (temp) => {
       await writeModel(join(temp, 'model'), model);
-      const bytes = Buffer.concat(optimizerState.buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
+      const bytes = Buffer.concat(
+        optimizerState.buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)),
+      );
       await writeFile(join(temp, 'optimizer.bin'), bytes);
       await writeFile(join(temp, 'optimizer.json'), JSON.stringify({ shapes: optimizerState.shapes }));
       // Written last: its presence marks a complete checkpoint.
@@ -78,7 +80,9 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint | undefine
   const committed = committedDirectory(dir, STATE_FILE);
   if (committed === undefined) return undefined;
   const state = JSON.parse(await readFile(join(committed, STATE_FILE), 'utf8')) as TrainingState;
-  const { shapes } = JSON.parse(await readFile(join(committed, 'optimizer.json'), 'utf8')) as { shapes: number[][] };
+  const { shapes } = JSON.parse(await readFile(join(committed, 'optimizer.json'), 'utf8')) as {
+    shapes: number[][];
+  };
   const bytes = await readFile(join(committed, 'optimizer.bin'));
   const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const buffers: Float32Array[] = [];
@@ -89,7 +93,9 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint | undefine
     offset += size;
   }
   if (offset !== all.length) {
-    throw new TrainerError(`${join(committed, 'optimizer.bin')}: ${all.length} values, optimizer.json describes ${offset}`);
+    throw new TrainerError(
+      `${join(committed, 'optimizer.bin')}: ${all.length} values, optimizer.json describes ${offset}`,
+    );
   }
   const model = await loadDeepMask(fileSystemHandler(join(committed, 'model')));
   return { model, optimizer: { shapes, buffers }, state, dir: committed };

@@ -22,7 +22,11 @@ export interface CocoJson {
 }
 
 /** Reads `annPath` (instances JSON) and serves images from `imageDir`; errors name the flag and file. */
-export async function loadCocoData(imageDir: string, annPath: string, flags = { data: 'data', ann: 'ann' }): Promise<CocoData> {
+export async function loadCocoData(
+  imageDir: string,
+  annPath: string,
+  flags = { data: 'data', ann: 'ann' },
+): Promise<CocoData> {
   if (!existsSync(imageDir) || !statSync(imageDir).isDirectory()) {
     throw new TrainerError(`--${flags.data}: '${imageDir}' is not a directory`);
   }
@@ -30,7 +34,9 @@ export async function loadCocoData(imageDir: string, annPath: string, flags = { 
   try {
     text = await readFile(annPath, 'utf8');
   } catch (error) {
-    throw new TrainerError(`--${flags.ann}: cannot read '${annPath}' (${(error as NodeJS.ErrnoException).code})`);
+    throw new TrainerError(
+      `--${flags.ann}: cannot read '${annPath}' (${(error as NodeJS.ErrnoException).code})`,
+    );
   }
   let json: CocoJson;
   try {

@@ -1,6 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { rleArea, rleFromRowMajor, rleFromSegmentation, rleToBbox, rleToCocoJson, rleToRowMajor } from '@deepmask/coco';
+import {
+  rleArea,
+  rleFromRowMajor,
+  rleFromSegmentation,
+  rleToBbox,
+  rleToCocoJson,
+  rleToRowMajor,
+} from '@deepmask/coco';
 import sharp from 'sharp';
 import { seededRandom } from './random.js';
 
@@ -84,7 +91,13 @@ function drawScene(random: Random, width: number, height: number, options: DemoD
   for (let k = 0; k < objectCount; k++) {
     const shape = SHAPES[randomInt(random, 0, SHAPES.length - 1)];
     const sizePx = options.minObjectPx * (options.maxObjectPx / options.minObjectPx) ** random();
-    const polygon = shapePolygon(random, shape, Math.min(sizePx, 0.9 * Math.min(width, height)), width, height);
+    const polygon = shapePolygon(
+      random,
+      shape,
+      Math.min(sizePx, 0.9 * Math.min(width, height)),
+      width,
+      height,
+    );
     const mask = rleToRowMajor(rleFromSegmentation([polygon], height, width));
     paintTexture(pixels, width, height, randomTexture(random), mask);
     shapes.push({ category: SHAPES.indexOf(shape) + 1, polygon, mask });
@@ -92,7 +105,8 @@ function drawScene(random: Random, width: number, height: number, options: DemoD
   const objects: SceneObject[] = [];
   shapes.forEach((shape, k) => {
     const visible = shape.mask.slice();
-    for (const later of shapes.slice(k + 1)) for (let p = 0; p < visible.length; p++) visible[p] &= 1 - later.mask[p];
+    for (const later of shapes.slice(k + 1))
+      for (let p = 0; p < visible.length; p++) visible[p] &= 1 - later.mask[p];
     const rle = rleFromRowMajor(visible, height, width);
     const area = rleArea(rle);
     if (area === 0) return;
@@ -108,7 +122,13 @@ function drawScene(random: Random, width: number, height: number, options: DemoD
 }
 
 /** A closed polygon `[x0, y0, x1, y1, ...]` of largest side about `sizePx`, placed anywhere in the image. */
-function shapePolygon(random: Random, shape: ShapeName, sizePx: number, width: number, height: number): number[] {
+function shapePolygon(
+  random: Random,
+  shape: ShapeName,
+  sizePx: number,
+  width: number,
+  height: number,
+): number[] {
   const aspect = 0.5 + random();
   const [w, h] = aspect > 1 ? [sizePx, sizePx / aspect] : [sizePx * aspect, sizePx];
   const cx = w / 2 + random() * Math.max(1, width - w);
@@ -129,10 +149,12 @@ function shapePolygon(random: Random, shape: ShapeName, sizePx: number, width: n
       [-0.5, 0.5],
     ];
   } else {
-    const harmonics = shape === 'blob' ? [2, 3, 5].map((k) => ({ k, a: 0.08 + 0.1 * random(), phase: 6.28 * random() })) : [];
+    const harmonics =
+      shape === 'blob' ? [2, 3, 5].map((k) => ({ k, a: 0.08 + 0.1 * random(), phase: 6.28 * random() })) : [];
     points = Array.from({ length: 40 }, (_, i) => {
       const theta = (2 * Math.PI * i) / 40;
-      const radius = 0.5 * (1 + harmonics.reduce((sum, { k, a, phase }) => sum + a * Math.sin(k * theta + phase), 0));
+      const radius =
+        0.5 * (1 + harmonics.reduce((sum, { k, a, phase }) => sum + a * Math.sin(k * theta + phase), 0));
       return [radius * Math.cos(theta), radius * Math.sin(theta)] as [number, number];
     });
   }
@@ -142,7 +164,9 @@ function shapePolygon(random: Random, shape: ShapeName, sizePx: number, width: n
     const x = u * w * cos - v * h * sin + cx;
     const y = u * w * sin + v * h * cos + cy;
     // Rounded as stored in the JSON, so that the painted mask is the one the annotation describes.
-    return [Math.min(width, Math.max(0, x)), Math.min(height, Math.max(0, y))].map((v) => Math.round(v * 100) / 100);
+    return [Math.min(width, Math.max(0, x)), Math.min(height, Math.max(0, y))].map(
+      (v) => Math.round(v * 100) / 100,
+    );
   });
 }
 
@@ -164,7 +188,8 @@ function randomTexture(random: Random): Texture {
     (x: number, y: number) => 0.5 + 0.5 * Math.sin(((x * dx + y * dy) * 2 * Math.PI) / period),
     (x: number, y: number) => (Math.floor(x / period) + Math.floor(y / period)) % 2,
     valueNoise(random, period * 2),
-    (x: number, y: number) => (Math.hypot((x % period) - period / 2, (y % period) - period / 2) < period / 3 ? 1 : 0),
+    (x: number, y: number) =>
+      Math.hypot((x % period) - period / 2, (y % period) - period / 2) < period / 3 ? 1 : 0,
   ];
   return { colors, pattern: patterns[kind], grain: 6 + random() * 14, random };
 }
@@ -183,7 +208,13 @@ function valueNoise(random: Random, cellPx: number): (x: number, y: number) => n
   };
 }
 
-function paintTexture(pixels: Uint8Array, width: number, height: number, texture: Texture, mask?: Uint8Array): void {
+function paintTexture(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  texture: Texture,
+  mask?: Uint8Array,
+): void {
   const [a, b] = texture.colors;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

@@ -13,7 +13,7 @@ import { type RunPaths, runPaths } from './run-folder.js';
 import { runTraining, type TrainOptions, type TrainResult, type TrainSession } from './train.js';
 
 /** The demo's model: the 'tiny' trunk, sized to learn the synthetic shapes in minutes on two cores. */
-export const DEMO_MODEL: Partial<DeepMaskConfig> = {};
+export const DEMO_MODEL: Partial<DeepMaskConfig> = { dropoutRate: 0.1 };
 
 export interface DemoOptions {
   out: string;
@@ -28,6 +28,7 @@ export interface DemoOptions {
   lrSchedule: TrainOptions['lrSchedule'];
   epochSteps: number;
   momentum: number;
+  lambda: number;
   weightDecay: number;
   /** Evaluate the untrained model too (the demo's baseline). */
   compareUntrained: boolean;
@@ -47,9 +48,13 @@ export interface DemoResult {
  * The embedded demo: a synthetic COCO-format dataset in `out/data`, a tiny model trained on it (the same
  * code path as real data), its validation AR against the untrained model's, and an overlay PNG.
  */
-export async function runDemo(options: DemoOptions, session: TrainSession & { progress: ProgressReporter }): Promise<DemoResult> {
+export async function runDemo(
+  options: DemoOptions,
+  session: TrainSession & { progress: ProgressReporter },
+): Promise<DemoResult> {
   const paths = runPaths(options.out);
-  if (existsSync(paths.checkpoint)) throw new TrainerError(`--out: '${paths.root}' already holds a run; choose another --out`);
+  if (existsSync(paths.checkpoint))
+    throw new TrainerError(`--out: '${paths.root}' already holds a run; choose another --out`);
   const { progress } = session;
   const dataDir = join(paths.root, 'data');
   progress.log(`writing the synthetic dataset to ${dataDir}`);
@@ -92,6 +97,7 @@ export async function runDemo(options: DemoOptions, session: TrainSession & { pr
       lrSchedule: options.lrSchedule,
       epochSteps: options.epochSteps,
       momentum: options.momentum,
+      lambda: options.lambda,
       weightDecay: options.weightDecay,
       evalEvery: 0,
       evalImages: valIds.length,
@@ -101,7 +107,9 @@ export async function runDemo(options: DemoOptions, session: TrainSession & { pr
     },
     session,
   );
-  const trained = JSON.parse(await readFile(join(paths.eval, 'val-eval.json'), 'utf8')) as DemoResult['trained'];
+  const trained = JSON.parse(
+    await readFile(join(paths.eval, 'val-eval.json'), 'utf8'),
+  ) as DemoResult['trained'];
   const { model } = await openModel(paths.root);
   const firstVal = join(data.val.dir, imageFileName(val, valIds[0]));
   const overlay = await inferImage(model, firstVal, join(paths.root, 'infer'), 100, 8);

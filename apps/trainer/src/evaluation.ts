@@ -54,7 +54,11 @@ export function imageFileName(data: CocoData, imageId: number): string {
 }
 
 /** Runs the pyramid on one image and returns its proposals. */
-export async function proposeForImage(model: DeepMask, image: tf.Tensor3D, topN: number): Promise<Proposal[]> {
+export async function proposeForImage(
+  model: DeepMask,
+  image: tf.Tensor3D,
+  topN: number,
+): Promise<Proposal[]> {
   const { proposals } = await proposeMasks(model, image, { topN });
   return proposals;
 }
@@ -81,7 +85,12 @@ export async function evaluateModel(
   }
   const gt: CocoDataset = subsetDataset(data, imageIds);
   const evaluateAs = (iouType: 'segm' | 'bbox'): CocoEvalJson => {
-    const { stats, extra } = evaluate(gt, results, { iouType, useCats: false, maxDets: MAX_DETS, perImage: false });
+    const { stats, extra } = evaluate(gt, results, {
+      iouType,
+      useCats: false,
+      maxDets: MAX_DETS,
+      perImage: false,
+    });
     return { stats, extra };
   };
   return {
@@ -114,7 +123,9 @@ export function formatArTable(rows: { name: string; segm: CocoEvalJson; bbox: Co
   for (const row of rows) {
     for (const iouType of ['segm', 'bbox'] as const) {
       const ar = summarizeAr(row[iouType]);
-      const cells = columns.map((c) => (Number.isFinite(ar[c]) && ar[c] >= 0 ? ar[c].toFixed(3) : '-').padStart(10));
+      const cells = columns.map((c) =>
+        (Number.isFinite(ar[c]) && ar[c] >= 0 ? ar[c].toFixed(3) : '-').padStart(10),
+      );
       lines.push(`${`${row.name} ${iouType}`.padEnd(nameWidth)}${cells.join('')}`);
     }
   }

@@ -1,10 +1,10 @@
 import type { DeepMask } from '@deepmask/model';
-import type { CheckpointWriter } from './train.js';
 import type { CocoData } from './coco-data.js';
 import { type ArSummary, type EvaluationReport, evaluateModel, summarizeAr } from './evaluation.js';
 import type { LoopContext, StepRecord, TrainingHook } from './loop.js';
 import type { MetricsLog } from './metrics-log.js';
 import type { ProgressReporter } from './progress.js';
+import type { CheckpointWriter } from './train.js';
 
 /** Keeps `state.elapsedSec` and the samples/s rate current; other hooks read them. */
 export class ClockHook implements TrainingHook {
@@ -66,12 +66,17 @@ export class ProgressHook implements TrainingHook {
     private readonly limits: { maxSteps?: number; deadlineMs?: number },
   ) {}
 
-  afterStep(context: LoopContext, record: StepRecord): void {
+  afterStep(_context: LoopContext, record: StepRecord): void {
     const { maxSteps, deadlineMs } = this.limits;
-    const stepsEta = maxSteps === undefined ? Number.POSITIVE_INFINITY : (maxSteps - record.step) * this.clock.secondsPerStep;
+    const stepsEta =
+      maxSteps === undefined
+        ? Number.POSITIVE_INFINITY
+        : (maxSteps - record.step) * this.clock.secondsPerStep;
     const timeEta = deadlineMs === undefined ? Number.POSITIVE_INFINITY : (deadlineMs - Date.now()) / 1000;
     const etaSec = Math.min(stepsEta, timeEta);
-    const fraction = Number.isFinite(etaSec) ? this.clock.sessionSec / (this.clock.sessionSec + etaSec) : undefined;
+    const fraction = Number.isFinite(etaSec)
+      ? this.clock.sessionSec / (this.clock.sessionSec + etaSec)
+      : undefined;
     this.progress.update(record.step, fraction, record.loss, this.clock.samplesPerSec, etaSec);
   }
 

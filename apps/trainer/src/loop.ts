@@ -1,5 +1,5 @@
-import type { DeepMask } from '@deepmask/model';
 import { deepMaskLoss } from '@deepmask/loss';
+import type { DeepMask } from '@deepmask/model';
 import { batchToTensors, type PatchBatch } from '@deepmask/sampling';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainingState } from './checkpoint.js';
@@ -51,7 +51,11 @@ export interface LoopOptions {
  * The training loop: batches from the sampler, the joint loss, one SGD step, then the hooks. Stops at a
  * limit (then the hooks' `onStop` run) or throws `NonFiniteLossError` before applying a non-finite step.
  */
-export async function trainLoop(context: LoopContext, hooks: TrainingHook[], options: LoopOptions): Promise<StopReason> {
+export async function trainLoop(
+  context: LoopContext,
+  hooks: TrainingHook[],
+  options: LoopOptions,
+): Promise<StopReason> {
   const limitReached = (): StopReason | undefined => {
     if (options.interrupt?.requested) return 'interrupted';
     if (options.maxSteps !== undefined && context.state.step >= options.maxSteps) return 'max-steps';

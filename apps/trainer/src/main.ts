@@ -19,14 +19,23 @@ const RUNNERS = new Map<CommandSpec, () => Promise<CommandRun>>([
 ]);
 
 function topLevelHelp(): string {
-  const lines = ['deepmask: train, evaluate and run DeepMask object proposals', '', 'Usage: deepmask <command> [options]', '', 'Commands:'];
+  const lines = [
+    'deepmask: train, evaluate and run DeepMask object proposals',
+    '',
+    'Usage: deepmask <command> [options]',
+    '',
+    'Commands:',
+  ];
   for (const command of COMMANDS) lines.push(`  ${command.name.padEnd(9)} ${command.summary}`);
   lines.push('', "Run 'deepmask <command> --help' for a command's options.");
   return lines.join('\n');
 }
 
 /** Runs the CLI on `argv` (without node and the script) and returns the exit code; never throws. */
-export async function main(argv: string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CommandIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(`${topLevelHelp()}\n`);
@@ -34,7 +43,9 @@ export async function main(argv: string[], io: CommandIo = { stdout: process.std
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (command === undefined) {
-    io.stderr.write(`deepmask: unknown command '${name}'; expected one of ${COMMANDS.map((c) => c.name).join(', ')}\n`);
+    io.stderr.write(
+      `deepmask: unknown command '${name}'; expected one of ${COMMANDS.map((c) => c.name).join(', ')}\n`,
+    );
     return 2;
   }
   try {
@@ -55,7 +66,9 @@ export async function main(argv: string[], io: CommandIo = { stdout: process.std
       return 1;
     }
     const detail = process.env.DEEPMASK_DEBUG ? (error as Error).stack : (error as Error).message;
-    io.stderr.write(`deepmask ${name}: ${detail ?? String(error)}\n(set DEEPMASK_DEBUG=1 for a stack trace)\n`);
+    io.stderr.write(
+      `deepmask ${name}: ${detail ?? String(error)}\n(set DEEPMASK_DEBUG=1 for a stack trace)\n`,
+    );
     return 1;
   }
 }

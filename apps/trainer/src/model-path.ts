@@ -10,7 +10,10 @@ import { runPaths } from './run-folder.js';
 export async function openModel(location: string): Promise<{ model: DeepMask; runDir?: string }> {
   if (/^https?:\/\//.test(location)) return { model: await loadDeepMask(location) };
   const paths = runPaths(location);
-  if (existsSync(paths.model) || existsSync(`${paths.model}.old`)) return { model: await readModel(paths.model), runDir: paths.root };
+  if (existsSync(paths.model) || existsSync(`${paths.model}.old`))
+    return { model: await readModel(paths.model), runDir: paths.root };
   if (existsSync(join(location, 'model.json'))) return { model: await readModel(resolve(location)) };
-  throw new TrainerError(`--model: '${location}' is neither a run folder (with model/) nor a folder with model.json`);
+  throw new TrainerError(
+    `--model: '${location}' is neither a run folder (with model/) nor a folder with model.json`,
+  );
 }

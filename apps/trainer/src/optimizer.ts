@@ -23,7 +23,9 @@ export class SgdMomentum {
     private readonly variables: tf.Variable[],
     private readonly options: SgdOptions,
   ) {
-    this.velocities = variables.map((v) => tf.variable(tf.zerosLike(v), false, `${v.name}/momentum`));
+    this.velocities = variables.map((v) =>
+      tf.tidy(() => tf.variable(tf.zerosLike(v), false, `${v.name}/momentum`)),
+    );
   }
 
   applyGradients(gradients: Record<string, tf.Tensor>, learningRate: number): void {

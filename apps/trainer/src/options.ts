@@ -42,7 +42,10 @@ export function parseCommand(command: CommandSpec, argv: string[]): ParsedComman
   const flags = { ...command.flags, ...GLOBAL_FLAGS };
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const [name, spec] of Object.entries(flags)) {
-    options[name] = { type: spec.type === 'boolean' ? 'boolean' : 'string', ...(spec.short ? { short: spec.short } : {}) };
+    options[name] = {
+      type: spec.type === 'boolean' ? 'boolean' : 'string',
+      ...(spec.short ? { short: spec.short } : {}),
+    };
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -74,7 +77,9 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`--config: cannot read '${path}': ${(error as NodeJS.ErrnoException).code ?? error}`);
+    throw new UsageError(
+      `--config: cannot read '${path}': ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
   }
   let json: unknown;
   try {
@@ -90,7 +95,8 @@ function readConfigFile(path: string): Record<string, unknown> {
 
 function coerceFlag(name: string, spec: FlagSpec, raw: unknown): string | number | boolean {
   if (spec.type === 'boolean') {
-    if (typeof raw !== 'boolean') throw new UsageError(`--${name}: expected true or false, got ${JSON.stringify(raw)}`);
+    if (typeof raw !== 'boolean')
+      throw new UsageError(`--${name}: expected true or false, got ${JSON.stringify(raw)}`);
     return raw;
   }
   if (typeof raw !== 'string' && typeof raw !== 'number') {
@@ -105,7 +111,9 @@ function coerceFlag(name: string, spec: FlagSpec, raw: unknown): string | number
   }
   const value = typeof raw === 'number' ? raw : raw.trim() === '' ? Number.NaN : Number(raw);
   if (!Number.isFinite(value) || (spec.type === 'integer' && !Number.isInteger(value))) {
-    throw new UsageError(`--${name}: expected ${spec.type === 'integer' ? 'an integer' : 'a number'}, got '${raw}'`);
+    throw new UsageError(
+      `--${name}: expected ${spec.type === 'integer' ? 'an integer' : 'a number'}, got '${raw}'`,
+    );
   }
   if (spec.min !== undefined && value < spec.min) {
     throw new UsageError(`--${name}: must be at least ${spec.min}, got ${value}`);
@@ -120,10 +128,14 @@ export function formatHelp(command: CommandSpec): string {
   for (const [name, spec] of Object.entries(flags)) {
     const value = spec.type === 'boolean' ? '' : ` <${spec.choices ? spec.choices.join('|') : spec.type}>`;
     const left = `  ${spec.short ? `-${spec.short}, ` : ''}--${name}${value}`;
-    const notes = [spec.required ? 'required' : undefined, spec.default !== undefined ? `default ${spec.default}` : undefined]
+    const notes = [
+      spec.required ? 'required' : undefined,
+      spec.default !== undefined ? `default ${spec.default}` : undefined,
+    ]
       .filter(Boolean)
       .join(', ');
-    lines.push(`${left.padEnd(34)} ${spec.help}${notes ? ` (${notes})` : ''}`);
+    const help = `${spec.help}${notes ? ` (${notes})` : ''}`;
+    lines.push(left.length < 34 ? `${left.padEnd(34)} ${help}` : `${left}\n${''.padEnd(35)}${help}`);
   }
   return lines.join('\n');
 }

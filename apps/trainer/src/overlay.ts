@@ -15,7 +15,11 @@ const PALETTE: [number, number, number][] = [
 ];
 
 /** The image with `proposals` (best first) as translucent coloured masks with solid outlines, as a PNG. */
-export async function writeOverlayPng(path: string, image: RgbImage, proposals: readonly Proposal[]): Promise<void> {
+export async function writeOverlayPng(
+  path: string,
+  image: RgbImage,
+  proposals: readonly Proposal[],
+): Promise<void> {
   const { width, height } = image;
   const pixels = Uint8Array.from(image.data);
   // Worst first, so that the best proposal is drawn on top.
@@ -27,11 +31,21 @@ export async function writeOverlayPng(path: string, image: RgbImage, proposals: 
         const p = y * width + x;
         if (!mask[p]) continue;
         const edge =
-          x === 0 || y === 0 || x === width - 1 || y === height - 1 || !mask[p - 1] || !mask[p + 1] || !mask[p - width] || !mask[p + width];
+          x === 0 ||
+          y === 0 ||
+          x === width - 1 ||
+          y === height - 1 ||
+          !mask[p - 1] ||
+          !mask[p + 1] ||
+          !mask[p - width] ||
+          !mask[p + width];
         const alpha = edge ? 1 : 0.45;
-        for (let c = 0; c < 3; c++) pixels[3 * p + c] = Math.round(pixels[3 * p + c] * (1 - alpha) + colour[c] * alpha);
+        for (let c = 0; c < 3; c++)
+          pixels[3 * p + c] = Math.round(pixels[3 * p + c] * (1 - alpha) + colour[c] * alpha);
       }
     }
   }
-  await sharp(pixels, { raw: { width, height, channels: 3 } }).png().toFile(path);
+  await sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toFile(path);
 }

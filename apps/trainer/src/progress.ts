@@ -11,7 +11,13 @@ export class ProgressReporter {
     return Boolean(this.stream.isTTY);
   }
 
-  update(step: number, fraction: number | undefined, loss: number, samplesPerSec: number, etaSec: number | undefined): void {
+  update(
+    step: number,
+    fraction: number | undefined,
+    loss: number,
+    samplesPerSec: number,
+    etaSec: number | undefined,
+  ): void {
     const stats = `step ${step}  loss ${loss.toFixed(4)}  ${samplesPerSec.toFixed(1)} samples/s  ETA ${formatDuration(etaSec)}`;
     if (!this.interactive) {
       if (step % this.plainEvery === 0) this.stream.write(`${stats}\n`);

@@ -31,6 +31,7 @@ export async function trainTinyModel(out: string, options: TinyModelOptions = {}
       lrSchedule: 'constant',
       epochSteps: 4000,
       momentum: 0.9,
+      lambda: 0.5,
       weightDecay: 5e-4,
       compareUntrained: false,
     },

@@ -19,8 +19,8 @@ import { MetricsLog } from './metrics-log.js';
 import { SgdMomentum } from './optimizer.js';
 import { ProgressReporter } from './progress.js';
 import { routeMathRandom, SeededRandom } from './random.js';
-import { runPaths, type RunPaths } from './run-folder.js';
-import { learningRateAt, type LrSchedule } from './schedule.js';
+import { type RunPaths, runPaths } from './run-folder.js';
+import { type LrSchedule, learningRateAt } from './schedule.js';
 
 /** Everything a training run needs; saved as the run's `config.json`. */
 export interface TrainOptions {
@@ -44,6 +44,8 @@ export interface TrainOptions {
   lrSchedule: LrSchedule;
   epochSteps: number;
   momentum: number;
+  /** Weight of the score term of the joint loss. */
+  lambda: number;
   weightDecay: number;
   evalEvery: number;
   evalImages: number;
@@ -75,9 +77,17 @@ export type CheckpointWriter = (context: LoopContext) => Promise<void>;
 /** Trains (or resumes) a DeepMask run in `options.out`; the active tfjs backend is used as is. */
 export async function runTraining(options: TrainOptions, session: TrainSession = {}): Promise<TrainResult> {
   const paths = runPaths(options.out);
-  const progress = session.progress === false ? new ProgressReporter(silentStream()) : (session.progress ?? new ProgressReporter());
+  const progress =
+    session.progress === false
+      ? new ProgressReporter(silentStream())
+      : (session.progress ?? new ProgressReporter());
   const train = await loadCocoData(options.data, options.ann);
-  const val = options.valAnn ? await loadCocoData(options.valData ?? options.data, options.valAnn, { data: 'val-data', ann: 'val-ann' }) : undefined;
+  const val = options.valAnn
+    ? await loadCocoData(options.valData ?? options.data, options.valAnn, {
+        data: 'val-data',
+        ann: 'val-ann',
+      })
+    : undefined;
   const { model, optimizer, state, rng } = await startOrResume(options, paths, progress);
   const log = new MetricsLog(paths.metrics);
   log.truncateAfter(state.step);
@@ -97,7 +107,13 @@ export async function runTraining(options: TrainOptions, session: TrainSession =
   const deadlineMs = options.maxMinutes === undefined ? undefined : Date.now() + options.maxMinutes * 60_000;
   const writeCheckpointNow: CheckpointWriter = async (ctx) => {
     ctx.state.rngState = rng.state;
-    await writeCheckpoint(paths.checkpoint, ctx.model, ctx.optimizer, ctx.state, session.beforeCheckpointCommit);
+    await writeCheckpoint(
+      paths.checkpoint,
+      ctx.model,
+      ctx.optimizer,
+      ctx.state,
+      session.beforeCheckpointCommit,
+    );
     if (ctx.state.bestAr === undefined) await replaceModel(paths.model, ctx.model);
   };
   const clock = new ClockHook(context);
@@ -115,10 +131,15 @@ export async function runTraining(options: TrainOptions, session: TrainSession =
     reason = await trainLoop(context, hooks, {
       sampler,
       learningRate: (step) =>
-        learningRateAt(step, { baseLr: options.lr, schedule: options.lrSchedule, epochSteps: options.epochSteps }),
+        learningRateAt(step, {
+          baseLr: options.lr,
+          schedule: options.lrSchedule,
+          epochSteps: options.epochSteps,
+        }),
       maxSteps: options.maxSteps,
       deadlineMs,
       interrupt: session.interrupt,
+      lambda: options.lambda,
     });
   } finally {
     restoreRandom();
@@ -136,7 +157,9 @@ async function startOrResume(options: TrainOptions, paths: RunPaths, progress: P
     throw new TrainerError(`--resume: no checkpoint in '${paths.checkpoint}'`);
   }
   if (!options.resume && existsSync(paths.checkpoint)) {
-    throw new TrainerError(`--out: '${paths.root}' already holds a run; pass --resume to continue it or choose another --out`);
+    throw new TrainerError(
+      `--out: '${paths.root}' already holds a run; pass --resume to continue it or choose another --out`,
+    );
   }
   await mkdir(paths.root, { recursive: true });
   let model: DeepMask;
@@ -149,16 +172,24 @@ async function startOrResume(options: TrainOptions, paths: RunPaths, progress: P
     model = createDeepMask(defaultConfig(options.trunk, options.model), { seed: options.seed });
     if (options.trunkWeights) await importTrunkWeights(model, options);
     state = { step: 0, samplerIndex: 0, seed: options.seed, elapsedSec: 0, rngState: options.seed };
-    await writeFile(paths.config, `${JSON.stringify({ ...options, resume: undefined, modelConfig: model.config }, null, 2)}\n`);
+    await writeFile(
+      paths.config,
+      `${JSON.stringify({ ...options, resume: undefined, modelConfig: model.config }, null, 2)}\n`,
+    );
   }
-  const optimizer = new SgdMomentum(model.trainableVariables, { momentum: options.momentum, weightDecay: options.weightDecay });
+  const optimizer = new SgdMomentum(model.trainableVariables, {
+    momentum: options.momentum,
+    weightDecay: options.weightDecay,
+  });
   if (checkpoint) optimizer.loadState(checkpoint.optimizer, join(checkpoint.dir, 'optimizer.bin'));
   return { model, optimizer, state, rng: new SeededRandom(state.rngState) };
 }
 
 async function importTrunkWeights(model: DeepMask, options: TrainOptions): Promise<void> {
   if (options.trunk !== 'mobilenet-v1') {
-    throw new TrainerError(`--trunk-weights: importing ImageNet weights is supported for mobilenet-v1, not '${options.trunk}'`);
+    throw new TrainerError(
+      `--trunk-weights: importing ImageNet weights is supported for mobilenet-v1, not '${options.trunk}'`,
+    );
   }
   try {
     await importMobileNetWeights(model, options.trunkWeights!);
@@ -167,7 +198,13 @@ async function importTrunkWeights(model: DeepMask, options: TrainOptions): Promi
   }
 }
 
-function evalHook(val: CocoData, options: TrainOptions, paths: RunPaths, log: MetricsLog, progress: ProgressReporter) {
+function evalHook(
+  val: CocoData,
+  options: TrainOptions,
+  paths: RunPaths,
+  log: MetricsLog,
+  progress: ProgressReporter,
+) {
   return new EvalHook({
     val,
     imageIds: firstImageIds(val, options.evalImages),
@@ -179,7 +216,10 @@ function evalHook(val: CocoData, options: TrainOptions, paths: RunPaths, log: Me
     onReport: async (report) => {
       await mkdir(paths.eval, { recursive: true });
       await writeFile(join(paths.eval, 'val-results.json'), JSON.stringify(report.results));
-      await writeFile(join(paths.eval, 'val-eval.json'), JSON.stringify({ segm: report.segm, bbox: report.bbox }, null, 2));
+      await writeFile(
+        join(paths.eval, 'val-eval.json'),
+        JSON.stringify({ segm: report.segm, bbox: report.bbox }, null, 2),
+      );
     },
   });
 }

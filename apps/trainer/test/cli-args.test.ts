@@ -24,7 +24,9 @@ describe('command line', () => {
       expect(help.stdout).toContain(`deepmask ${name}`);
       expect(help.stdout).toContain('--config');
     }
-    expect((await runCli(['train', '--help'])).stdout).toMatch(/--batch-size <integer> +patches per batch \(default 32\)/);
+    expect((await runCli(['train', '--help'])).stdout).toMatch(
+      /--batch-size <integer> +patches per batch \(default 32\)/,
+    );
   });
 
   it('names the unknown command, flag or missing flag', async () => {
@@ -39,20 +41,32 @@ describe('command line', () => {
 
   it('names the bad value and what was expected', async () => {
     const base = ['train', '--data', dir, '--ann', 'a.json', '--out', join(dir, 'run')];
-    expect((await runCli([...base, '--batch-size', 'abc'])).stderr).toContain("--batch-size: expected an integer, got 'abc'");
+    expect((await runCli([...base, '--batch-size', 'abc'])).stderr).toContain(
+      "--batch-size: expected an integer, got 'abc'",
+    );
     expect((await runCli([...base, '--lr=-1'])).stderr).toContain('--lr: must be at least 0, got -1');
-    expect((await runCli([...base, '--backend', 'gpu'])).stderr).toContain("--backend: 'gpu' is not one of wasm, cpu, tensorflow");
+    expect((await runCli([...base, '--backend', 'gpu'])).stderr).toContain(
+      "--backend: 'gpu' is not one of wasm, cpu, tensorflow",
+    );
     expect((await runCli([...base, '--trunk', 'vgg16'])).stderr).toContain("--trunk: 'vgg16' is not one of");
   });
 
   it('reads flags from --config, with command-line flags on top', async () => {
     const good = file('good.json', JSON.stringify({ trunk: 'tiny', 'batch-size': 'x' }));
-    expect((await runCli(['summary', '--config', good])).stderr).toContain("unknown key 'batch-size' for 'summary'");
+    expect((await runCli(['summary', '--config', good])).stderr).toContain(
+      "unknown key 'batch-size' for 'summary'",
+    );
     const trunk = file('trunk.json', JSON.stringify({ trunk: 'resnet51' }));
-    expect((await runCli(['summary', '--config', trunk])).stderr).toContain("--trunk: 'resnet51' is not one of");
-    expect((await runCli(['summary', '--config', trunk, '--trunk', 'nope'])).stderr).toContain("--trunk: 'nope'");
+    expect((await runCli(['summary', '--config', trunk])).stderr).toContain(
+      "--trunk: 'resnet51' is not one of",
+    );
+    expect((await runCli(['summary', '--config', trunk, '--trunk', 'nope'])).stderr).toContain(
+      "--trunk: 'nope'",
+    );
     const broken = file('broken.json', '{ "trunk": ');
-    expect((await runCli(['summary', '--config', broken])).stderr).toContain(`--config: '${broken}' is not valid JSON`);
+    expect((await runCli(['summary', '--config', broken])).stderr).toContain(
+      `--config: '${broken}' is not valid JSON`,
+    );
     expect((await runCli(['summary', '--config', join(dir, 'none.json')])).stderr).toContain('cannot read');
     const array = file('array.json', '[1]');
     expect((await runCli(['summary', '--config', array])).stderr).toContain('must hold a JSON object');
@@ -60,22 +74,50 @@ describe('command line', () => {
 
   it('names the bad data file and field', async () => {
     const run = (ann: string) =>
-      runCli(['train', '--backend', 'cpu', '--trunk', 'tiny', '--data', dir, '--ann', ann, '--out', join(dir, 'run')]);
+      runCli([
+        'train',
+        '--backend',
+        'cpu',
+        '--trunk',
+        'tiny',
+        '--data',
+        dir,
+        '--ann',
+        ann,
+        '--out',
+        join(dir, 'run'),
+      ]);
     const missing = await run(join(dir, 'missing.json'));
-    expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining(`--ann: cannot read '${join(dir, 'missing.json')}' (ENOENT)`)]);
+    expect([missing.code, missing.stderr]).toEqual([
+      1,
+      expect.stringContaining(`--ann: cannot read '${join(dir, 'missing.json')}' (ENOENT)`),
+    ]);
     expect((await run(file('bad.json', '{'))).stderr).toContain('is not valid JSON');
     const noImages = await run(file('no-images.json', JSON.stringify({ annotations: [], categories: [] })));
     expect(noImages.stderr).toContain('no-images.json');
     expect(noImages.stderr).toContain('images');
     expect(noImages.stderr).not.toMatch(/\n\s+at /);
-    const notDir = await runCli(['train', '--data', join(dir, 'nowhere'), '--ann', 'a.json', '--out', join(dir, 'run')]);
-    expect([notDir.code, notDir.stderr]).toEqual([1, expect.stringContaining(`--data: '${join(dir, 'nowhere')}' is not a directory`)]);
+    const notDir = await runCli([
+      'train',
+      '--data',
+      join(dir, 'nowhere'),
+      '--ann',
+      'a.json',
+      '--out',
+      join(dir, 'run'),
+    ]);
+    expect([notDir.code, notDir.stderr]).toEqual([
+      1,
+      expect.stringContaining(`--data: '${join(dir, 'nowhere')}' is not a directory`),
+    ]);
   });
 
   it('explains how to get the tensorflow backend when it is not installed', async () => {
     const result = await runCli(['summary', '--trunk', 'tiny', '--backend', 'tensorflow']);
     if (result.code === 0) return; // tfjs-node is installed here: nothing to explain.
-    expect(result.stderr).toContain('--backend tensorflow needs @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node');
+    expect(result.stderr).toContain(
+      '--backend tensorflow needs @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node',
+    );
     expect(result.stderr).toContain('pnpm --filter @deepmask/trainer add @tensorflow/tfjs-node');
   });
 });

@@ -9,7 +9,15 @@ import { writeDemoDataset } from '../src/demo-data.js';
 const root = mkdtempSync(join(tmpdir(), 'deepmask-demo-data-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const options = { trainImages: 12, valImages: 3, seed: 5, minSizePx: 96, maxSizePx: 128, minObjectPx: 20, maxObjectPx: 80 };
+const options = {
+  trainImages: 12,
+  valImages: 3,
+  seed: 5,
+  minSizePx: 96,
+  maxSizePx: 128,
+  minObjectPx: 20,
+  maxObjectPx: 80,
+};
 
 describe('writeDemoDataset', () => {
   it('writes a COCO-format folder whose annotations match their images', async () => {

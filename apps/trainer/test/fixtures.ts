@@ -35,6 +35,7 @@ export function tinyRun(data: DemoDataset, out: string, overrides: Partial<Train
     lrSchedule: 'constant',
     epochSteps: 4000,
     momentum: 0.9,
+    lambda: 1 / 32,
     weightDecay: 5e-4,
     evalEvery: 0,
     evalImages: 2,

@@ -12,7 +12,10 @@ export async function runCli(argv: string[]): Promise<{ code: number; stdout: st
         done();
       },
     });
-  const err = Object.assign(sink((t) => (stderr += t)), { isTTY: false }) as unknown as NodeJS.WriteStream;
+  const err = Object.assign(
+    sink((t) => (stderr += t)),
+    { isTTY: false },
+  ) as unknown as NodeJS.WriteStream;
   const code = await main(argv, { stdout: sink((t) => (stdout += t)), stderr: err });
   return { code, stdout, stderr };
 }

@@ -27,10 +27,16 @@ for (const backend of ['cpu', 'wasm'] as const) {
     const out = (name: string) => join(fixture.root, `${backend}-${name}`);
 
     it('resumes exactly: 3 steps + resume to 6 gives the losses of 6 uninterrupted steps', async () => {
-      await runTraining(tinyRun(fixture.data, out('whole'), { maxSteps: 6, checkpointEvery: 0 }), { progress: false });
-      const first = await runTraining(tinyRun(fixture.data, out('split'), { maxSteps: 3 }), { progress: false });
+      await runTraining(tinyRun(fixture.data, out('whole'), { maxSteps: 6, checkpointEvery: 0 }), {
+        progress: false,
+      });
+      const first = await runTraining(tinyRun(fixture.data, out('split'), { maxSteps: 3 }), {
+        progress: false,
+      });
       expect([first.reason, first.state.step]).toEqual(['max-steps', 3]);
-      const second = await runTraining(tinyRun(fixture.data, out('split'), { maxSteps: 6, resume: true }), { progress: false });
+      const second = await runTraining(tinyRun(fixture.data, out('split'), { maxSteps: 6, resume: true }), {
+        progress: false,
+      });
       expect([second.reason, second.state.step, second.state.samplerIndex]).toEqual(['max-steps', 6, 6]);
       const whole = stepLosses(out('whole'));
       expect(whole).toHaveLength(6);
@@ -44,7 +50,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
         if (writes === 2) throw new Error('simulated crash between the temporary write and the rename');
       };
       const options = tinyRun(fixture.data, out('crash'), { maxSteps: 4, checkpointEvery: 2 });
-      await expect(runTraining(options, { progress: false, beforeCheckpointCommit: crash })).rejects.toThrow('simulated crash');
+      await expect(runTraining(options, { progress: false, beforeCheckpointCommit: crash })).rejects.toThrow(
+        'simulated crash',
+      );
       const checkpoint = await readCheckpoint(join(out('crash'), 'checkpoint'));
       expect(checkpoint?.state.step).toBe(2);
       expect(checkpoint?.optimizer.buffers).toHaveLength(checkpoint!.model.trainableVariables.length);
@@ -53,7 +61,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
       renameSync(join(out('crash'), 'checkpoint'), join(out('crash'), 'checkpoint.old'));
       const resumed = await runTraining({ ...options, resume: true }, { progress: false });
       expect(resumed.state.step).toBe(4);
-      expect(readdirSync(out('crash')).filter((name) => name.startsWith('checkpoint'))).toEqual(['checkpoint']);
+      expect(readdirSync(out('crash')).filter((name) => name.startsWith('checkpoint'))).toEqual([
+        'checkpoint',
+      ]);
     });
 
     it('stops on a non-finite loss with a clear message, leaving the last good checkpoint', async () => {
@@ -64,7 +74,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
       );
       expect(failure).toBeInstanceOf(NonFiniteLossError);
       const message = (failure as Error).message;
-      const failedStep = Number(/loss is (?:NaN|-?Infinity) at step (\d+) \(lr 1000000000000\)/.exec(message)?.[1]);
+      const failedStep = Number(
+        /loss is (?:NaN|-?Infinity) at step (\d+) \(lr 1000000000000\)/.exec(message)?.[1],
+      );
       expect(message).toContain('the last checkpoint is kept');
       const checkpoint = await readCheckpoint(join(out('nan'), 'checkpoint'));
       expect(checkpoint?.state.step).toBe(failedStep - 1);

@@ -20,5 +20,9 @@ function hslToRgb(hue: number, saturation: number, lightness: number): [number, 
 /** Viridis-like ramp for score heat maps, `t` in 0..1. */
 export function heatColor(t: number): [number, number, number] {
   const clamped = Math.min(1, Math.max(0, t));
-  return [Math.round(255 * clamped ** 0.8), Math.round(220 * Math.sin(Math.PI * clamped * 0.9)), Math.round(180 * (1 - clamped))];
+  return [
+    Math.round(255 * clamped ** 0.8),
+    Math.round(220 * Math.sin(Math.PI * clamped * 0.9)),
+    Math.round(180 * (1 - clamped)),
+  ];
 }

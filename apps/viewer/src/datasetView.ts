@@ -25,7 +25,14 @@ export function createDatasetView(hooks: DatasetViewHooks): HTMLElement {
   const scene = el('canvas', { id: 'dataset-scene', class: 'scene', width: 640, height: 480 });
   const annotations = el('div', { id: 'dataset-annotations', class: 'list' });
   const useImage = el('button', { id: 'dataset-to-proposals', text: 'Open in Proposals', disabled: true });
-  const patchSize = el('input', { id: 'patch-size', type: 'number', min: 32, max: 224, step: 32, value: 160 });
+  const patchSize = el('input', {
+    id: 'patch-size',
+    type: 'number',
+    min: 32,
+    max: 224,
+    step: 32,
+    value: 160,
+  });
   const sample = el('button', { id: 'dataset-sample', text: 'Sample training patches', disabled: true });
   const sampleStatus = el('span', { id: 'sample-status', class: 'muted' });
   const patches = el('div', { id: 'patches', class: 'grid' });
@@ -36,11 +43,15 @@ export function createDatasetView(hooks: DatasetViewHooks): HTMLElement {
   let seed = 1;
 
   async function open(chosenJson?: string): Promise<void> {
-    const result = await reportingErrors('Opening the dataset failed', () => openDatasetFiles(picked, chosenJson));
+    const result = await reportingErrors('Opening the dataset failed', () =>
+      openDatasetFiles(picked, chosenJson),
+    );
     if (!result) return;
     opened = result;
     jsonChoice.replaceChildren(
-      ...result.jsonFiles.map((file) => el('option', { value: file.name, text: file.name, selected: file.name === result.jsonName })),
+      ...result.jsonFiles.map((file) =>
+        el('option', { value: file.name, text: file.name, selected: file.name === result.jsonName }),
+      ),
     );
     const { dataset } = result;
     const present = dataset.images.filter((image) => imageFileOf(result, image.file_name));
@@ -66,7 +77,8 @@ export function createDatasetView(hooks: DatasetViewHooks): HTMLElement {
     if (!decoded) return;
     shown = decoded;
     for (const other of imageList.children) other.classList.toggle('selected', other === row);
-    const categoryName = (id: number) => dataset.categories.find((c) => c.id === id)?.name ?? `category ${id}`;
+    const categoryName = (id: number) =>
+      dataset.categories.find((c) => c.id === id)?.name ?? `category ${id}`;
     const objects = dataset.annotationsOf(image.id).filter((a) => a.segmentation !== undefined);
     const layers: MaskLayer[] = objects.map((annotation) => ({
       rle: dataset.annotationRle(annotation),
@@ -91,7 +103,13 @@ export function createDatasetView(hooks: DatasetViewHooks): HTMLElement {
     sampleStatus.textContent = 'sampling…';
     const current = opened;
     const batch = await reportingErrors('Sampling patches failed', () =>
-      sampleBatch({ dataset: current.dataset, imageFiles: current.imageFiles, inputSizePx, batchSize: 16, seed: seed++ }),
+      sampleBatch({
+        dataset: current.dataset,
+        imageFiles: current.imageFiles,
+        inputSizePx,
+        batchSize: 16,
+        seed: seed++,
+      }),
     );
     if (!batch) {
       sampleStatus.textContent = 'failed';
@@ -121,7 +139,12 @@ export function createDatasetView(hooks: DatasetViewHooks): HTMLElement {
       summary,
     ]),
     el('div', { class: 'row' }, [imageList, scene, el('div', {}, [useImage, annotations])]),
-    el('fieldset', {}, [el('legend', { text: 'Training patches' }), labelled('patch size', patchSize), sample, sampleStatus]),
+    el('fieldset', {}, [
+      el('legend', { text: 'Training patches' }),
+      labelled('patch size', patchSize),
+      sample,
+      sampleStatus,
+    ]),
     patches,
   ]);
 }

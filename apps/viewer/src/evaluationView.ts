@@ -81,17 +81,31 @@ export function createEvaluationView(): EvaluationView {
       points: iouThrs.map((iou, t) => [iou, recallAt(evaluation, t, maxDets.indexOf(m))] as [number, number]),
     }));
     const byCount = [
-      { name: 'AR (IoU .5:.95)', points: maxDets.map((m) => [m, evaluation.extra[`AR@${m}`]] as [number, number]) },
-      { name: 'recall at IoU .5', points: maxDets.map((m, i) => [m, recallAt(evaluation, 0, i)] as [number, number]) },
+      {
+        name: 'AR (IoU .5:.95)',
+        points: maxDets.map((m) => [m, evaluation.extra[`AR@${m}`]] as [number, number]),
+      },
+      {
+        name: 'recall at IoU .5',
+        points: maxDets.map((m, i) => [m, recallAt(evaluation, 0, i)] as [number, number]),
+      },
     ];
     plots.replaceChildren(
       linePlot(byIou, { title: 'recall vs IoU', xLabel: 'IoU', yLabel: 'recall', yRange: [0, 1] }),
-      linePlot(byCount, { title: 'recall vs #proposals', xLabel: '#proposals', yLabel: 'recall', yRange: [0, 1], logX: true }),
+      linePlot(byCount, {
+        title: 'recall vs #proposals',
+        xLabel: '#proposals',
+        yLabel: 'recall',
+        yRange: [0, 1],
+        logX: true,
+      }),
     );
     summary.replaceChildren(
       ...['AR@10', 'AR@100', 'AR@1000', 'AR_small@100', 'AR_medium@100', 'AR_large@100']
         .filter((name) => name in evaluation.extra)
-        .map((name) => el('tr', {}, [el('th', { text: name }), el('td', { text: formatNumber(evaluation.extra[name]) })])),
+        .map((name) =>
+          el('tr', {}, [el('th', { text: name }), el('td', { text: formatNumber(evaluation.extra[name]) })]),
+        ),
     );
     lastEvaluation = evaluation;
     renderImages(gt, evaluation.perImage);
@@ -117,25 +131,42 @@ export function createEvaluationView(): EvaluationView {
         const found = gtIds.map((_, g) => counted[g] && entry.gtMatches[g] !== 0);
         const objects = gtIds.map((id, g) => {
           const name = categoryName.get(annotationCategory.get(id)!) ?? '';
-          const mark = entry.gtIsCrowd[g] ? 'crowd' : found[g] ? `found, IoU ${formatNumber(entry.gtMatchIou[g], 2)}` : 'missed';
+          const mark = entry.gtIsCrowd[g]
+            ? 'crowd'
+            : found[g]
+              ? `found, IoU ${formatNumber(entry.gtMatchIou[g], 2)}`
+              : 'missed';
           return el('span', { class: found[g] ? 'found' : 'missed', text: `#${id} ${name}: ${mark}` });
         });
         const row = el('tr', { 'data-image-id': entry.imageId }, [
           el('td', { text: image.file_name ?? String(image.id) }),
           el('td', { text: `${found.filter(Boolean).length} / ${counted.filter(Boolean).length}` }),
-          el('td', { class: 'objects' }, objects.flatMap((o, k) => (k === 0 ? [o] : ['; ', o]))),
+          el(
+            'td',
+            { class: 'objects' },
+            objects.flatMap((o, k) => (k === 0 ? [o] : ['; ', o])),
+          ),
         ]);
         row.addEventListener('click', () => void showImage(gt, entry, found, row));
         return row;
       });
     images.replaceChildren(
-      el('tr', {}, [el('th', { text: 'image' }), el('th', { text: 'found at IoU .5' }), el('th', { text: 'objects' })]),
+      el('tr', {}, [
+        el('th', { text: 'image' }),
+        el('th', { text: 'found at IoU .5' }),
+        el('th', { text: 'objects' }),
+      ]),
       ...rows,
     );
   }
 
   /** The image with its objects coloured found (green), missed (red) or crowd (grey). */
-  async function showImage(gt: CocoDataset, entry: ImageEvaluation, found: boolean[], row: HTMLElement): Promise<void> {
+  async function showImage(
+    gt: CocoDataset,
+    entry: ImageEvaluation,
+    found: boolean[],
+    row: HTMLElement,
+  ): Promise<void> {
     const image = gt.image(entry.imageId);
     const file = pickedImages ? imageFileOf(pickedImages, image.file_name) : undefined;
     for (const other of images.children) other.classList.toggle('selected', other === row);
@@ -155,7 +186,10 @@ export function createEvaluationView(): EvaluationView {
     scene.hidden = false;
   }
 
-  allImages.addEventListener('change', () => groundTruth && lastEvaluation && renderImages(groundTruth, lastEvaluation.perImage));
+  allImages.addEventListener(
+    'change',
+    () => groundTruth && lastEvaluation && renderImages(groundTruth, lastEvaluation.perImage),
+  );
   gtInput.addEventListener('change', async () => {
     const file = gtInput.files?.[0];
     if (!file) return;
@@ -202,6 +236,9 @@ export function createEvaluationView(): EvaluationView {
 /** Recall at IoU threshold index `t` and maxDets index `m`, area "all", class-agnostic (K = 1). */
 function recallAt(evaluation: EvaluationResult, t: number, m: number): number {
   const { areaRanges, maxDets } = evaluation.params;
-  const a = Math.max(0, areaRanges.findIndex((range) => range.label === 'all'));
+  const a = Math.max(
+    0,
+    areaRanges.findIndex((range) => range.label === 'all'),
+  );
   return evaluation.recall[(t * areaRanges.length + a) * maxDets.length + m];
 }

@@ -2,6 +2,8 @@ import type { ScoreMap } from '@deepmask/pyramid';
 import { heatColor } from './colors.js';
 import { el, formatNumber } from './dom.js';
 
+const MAX_WIDTH_PX = 240;
+
 /** One small image per scale: the objectness probability of every patch position, 0 dark, 1 bright. */
 export function renderHeatmaps(container: HTMLElement, scoreMaps: ScoreMap[]): void {
   container.replaceChildren(
@@ -16,8 +18,8 @@ export function renderHeatmaps(container: HTMLElement, scoreMaps: ScoreMap[]): v
         pixels.data.set([r, g, b, 255], 4 * k);
       }
       canvas.getContext('2d')!.putImageData(pixels, 0, 0);
-      // Cells are cellSizePx apart in the image, so this shows each map at the image's size.
-      canvas.style.width = `${map.cols * map.cellSizePx[0] * 0.5}px`;
+      // Cells are cellSizePx apart in the image: this draws every map at the image's size, capped.
+      canvas.style.width = `${Math.min(MAX_WIDTH_PX, map.cols * map.cellSizePx[0])}px`;
       canvas.style.imageRendering = 'pixelated';
       const caption = `scale ${formatNumber(map.scale, 3)} · ${map.rows}×${map.cols} · max ${formatNumber(best, 3)}`;
       return el('figure', {}, [canvas, el('figcaption', { text: caption })]);

@@ -14,7 +14,9 @@ export async function decodeImage(blob: Blob, name: string): Promise<LoadedImage
   try {
     bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   } catch (error) {
-    throw new Error(`image "${name}" could not be decoded (${blob.type || 'unknown type'}): ${String(error)}`);
+    throw new Error(
+      `image "${name}" could not be decoded (${blob.type || 'unknown type'}): ${String(error)}`,
+    );
   }
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
   const context = canvas.getContext('2d', { willReadFrequently: true })!;

@@ -48,7 +48,8 @@ const backend = await reportingErrors('Starting TensorFlow.js failed', () =>
 if (backend) {
   debugHook.backend = backend;
   badge.textContent = `backend: ${backend.name}${backend.fallbackReason ? ' (fallback)' : ''} · ${backend.detail}`;
-  badge.title = backend.detail + (backend.fallbackReason ? `\nfallback because ${backend.fallbackReason}` : '');
+  badge.title =
+    backend.detail + (backend.fallbackReason ? `\nfallback because ${backend.fallbackReason}` : '');
   badge.dataset.backend = backend.name;
   await proposals.restoreRememberedModel();
 } else {

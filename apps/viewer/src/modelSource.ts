@@ -12,9 +12,11 @@ export async function openModelFromFiles(files: File[]): Promise<DeepMask> {
     throw new Error(`expected exactly one model.json with its .bin weight shards; got ${names}`);
   }
   const modelJson = jsonFiles[0];
-  await checkModelJson(modelJson);
   const shards = files.filter((file) => file !== modelJson);
-  return withContext(`model "${modelJson.name}"`, () => loadDeepMask(tf.io.browserFiles([modelJson, ...shards])));
+  await checkModelJson(modelJson, shards);
+  return withContext(`model "${modelJson.name}"`, () =>
+    loadDeepMask(tf.io.browserFiles([modelJson, ...shards])),
+  );
 }
 
 /** A model by URL (relative URLs are taken relative to the page). */
@@ -35,18 +37,25 @@ export async function rememberModel(model: DeepMask): Promise<void> {
   await model.save(REMEMBERED_MODEL_URL);
 }
 
-/** Catches the common mistakes (a results file, a truncated download) before the loader does. */
-async function checkModelJson(file: File): Promise<void> {
-  let parsed: unknown;
+/** Catches the common mistakes (a results file, a truncated download, a missing shard) before the loader does. */
+async function checkModelJson(file: File, shards: File[]): Promise<void> {
+  let parsed: { weightsManifest?: { paths?: unknown }[] };
   try {
     parsed = JSON.parse(await file.text());
   } catch (error) {
     throw new Error(`"${file.name}" is not valid JSON (${(error as Error).message}); expected a model.json`);
   }
-  const fields = parsed && typeof parsed === 'object' ? Object.keys(parsed) : [];
-  if (!fields.includes('weightsManifest')) {
+  if (!parsed || typeof parsed !== 'object' || !Array.isArray(parsed.weightsManifest)) {
     throw new Error(
       `"${file.name}" has no weightsManifest field; expected a TensorFlow.js model.json as the trainer writes it`,
+    );
+  }
+  const picked = new Set(shards.map((shard) => shard.name));
+  const needed = parsed.weightsManifest.flatMap((group) => (Array.isArray(group.paths) ? group.paths : []));
+  const missing = needed.map((path) => String(path).split('/').pop()!).filter((name) => !picked.has(name));
+  if (missing.length > 0) {
+    throw new Error(
+      `"${file.name}" needs its weight shards, and these were not picked: ${missing.join(', ')}`,
     );
   }
 }

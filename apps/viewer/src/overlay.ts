@@ -14,7 +14,12 @@ export interface MaskLayer {
  * Draws `image` and, over it, each layer's mask in its colour at `alpha`; later layers cover earlier
  * ones, so pass the most important last. Boxes and labels go on top.
  */
-export function drawScene(canvas: HTMLCanvasElement, image: ImageData, layers: MaskLayer[], alpha: number): void {
+export function drawScene(
+  canvas: HTMLCanvasElement,
+  image: ImageData,
+  layers: MaskLayer[],
+  alpha: number,
+): void {
   canvas.width = image.width;
   canvas.height = image.height;
   const context = canvas.getContext('2d', { willReadFrequently: true })!;

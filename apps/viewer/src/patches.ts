@@ -36,7 +36,10 @@ function pickedImagesOnly(dataset: CocoDataset, imageFiles: File[]): CocoDataset
   const images = dataset.images.filter((image) => image.file_name && names.has(baseName(image.file_name)));
   const ids = new Set(images.map((image) => image.id));
   const annotations = dataset.annotations.filter((annotation) => ids.has(annotation.image_id));
-  return CocoDataset.fromJson({ images, categories: dataset.categories, annotations }, `${dataset.sourceName} (picked images)`);
+  return CocoDataset.fromJson(
+    { images, categories: dataset.categories, annotations },
+    `${dataset.sourceName} (picked images)`,
+  );
 }
 
 /** Each patch with its mask target tinted (green inside the object) and its label, positives first. */

@@ -27,13 +27,20 @@ export function linePlot(series: Series[], options: PlotOptions): HTMLElement {
   const tx = options.logX ? (x: number) => Math.log10(Math.max(x, 1e-12)) : (x: number) => x;
   const [x0, x1] = extent(all.map(([x]) => tx(x)));
   const [y0, y1] = options.yRange ?? extent(all.map(([, y]) => y));
-  const px = (x: number) => MARGIN.left + ((tx(x) - x0) / (x1 - x0 || 1)) * (WIDTH - MARGIN.left - MARGIN.right);
-  const py = (y: number) => HEIGHT - MARGIN.bottom - ((y - y0) / (y1 - y0 || 1)) * (HEIGHT - MARGIN.top - MARGIN.bottom);
+  const px = (x: number) =>
+    MARGIN.left + ((tx(x) - x0) / (x1 - x0 || 1)) * (WIDTH - MARGIN.left - MARGIN.right);
+  const py = (y: number) =>
+    HEIGHT - MARGIN.bottom - ((y - y0) / (y1 - y0 || 1)) * (HEIGHT - MARGIN.top - MARGIN.bottom);
 
   context.fillStyle = '#fff';
   context.fillRect(0, 0, WIDTH, HEIGHT);
   context.strokeStyle = '#999';
-  context.strokeRect(MARGIN.left, MARGIN.top, WIDTH - MARGIN.left - MARGIN.right, HEIGHT - MARGIN.top - MARGIN.bottom);
+  context.strokeRect(
+    MARGIN.left,
+    MARGIN.top,
+    WIDTH - MARGIN.left - MARGIN.right,
+    HEIGHT - MARGIN.top - MARGIN.bottom,
+  );
   context.fillStyle = '#333';
   context.font = '12px sans-serif';
   context.fillText(options.title, MARGIN.left, 16);
@@ -55,7 +62,10 @@ export function linePlot(series: Series[], options: PlotOptions): HTMLElement {
     context.fillStyle = context.strokeStyle;
     context.lineWidth = 1.5;
     context.beginPath();
-    s.points.forEach(([x, y], i) => (i === 0 ? context.moveTo(px(x), py(y)) : context.lineTo(px(x), py(y))));
+    for (const [i, [x, y]] of s.points.entries()) {
+      if (i === 0) context.moveTo(px(x), py(y));
+      else context.lineTo(px(x), py(y));
+    }
     context.stroke();
     if (s.points.length < 40) for (const [x, y] of s.points) context.fillRect(px(x) - 2, py(y) - 2, 4, 4);
   });
@@ -63,7 +73,10 @@ export function linePlot(series: Series[], options: PlotOptions): HTMLElement {
     'ul',
     { class: 'legend' },
     series.map((s, k) =>
-      el('li', {}, [el('span', { class: 'swatch', style: `background:${cssColor(colorOf(k))}` }), ` ${s.name}`]),
+      el('li', {}, [
+        el('span', { class: 'swatch', style: `background:${cssColor(colorOf(k))}` }),
+        ` ${s.name}`,
+      ]),
     ),
   );
   return el('figure', { class: 'plot-figure' }, [canvas, legend]);

@@ -1,13 +1,20 @@
 import type { Rle } from '@deepmask/coco';
 import type { DeepMask } from '@deepmask/model';
-import { type ProposeResult, pasteMask, proposeMasks, toCocoResults } from '@deepmask/pyramid';
+import {
+  DEFAULT_SCALES,
+  type ProposeResult,
+  pasteMask,
+  proposeMasks,
+  scaleList,
+  toCocoResults,
+} from '@deepmask/pyramid';
 import { colorOf } from './colors.js';
 import { debugHook, plainRle } from './debug.js';
 import { acceptDrops, el, fileInput, formatNumber, labelled } from './dom.js';
 import { reportingErrors } from './errors.js';
 import { renderHeatmaps } from './heatmaps.js';
 import { decodeImage, imageTensor, isImageFile, type LoadedImage } from './image.js';
-import { openModelFromFiles, openModelFromUrl, openRememberedModel, rememberModel } from './modelSource.js';
+import { createModelPanel } from './modelPanel.js';
 import { drawScene, type MaskLayer } from './overlay.js';
 import { ProposalList } from './proposalList.js';
 
@@ -23,20 +30,43 @@ export interface ProposalsView {
 }
 
 export function createProposalsView(): ProposalsView {
-  const modelFiles = fileInput('model-files', { accept: '.json,.bin', multiple: true });
-  const modelUrl = el('input', { id: 'model-url', type: 'text', size: 40, placeholder: 'runs/demo/model/model.json' });
-  const modelUrlOpen = el('button', { id: 'model-url-open', text: 'Open URL' });
-  const modelStatus = el('span', { id: 'model-status', class: 'muted', text: 'no model' });
+  const modelPanel = createModelPanel((opened) => {
+    model = opened;
+    result = null;
+    updateRunnable();
+  });
   const imageFile = fileInput('image-file', { accept: 'image/*' });
-  const imageStatus = el('span', { id: 'image-status', class: 'muted', text: 'no image (upload, drop or paste)' });
+  const imageStatus = el('span', {
+    id: 'image-status',
+    class: 'muted',
+    text: 'no image (upload, drop or paste)',
+  });
   const topN = el('input', { id: 'top-n', type: 'number', min: 1, max: 1000, value: DEFAULT_TOP_N });
+  const scaleInput = (id: string, value: number) =>
+    el('input', { id, type: 'number', step: 0.5, value: Math.round(value * 1000) / 1000, size: 4 });
+  // The paper's scales, 2^-2 .. 2^1 in steps of 2^(1/2); fewer scales give a faster, coarser run.
+  const paperScales = scaleList(DEFAULT_SCALES);
+  const minLog2 = scaleInput('scales-min-log2', Math.log2(paperScales[0]));
+  const maxLog2 = scaleInput('scales-max-log2', Math.log2(paperScales[paperScales.length - 1]));
+  const stepLog2 = scaleInput('scales-step-log2', Math.log2(paperScales[1] / paperScales[0]));
   const runButton = el('button', { id: 'run', text: 'Run pyramid', disabled: true });
   const progress = el('progress', { id: 'run-progress', max: 1, value: 0 });
   const runStatus = el('span', { id: 'run-status', class: 'muted' });
-  const countSlider = el('input', { id: 'num-proposals', type: 'range', min: 1, max: DEFAULT_TOP_N, value: 10 });
+  const countSlider = el('input', {
+    id: 'num-proposals',
+    type: 'range',
+    min: 1,
+    max: DEFAULT_TOP_N,
+    value: 10,
+  });
   const countLabel = el('output', { id: 'num-proposals-value', text: '10' });
   const thresholdSlider = el('input', {
-    id: 'mask-threshold', type: 'range', min: 0.05, max: 0.95, step: 0.05, value: RUN_MASK_THRESHOLD,
+    id: 'mask-threshold',
+    type: 'range',
+    min: 0.05,
+    max: 0.95,
+    step: 0.05,
+    value: RUN_MASK_THRESHOLD,
   });
   const thresholdLabel = el('output', { id: 'mask-threshold-value', text: String(RUN_MASK_THRESHOLD) });
   const download = el('button', { id: 'download-results', text: 'Download COCO results', disabled: true });
@@ -47,17 +77,31 @@ export function createProposalsView(): ProposalsView {
   const heatmaps = el('div', { id: 'heatmaps', class: 'grid' });
 
   const section = el('section', { id: 'view-proposals' }, [
-    el('fieldset', {}, [el('legend', { text: 'Model' }), labelled('model.json + shards', modelFiles), modelUrl, modelUrlOpen, modelStatus]),
+    modelPanel.fieldset,
     el('fieldset', {}, [el('legend', { text: 'Image' }), imageFile, imageStatus]),
-    el('fieldset', {}, [el('legend', { text: 'Run' }), labelled('top N', topN), runButton, progress, runStatus, download]),
+    el('fieldset', {}, [
+      el('legend', { text: 'Run' }),
+      labelled('top N', topN),
+      labelled('scales 2^', minLog2),
+      labelled('.. 2^', maxLog2),
+      labelled('step 2^', stepLog2),
+      runButton,
+      progress,
+      runStatus,
+      download,
+    ]),
     el('fieldset', {}, [
       el('legend', { text: 'Display' }),
-      labelled('proposals', countSlider), countLabel,
-      labelled('mask threshold', thresholdSlider), thresholdLabel,
+      labelled('proposals', countSlider),
+      countLabel,
+      labelled('mask threshold', thresholdSlider),
+      thresholdLabel,
     ]),
     el('div', { class: 'row' }, [scene, list, details]),
-    el('h3', { text: 'Timings (ms)' }), timings,
-    el('h3', { text: 'Score maps per scale' }), heatmaps,
+    el('h3', { text: 'Timings (ms)' }),
+    timings,
+    el('h3', { text: 'Score maps per scale' }),
+    heatmaps,
   ]);
 
   let model: DeepMask | null = null;
@@ -65,22 +109,6 @@ export function createProposalsView(): ProposalsView {
   let result: ProposeResult | null = null;
   let masksAtThreshold: { threshold: number; rles: Rle[] } | null = null;
   const proposalList = new ProposalList(list, details, () => redraw());
-
-  function setModel(opened: DeepMask, source: string): void {
-    model?.dispose();
-    model = opened;
-    result = null;
-    modelStatus.textContent = `${source} · ${opened.config.trunk} trunk, ${opened.config.inputSizePx} px patches`;
-    debugHook.modelConfig = opened.config;
-    updateRunnable();
-  }
-
-  async function openAndRemember(task: () => Promise<DeepMask>, source: string): Promise<void> {
-    const opened = await reportingErrors('Opening the model failed', task);
-    if (!opened) return;
-    setModel(opened, source);
-    await reportingErrors('Remembering the model in IndexedDB failed', () => rememberModel(opened));
-  }
 
   function showImage(opened: LoadedImage): void {
     image = opened;
@@ -121,6 +149,11 @@ export function createProposalsView(): ProposalsView {
       try {
         return await proposeMasks(currentModel, input, {
           topN: requestedTopN,
+          scales: {
+            minLog2: Number(minLog2.value),
+            maxLog2: Number(maxLog2.value),
+            stepLog2: Number(stepLog2.value),
+          },
           maskThreshold: RUN_MASK_THRESHOLD,
           keepMaskLogits: true,
           scoreMaps: true,
@@ -144,7 +177,13 @@ export function createProposalsView(): ProposalsView {
     download.disabled = kept === 0;
     debugHook.runs += 1;
     debugHook.result = {
-      proposals: outcome.proposals.map(({ score, bbox, scale, x, y }) => ({ score, bbox: [...bbox], scale, x, y })),
+      proposals: outcome.proposals.map(({ score, bbox, scale, x, y }) => ({
+        score,
+        bbox: [...bbox],
+        scale,
+        x,
+        y,
+      })),
       timings: { ...outcome.timings },
       scoreMapScales: (outcome.scoreMaps ?? []).map((map) => map.scale),
     };
@@ -182,7 +221,12 @@ export function createProposalsView(): ProposalsView {
     for (let rank = masks.length - 1; rank >= 0; rank--) {
       if (isolated !== null && rank !== isolated) continue;
       const proposal = result!.proposals[rank];
-      layers.push({ rle: masks[rank], color: colorOf(rank), bbox: proposal.bbox, label: formatNumber(proposal.score, 2) });
+      layers.push({
+        rle: masks[rank],
+        color: colorOf(rank),
+        bbox: proposal.bbox,
+        label: formatNumber(proposal.score, 2),
+      });
     }
     drawScene(scene, image.pixels, layers, isolated === null ? OVERLAY_ALPHA : 0.6);
     if (result) proposalList.refresh(result.proposals);
@@ -211,11 +255,6 @@ export function createProposalsView(): ProposalsView {
     return null;
   }
 
-  modelFiles.addEventListener('change', () => {
-    const files = [...(modelFiles.files ?? [])];
-    if (files.length > 0) void openAndRemember(() => openModelFromFiles(files), files.map((f) => f.name).join(' + '));
-  });
-  modelUrlOpen.addEventListener('click', () => void openAndRemember(() => openModelFromUrl(modelUrl.value), modelUrl.value));
   imageFile.addEventListener('change', () => {
     const file = imageFile.files?.[0];
     if (file) void openImageFile(file);
@@ -223,7 +262,7 @@ export function createProposalsView(): ProposalsView {
   acceptDrops(section, (files) => {
     const images = files.filter(isImageFile);
     if (images.length === files.length && images.length === 1) void openImageFile(images[0]);
-    else void openAndRemember(() => openModelFromFiles(files), files.map((f) => f.name).join(' + '));
+    else void modelPanel.openFiles(files);
   });
   document.addEventListener('paste', (event) => {
     const file = [...(event.clipboardData?.files ?? [])].find(isImageFile);
@@ -257,12 +296,7 @@ export function createProposalsView(): ProposalsView {
     if (rank !== null) proposalList.pin(rank);
   });
 
-  async function restoreRememberedModel(): Promise<void> {
-    const remembered = await reportingErrors('Opening the remembered model failed', openRememberedModel);
-    if (remembered) setModel(remembered, 'last model (IndexedDB)');
-  }
-
-  return { section, showImage, restoreRememberedModel };
+  return { section, showImage, restoreRememberedModel: modelPanel.restoreRememberedModel };
 }
 
 function nextFrame(): Promise<void> {

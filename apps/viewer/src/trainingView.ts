@@ -8,7 +8,11 @@ import { linePlot, type Series } from './plot.js';
  */
 export function createTrainingView(): HTMLElement {
   const input = fileInput('metrics-file', { accept: '.jsonl,.json,.txt' });
-  const status = el('span', { id: 'metrics-status', class: 'muted', text: 'open a run folder’s metrics.jsonl' });
+  const status = el('span', {
+    id: 'metrics-status',
+    class: 'muted',
+    text: 'open a run folder’s metrics.jsonl',
+  });
   const plots = el('div', { id: 'metrics-plots', class: 'grid' });
   input.addEventListener('change', async () => {
     const file = input.files?.[0];

@@ -29,7 +29,9 @@ export function chromiumMissing(): string | null {
  * The viewer's dev server on a free port, with `staticDirs` served as extra folders
  * (URL prefix -> directory) so the page can fetch files the test made.
  */
-export async function startViewer(staticDirs: Record<string, string>): Promise<{ server: ViteDevServer; url: string }> {
+export async function startViewer(
+  staticDirs: Record<string, string>,
+): Promise<{ server: ViteDevServer; url: string }> {
   const server = await createServer({
     root: APP_DIR,
     configFile: path.join(APP_DIR, 'vite.config.ts'),

@@ -37,7 +37,8 @@ export function drawSquares(width: number, height: number, squares: Square[], se
   }
   for (const { x, y, side, color } of squares) {
     for (let row = Math.max(0, y); row < Math.min(height, y + side); row++) {
-      for (let col = Math.max(0, x); col < Math.min(width, x + side); col++) data.set(color, 3 * (row * width + col));
+      for (let col = Math.max(0, x); col < Math.min(width, x + side); col++)
+        data.set(color, 3 * (row * width + col));
     }
   }
   return { width, height, data };

@@ -14,9 +14,12 @@ const CANONICAL_SIDE_PX = Math.round((128 * INPUT_SIZE_PX) / 224);
  * the square) or without one (negative): enough for proposals that follow the squares.
  */
 export async function trainTinyModel(steps: number, batchSize = 16): Promise<DeepMask> {
-  const model = createDeepMask(defaultConfig('tiny', { inputSizePx: INPUT_SIZE_PX, maskSizePx: MASK_SIZE_PX }), {
-    seed: 7,
-  });
+  const model = createDeepMask(
+    defaultConfig('tiny', { inputSizePx: INPUT_SIZE_PX, maskSizePx: MASK_SIZE_PX }),
+    {
+      seed: 7,
+    },
+  );
   // The trunk stays at its random initialisation: tfjs-backend-cpu's Conv2DBackpropFilter is far too slow
   // for the test's budget, and random features separate flat squares from background well enough.
   const heads = model.trainableVariables.filter((variable) => !variable.name.includes('/trunk/'));
@@ -27,7 +30,8 @@ export async function trainTinyModel(steps: number, batchSize = 16): Promise<Dee
     optimizer.minimize(
       () => {
         const { maskLogits, scoreLogits } = model.predictPatches(batch.patches, { training: true });
-        return deepMaskLoss({ maskLogits, scoreLogits, maskTargets: batch.maskTargets, labels: batch.labels }).total;
+        return deepMaskLoss({ maskLogits, scoreLogits, maskTargets: batch.maskTargets, labels: batch.labels })
+          .total;
       },
       false,
       heads,
@@ -56,7 +60,12 @@ function squaresBatch(size: number, next: () => number) {
     const jitter = positive ? 4 : 24;
     const x = Math.round(centre - side / 2 + (next() - 0.5) * 2 * jitter);
     const y = Math.round(centre - side / 2 + (next() - 0.5) * 2 * jitter);
-    const image = drawSquares(INPUT_SIZE_PX, INPUT_SIZE_PX, [{ x, y, side, color }], Math.floor(next() * 1e9));
+    const image = drawSquares(
+      INPUT_SIZE_PX,
+      INPUT_SIZE_PX,
+      [{ x, y, side, color }],
+      Math.floor(next() * 1e9),
+    );
     patches.set(image.data, k * image.data.length);
     labels[k] = positive ? 1 : -1;
     if (!positive) continue;

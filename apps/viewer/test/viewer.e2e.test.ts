@@ -75,16 +75,23 @@ describe.skipIf(skipReason !== null)('viewer in headless Chromium', () => {
   async function uploadModel(): Promise<void> {
     const files = readdirSync(modelDir).map((name) => path.join(modelDir, name));
     await page.setInputFiles('#model-files', files);
-    await page.waitForFunction(() => document.querySelector('#model-status')?.textContent?.includes('tiny trunk'));
+    await page.waitForFunction(() =>
+      document.querySelector('#model-status')?.textContent?.includes('tiny trunk'),
+    );
   }
 
   async function runOnScene(): Promise<DebugHook> {
-    await page.setInputFiles('#image-file', { name: 'squares.bmp', mimeType: 'image/bmp', buffer: encodeBmp(SCENE) });
+    await page.setInputFiles('#image-file', {
+      name: 'squares.bmp',
+      mimeType: 'image/bmp',
+      buffer: encodeBmp(SCENE),
+    });
     await page.waitForFunction(() => window.__deepmask.image?.name === 'squares.bmp');
     await page.fill('#top-n', String(TOP_N));
     const runsBefore = (await hook()).runs;
     await page.click('#run');
-    await page.waitForFunction((n) => window.__deepmask.runs > n, runsBefore, { timeout: 60_000 });
+    // The first WebGL run compiles every shader: tens of seconds on software WebGL under load.
+    await page.waitForFunction((n) => window.__deepmask.runs > n, runsBefore, { timeout: 150_000 });
     return hook();
   }
 
@@ -92,16 +99,27 @@ describe.skipIf(skipReason !== null)('viewer in headless Chromium', () => {
   function expectSameTopProposals(pageResult: NonNullable<DebugHook['result']>): void {
     expect(pageResult.proposals.length).toBeGreaterThanOrEqual(COMPARED);
     const sortedPage = pageResult.proposals.map((p) => p.score);
+    let largestDifference = 0;
     nodeProposals.slice(0, COMPARED).forEach((expected, rank) => {
       expect(Math.abs(sortedPage[rank] - expected.score)).toBeLessThan(1e-3);
       // Near-equal scores may swap ranks between backends: match by (scale, centre).
       const same = pageResult.proposals.find(
-        (p) => Math.abs(p.scale - expected.scale) < 1e-9 && Math.abs(p.x - expected.x) < 1e-6 && Math.abs(p.y - expected.y) < 1e-6,
+        (p) =>
+          Math.abs(p.scale - expected.scale) < 1e-9 &&
+          Math.abs(p.x - expected.x) < 1e-6 &&
+          Math.abs(p.y - expected.y) < 1e-6,
       );
-      expect(same, `Node proposal #${rank + 1} at scale ${expected.scale} (${expected.x}, ${expected.y})`).toBeDefined();
+      expect(
+        same,
+        `Node proposal #${rank + 1} at scale ${expected.scale} (${expected.x}, ${expected.y})`,
+      ).toBeDefined();
       expect(same!.bbox).toEqual([...expected.bbox]);
       expect(Math.abs(same!.score - expected.score)).toBeLessThan(1e-3);
+      largestDifference = Math.max(largestDifference, Math.abs(same!.score - expected.score));
     });
+    console.info(
+      `top ${COMPARED}: same cells and boxes; largest score difference ${largestDifference.toExponential(2)}`,
+    );
   }
 
   async function scenePixels(): Promise<Uint8ClampedArray> {
@@ -128,9 +146,12 @@ describe.skipIf(skipReason !== null)('viewer in headless Chromium', () => {
     });
     await page.waitForSelector('#error:not([hidden])');
     expect(await page.textContent('#error')).toContain('weightsManifest');
-    const modelJson = readdirSync(modelDir).find((name) => name === 'model.json')!;
-    await page.setInputFiles('#model-files', path.join(modelDir, modelJson));
-    await page.waitForFunction(() => document.querySelector('#error')?.textContent?.includes('model.json'));
+    const shard = readdirSync(modelDir).find((name) => name.endsWith('.bin'))!;
+    await page.setInputFiles('#model-files', path.join(modelDir, 'model.json'));
+    await page.waitForFunction(
+      (name) => document.querySelector('#error')?.textContent?.includes(name),
+      shard,
+    );
     expect(await page.isVisible('#error')).toBe(true);
     expect(await page.isVisible('#run')).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'wrong-model-error.png') });
@@ -172,7 +193,9 @@ describe.skipIf(skipReason !== null)('viewer in headless Chromium', () => {
     let state = await hook();
     expect(state.display.count).toBe(1);
     const areaAt = async () =>
-      page.evaluate(() => window.__deepmask.shownMasks()[0].counts.reduce((sum, run, k) => sum + (k % 2 ? run : 0), 0));
+      page.evaluate(() =>
+        window.__deepmask.shownMasks()[0].counts.reduce((sum, run, k) => sum + (k % 2 ? run : 0), 0),
+      );
     const areaLow = await areaAt();
     await setRange('#mask-threshold', 0.9);
     state = await hook();
@@ -193,10 +216,14 @@ describe.skipIf(skipReason !== null)('viewer in headless Chromium', () => {
   it('remembers the model, opens one by URL, and runs on the forced wasm backend', async () => {
     await open('?backend=wasm');
     expect((await hook()).backend?.name).toBe('wasm');
-    await page.waitForFunction(() => document.querySelector('#model-status')?.textContent?.includes('IndexedDB'));
+    await page.waitForFunction(() =>
+      document.querySelector('#model-status')?.textContent?.includes('IndexedDB'),
+    );
     await page.fill('#model-url', '/test-model/model.json');
     await page.click('#model-url-open');
-    await page.waitForFunction(() => document.querySelector('#model-status')?.textContent?.includes('/test-model/'));
+    await page.waitForFunction(() =>
+      document.querySelector('#model-status')?.textContent?.includes('/test-model/'),
+    );
     const state = await runOnScene();
     expectSameTopProposals(state.result!);
   });
@@ -208,18 +235,48 @@ describe.skipIf(skipReason !== null)('viewer in headless Chromium', () => {
     expect(backend!.name === 'webgl' || backend!.fallbackReason.length > 0).toBe(true);
   });
 
+  it('opens images dropped on the page or pasted', async () => {
+    const bytes = [...encodeBmp(SCENE)];
+    const dataTransfer = await page.evaluateHandle((data) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(data)], 'dropped.bmp', { type: 'image/bmp' }));
+      return transfer;
+    }, bytes);
+    await page.dispatchEvent('#view-proposals', 'drop', { dataTransfer });
+    await page.waitForFunction(() => window.__deepmask.image?.name === 'dropped.bmp');
+    await page.evaluate((data) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(data)], 'pasted.bmp', { type: 'image/bmp' }));
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer }));
+    }, bytes);
+    await page.waitForFunction(() => window.__deepmask.image?.name === 'pasted.bmp');
+  });
+
   it('shows a visible error for a file that is not an image', async () => {
-    await page.setInputFiles('#image-file', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('hello') });
+    await page.setInputFiles('#image-file', {
+      name: 'notes.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('hello'),
+    });
     await page.waitForSelector('#error:not([hidden])');
     expect(await page.textContent('#error')).toContain('notes.png');
   });
 
   it('plots a run’s metrics.jsonl', async () => {
     const lines = Array.from({ length: 20 }, (_, step) =>
-      JSON.stringify({ step, loss: 1 / (step + 1), maskLoss: 0.5 / (step + 1), ...(step % 5 === 4 ? { 'AR@100': step / 40 } : {}) }),
+      JSON.stringify({
+        step,
+        loss: 1 / (step + 1),
+        maskLoss: 0.5 / (step + 1),
+        ...(step % 5 === 4 ? { 'AR@100': step / 40 } : {}),
+      }),
     );
     await page.click('#tab-training');
-    await page.setInputFiles('#metrics-file', { name: 'metrics.jsonl', mimeType: 'text/plain', buffer: Buffer.from(lines.join('\n')) });
+    await page.setInputFiles('#metrics-file', {
+      name: 'metrics.jsonl',
+      mimeType: 'text/plain',
+      buffer: Buffer.from(lines.join('\n')),
+    });
     await page.waitForSelector('#metrics-plots canvas');
     expect(await page.locator('#metrics-plots canvas').count()).toBe(2);
     expect(await page.textContent('#metrics-status')).toContain('20 records');
@@ -231,7 +288,9 @@ describe.skipIf(skipReason !== null)('viewer in headless Chromium', () => {
     const instances = path.join(cocoMini, 'annotations/instances_val2017.json');
     const present = existsSync(instances);
     if (!present) console.warn(`${instances} is absent: skipping the dataset and evaluation views`);
-    const dataset = present ? CocoDataset.fromJson(readFileSync(instances, 'utf8'), 'instances_val2017.json') : null;
+    const dataset = present
+      ? CocoDataset.fromJson(readFileSync(instances, 'utf8'), 'instances_val2017.json')
+      : null;
     const images = dataset ? dataset.images.slice(0, 4) : [];
 
     it.skipIf(!present)('shows ground truth and sampled training patches', async () => {
@@ -240,7 +299,9 @@ describe.skipIf(skipReason !== null)('viewer in headless Chromium', () => {
         instances,
         ...images.map((image) => path.join(cocoMini, 'val2017', image.file_name!)),
       ]);
-      await page.waitForFunction(() => document.querySelector('#dataset-summary')?.textContent?.includes('4 picked'));
+      await page.waitForFunction(() =>
+        document.querySelector('#dataset-summary')?.textContent?.includes('4 picked'),
+      );
       await page.click('#dataset-images > div:first-child');
       await page.waitForFunction(() => document.querySelector('#dataset-annotations')?.childElementCount);
       const objects = dataset!.annotationsOf(images[0].id).length;
@@ -252,28 +313,41 @@ describe.skipIf(skipReason !== null)('viewer in headless Chromium', () => {
       await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'dataset.png'), fullPage: true });
     });
 
-    it.skipIf(!present)('evaluates a results file: recall curves and the objects found per image', async () => {
-      // Results that repeat every other ground-truth object of the first images exactly.
-      const chosen = images.flatMap((image) =>
-        dataset!.annotationsOf(image.id).filter((a, k) => !a.iscrowd && k % 2 === 0),
-      );
-      const results = chosen.map((a, k) => ({ image_id: a.image_id, category_id: 1, segmentation: a.segmentation, score: 1 - k / 1000 }));
-      const countable = dataset!.annotations.filter((a) => !a.iscrowd).length;
-      await page.click('#tab-evaluation');
-      await page.setInputFiles('#eval-results', {
-        name: 'results.json',
-        mimeType: 'application/json',
-        buffer: Buffer.from(JSON.stringify(results)),
-      });
-      await page.waitForSelector('#eval-plots canvas', { timeout: 60_000 });
-      const evaluation = await page.evaluate(() => window.__deepmask.evaluation);
-      expect(evaluation!.recallByIou.every(([, recall]) => Math.abs(recall - chosen.length / countable) < 1e-9)).toBe(true);
-      const firstRow = await page.textContent('#eval-images > tr:nth-child(2)');
-      const firstChosen = chosen.filter((a) => a.image_id === images[0].id).length;
-      const firstTotal = dataset!.annotationsOf(images[0].id).filter((a) => !a.iscrowd).length;
-      expect(firstRow).toContain(`${firstChosen} / ${firstTotal}`);
-      await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'evaluation.png'), fullPage: true });
-    });
+    it.skipIf(!present)(
+      'evaluates a results file: recall curves and the objects found per image',
+      async () => {
+        // Results that repeat every other ground-truth object of the first images exactly.
+        const chosen = images.flatMap((image) =>
+          dataset!.annotationsOf(image.id).filter((a, k) => !a.iscrowd && k % 2 === 0),
+        );
+        const results = chosen.map((a, k) => ({
+          image_id: a.image_id,
+          category_id: 1,
+          segmentation: a.segmentation,
+          score: 1 - k / 1000,
+        }));
+        const countable = dataset!.annotations.filter((a) => !a.iscrowd).length;
+        await page.click('#tab-evaluation');
+        await page.setInputFiles('#eval-results', {
+          name: 'results.json',
+          mimeType: 'application/json',
+          buffer: Buffer.from(JSON.stringify(results)),
+        });
+        await page.waitForSelector('#eval-plots canvas', { timeout: 60_000 });
+        const evaluation = await page.evaluate(() => window.__deepmask.evaluation);
+        expect(
+          evaluation!.recallByIou.every(([, recall]) => Math.abs(recall - chosen.length / countable) < 1e-9),
+        ).toBe(true);
+        const firstChosen = chosen.filter((a) => a.image_id === images[0].id).length;
+        const firstTotal = dataset!.annotationsOf(images[0].id).filter((a) => !a.iscrowd).length;
+        const row = page.locator(`#eval-images tr[data-image-id="${images[0].id}"]`);
+        expect(await row.textContent()).toContain(`${firstChosen} / ${firstTotal}`);
+        expect(await page.locator('#eval-images tr[data-image-id]').count()).toBe(images.length);
+        await row.click();
+        await page.waitForSelector('#eval-scene:not([hidden])');
+        await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'evaluation.png'), fullPage: true });
+      },
+    );
   });
 
   async function setRange(selector: string, value: number): Promise<void> {
@@ -287,4 +361,3 @@ describe.skipIf(skipReason !== null)('viewer in headless Chromium', () => {
     );
   }
 });
-

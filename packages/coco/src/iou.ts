@@ -16,7 +16,7 @@ export function boxIouPair(d: Box, g: Box, crowd: boolean): number {
 
 /**
  * IoU of two masks straight from their runs (`rleIou`), after the test on their boxes; -1 for masks of
- * different sizes. Boxes and the detection's area may be passed in when already known.
+ * different sizes. Boxes may be passed in when already known.
  */
 export function rleIouPair(
   dt: Rle,
@@ -24,7 +24,6 @@ export function rleIouPair(
   crowd: boolean,
   dtBox: Box = rleToBbox(dt),
   gtBox: Box = rleToBbox(gt),
-  dtArea = -1,
 ): number {
   if (boxIouPair(dtBox, gtBox, crowd) <= 0) return 0;
   if (dt.size[0] !== gt.size[0] || dt.size[1] !== gt.size[1]) return -1;
@@ -62,7 +61,7 @@ export function rleIouPair(
     ct += cb;
   }
   if (inter === 0) return 0;
-  if (crowd) union = dtArea >= 0 ? dtArea : rleArea(dt);
+  if (crowd) union = rleArea(dt);
   return inter / union;
 }
 
@@ -82,6 +81,8 @@ export interface MaskFacts {
   encoded: string | null;
   box: [number, number, number, number];
   area: number;
+  /** Number of counts. */
+  runs: number;
   noEmptyRuns: boolean;
 }
 
@@ -93,6 +94,7 @@ export function maskFacts(rle: Rle): MaskFacts {
     encoded: null,
     box: rleToBbox(rle),
     area: rleArea(rle),
+    runs: rle.counts.length,
     noEmptyRuns,
   };
 }
@@ -100,7 +102,7 @@ export function maskFacts(rle: Rle): MaskFacts {
 /**
  * The same value as `rleIouPair`, faster: it sweeps only the columns both boxes cover and takes the union
  * from the areas. Falls back to `rleIouPair` where a mask has empty runs (the C sweep can stop early there).
- * `A` and `B` hold the runs of `dt` and `gt` (and may be longer).
+ * `A` and `B` hold the runs of `dt` and `gt` (and may be longer than `runs`).
  */
 export function maskIouFast(
   dt: MaskFacts,
@@ -110,38 +112,55 @@ export function maskIouFast(
   crowd: boolean,
 ): number {
   if (!dt.noEmptyRuns || !gt.noEmptyRuns) {
-    return rleIouPair({ size: dt.size, counts: A }, { size: gt.size, counts: B }, crowd, dt.box, gt.box);
+    const dtRle = { size: dt.size, counts: A.subarray(0, dt.runs) };
+    return rleIouPair(dtRle, { size: gt.size, counts: B.subarray(0, gt.runs) }, crowd, dt.box, gt.box);
   }
   if (boxIouPair(dt.box, gt.box, crowd) <= 0) return 0;
   const h = dt.size[0];
   if (h !== gt.size[0] || dt.size[1] !== gt.size[1]) return -1;
+  // outside the columns both boxes cover one mask is empty, so only 1-runs reaching into them count
   const start = Math.max(dt.box[0], gt.box[0]) * h;
   const end = Math.min(dt.box[0] + dt.box[2], gt.box[0] + gt.box[2]) * h;
+  const na = dt.runs;
+  const nb = gt.runs;
+  // [as, ae) and [bs, be): the current 1-runs (Infinity when none is left); a and b index the next count
   let a = 0;
-  let pa = 0;
-  while (pa + A[a] <= start) pa += A[a++];
-  let b = 0;
-  let pb = 0;
-  while (pb + B[b] <= start) pb += B[b++];
-  let ca = pa + A[a] - start;
-  let cb = pb + B[b] - start;
-  let va = a & 1;
-  let vb = b & 1;
-  let inter = 0;
-  for (let cur = start; cur < end; ) {
-    let c = Math.min(ca, cb);
-    if (c > end - cur) c = end - cur;
-    if (va & vb) inter += c;
-    cur += c;
-    ca -= c;
-    cb -= c;
-    if (ca === 0) {
-      ca = A[++a];
-      va ^= 1;
+  let as = 0;
+  let ae = 0;
+  do {
+    if (a >= na) as = ae = Number.POSITIVE_INFINITY;
+    else {
+      as = ae + A[a];
+      ae = a + 1 < na ? as + A[a + 1] : as;
+      a += 2;
     }
-    if (cb === 0) {
-      cb = B[++b];
-      vb ^= 1;
+  } while (ae <= start);
+  let b = 0;
+  let bs = 0;
+  let be = 0;
+  do {
+    if (b >= nb) bs = be = Number.POSITIVE_INFINITY;
+    else {
+      bs = be + B[b];
+      be = b + 1 < nb ? bs + B[b + 1] : bs;
+      b += 2;
+    }
+  } while (be <= start);
+  let inter = 0;
+  while (as < end && bs < end) {
+    const lo = Math.max(as, bs);
+    const hi = Math.min(ae, be);
+    if (hi > lo) inter += hi - lo;
+    if (ae < be) {
+      if (a >= na) break;
+      as = ae + A[a];
+      ae = a + 1 < na ? as + A[a + 1] : as;
+      a += 2;
+    } else {
+      if (b >= nb) break;
+      bs = be + B[b];
+      be = b + 1 < nb ? bs + B[b + 1] : bs;
+      b += 2;
     }
   }
   if (inter === 0) return 0;

@@ -67,6 +67,20 @@ export function matchImage(
   const dtIgnore = new Uint8Array(T * D);
   const gtMatch = new Int32Array(T * G).fill(-1);
   if (D > 0 && G > 0) {
+    // Only gts that reach the lowest threshold can be matched. Skipping the others is exact: they fail the
+    // IoU test, and an ignored one that would have ended the search is followed only by ignored gts,
+    // which cannot replace a match on a gt that is not ignored.
+    let lowest = MAX_IOU;
+    for (const t of iouThrs) lowest = Math.min(lowest, t);
+    const candidateStart = new Int32Array(D + 1);
+    const candidates = new Int32Array(D * G);
+    let n = 0;
+    for (let d = 0; d < D; d++) {
+      candidateStart[d] = n;
+      if (dtMaxIou[d] < lowest) continue;
+      for (let g = 0; g < G; g++) if (ious[d * G + gtOrder[g]] >= lowest) candidates[n++] = g;
+    }
+    candidateStart[D] = n;
     for (let t = 0; t < T; t++) {
       const threshold = Math.min(iouThrs[t], MAX_IOU);
       const gtRow = t * G;
@@ -75,7 +89,8 @@ export function matchImage(
         let best = threshold;
         let m = -1;
         const iouRow = d * G;
-        for (let g = 0; g < G; g++) {
+        for (let c = candidateStart[d]; c < candidateStart[d + 1]; c++) {
+          const g = candidates[c];
           if (gtMatch[gtRow + g] >= 0 && !crowd[g]) continue;
           if (m > -1 && gtIgnore[m] === 0 && gtIgnore[g] === 1) break;
           const iou = ious[iouRow + gtOrder[g]];

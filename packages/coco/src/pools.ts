@@ -121,9 +121,8 @@ function maskIous(dts: readonly EvalDt[], gts: readonly EvalGt[]) {
         if (!counts) {
           const encoded = dt.encoded!;
           if (scratch.length < encoded.length) scratch = new Uint32Array(2 * encoded.length);
-          const n = decodeCountsInto(encoded, scratch);
-          // the run sweep of maskIouFast stops by position; its fallback needs the exact run list
-          counts = dt.noEmptyRuns ? scratch : scratch.subarray(0, n);
+          decodeCountsInto(encoded, scratch);
+          counts = scratch;
         }
         iou = maskIouFast(dt, counts, gt, gtCounts[g], gts[g].crowd);
       }

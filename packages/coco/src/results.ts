@@ -124,6 +124,7 @@ function compressedMask(segmentation: unknown, where: () => string): MaskFacts |
     encoded: segmentation.counts,
     box: scan.box,
     area: scan.area,
+    runs: scan.length,
     noEmptyRuns: scan.noEmptyRuns,
   };
 }

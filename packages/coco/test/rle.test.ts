@@ -63,7 +63,7 @@ function bruteBox(mask: Uint8Array, h: number, w: number): number[] {
   return xe < 0 ? [0, 0, 0, 0] : [xs, ys, xe - xs + 1, ye - ys + 1];
 }
 
-const CASES = 400;
+const CASES = 200;
 
 describe('RLE encode / decode / compress on random masks (seeded)', () => {
   it('round-trips column-major masks, row-major masks and counts strings', () => {
@@ -146,7 +146,13 @@ describe('RLE encode / decode / compress on random masks (seeded)', () => {
       for (const crowd of [false, true]) {
         const expected = inter === 0 ? 0 : inter / (crowd ? areaA : union);
         expect(maskIou([ra], [rb], [crowd])[0][0]).toBeCloseTo(expected, 12);
-        expect(maskIouFast(maskFacts(ra), ra.counts, maskFacts(rb), rb.counts, crowd)).toBe(
+        // runs may sit in a longer scratch buffer: what follows them must not be read
+        const padded = (c: Uint32Array) => {
+          const out = new Uint32Array(c.length + 4).fill(3);
+          out.set(c);
+          return out;
+        };
+        expect(maskIouFast(maskFacts(ra), padded(ra.counts), maskFacts(rb), padded(rb.counts), crowd)).toBe(
           rleIouPair(ra, rb, crowd),
         );
       }

@@ -77,7 +77,8 @@ export function deepMaskLoss(inputs: LossInputs, options: LossOptions = {}): Dee
       : tf.scalar(0);
     const score = usesScore ? scoreTerm(scoreLogits as tf.Tensor1D, labels) : tf.scalar(0);
     const weightedScore = tf.mul(score, lambda);
-    const total = heads === 'joint' ? tf.add(mask, weightedScore) : heads === 'mask' ? tf.clone(mask) : weightedScore;
+    const total =
+      heads === 'joint' ? tf.add(mask, weightedScore) : heads === 'mask' ? tf.clone(mask) : weightedScore;
     return { total: total as tf.Scalar, mask: mask as tf.Scalar, score: score as tf.Scalar };
   });
 }

@@ -35,11 +35,10 @@ export function maskLogitsAtLabelSize(maskLogits: tf.Tensor3D, labelSizePx: numb
   return tf.tidy(() => {
     const r = tf.tensor2d(interpolationMatrix(maskSizePx, labelSizePx), [labelSizePx, maskSizePx]);
     // [N oSz, oSz] x R^T -> [N, oSz, L]: columns resized
-    const columns = tf.reshape(tf.matMul(tf.reshape(maskLogits, [n * maskSizePx, maskSizePx]), r, false, true), [
-      n,
-      maskSizePx,
-      labelSizePx,
-    ]);
+    const columns = tf.reshape(
+      tf.matMul(tf.reshape(maskLogits, [n * maskSizePx, maskSizePx]), r, false, true),
+      [n, maskSizePx, labelSizePx],
+    );
     // [N L, oSz] x R^T -> [N, L (columns), L (rows)]: rows resized
     const rowsLast = tf.reshape(tf.transpose(columns, [0, 2, 1]), [n * labelSizePx, maskSizePx]);
     const resized = tf.reshape(tf.matMul(rowsLast, r, false, true), [n, labelSizePx, labelSizePx]);

@@ -35,23 +35,35 @@ export function trainingMetrics(inputs: MetricInputs): TrainingMetrics {
 
   const positive = tf.tidy(() => tf.greater(labels, 0)) as tf.Tensor1D;
   const maskIoU =
-    maskLogits !== undefined && maskTargets !== undefined ? meanIoUOfPositives(maskLogits, maskTargets, positive) : Number.NaN;
+    maskLogits !== undefined && maskTargets !== undefined
+      ? meanIoUOfPositives(maskLogits, maskTargets, positive)
+      : Number.NaN;
   const scoreAccuracy =
     scoreLogits !== undefined
-      ? tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.greater(scoreLogits, 0), positive), 'float32')).dataSync()[0])
+      ? tf.tidy(
+          () => tf.mean(tf.cast(tf.equal(tf.greater(scoreLogits, 0), positive), 'float32')).dataSync()[0],
+        )
       : Number.NaN;
   positive.dispose();
   return { maskIoU, scoreAccuracy };
 }
 
-function meanIoUOfPositives(maskLogits: tf.Tensor3D, maskTargets: tf.Tensor3D, positive: tf.Tensor1D): number {
+function meanIoUOfPositives(
+  maskLogits: tf.Tensor3D,
+  maskTargets: tf.Tensor3D,
+  positive: tf.Tensor1D,
+): number {
   const [iou, isPositive] = tf.tidy(() => {
     const predicted = tf.greater(maskLogitsAtLabelSize(maskLogits, maskTargets.shape[1]), 0);
     const target = tf.greater(maskTargets, 0);
     const intersection = tf.sum(tf.cast(tf.logicalAnd(predicted, target), 'float32'), [1, 2]);
     const union = tf.sum(tf.cast(tf.logicalOr(predicted, target), 'float32'), [1, 2]);
     // Both masks empty: a perfect match.
-    const perPatch = tf.where(tf.greater(union, 0), tf.div(intersection, tf.maximum(union, 1)), tf.onesLike(union));
+    const perPatch = tf.where(
+      tf.greater(union, 0),
+      tf.div(intersection, tf.maximum(union, 1)),
+      tf.onesLike(union),
+    );
     return [perPatch.dataSync(), positive.dataSync()];
   });
   let sum = 0;

@@ -9,7 +9,9 @@ export function expectRank(fn: string, name: string, tensor: tf.Tensor, rank: nu
 
 /** Throws unless every named tensor has the same first dimension (the batch size N). */
 export function expectSameBatch(fn: string, tensors: Record<string, tf.Tensor | undefined>): number {
-  const present = Object.entries(tensors).filter((entry): entry is [string, tf.Tensor] => entry[1] !== undefined);
+  const present = Object.entries(tensors).filter(
+    (entry): entry is [string, tf.Tensor] => entry[1] !== undefined,
+  );
   const [firstName, first] = present[0];
   for (const [name, tensor] of present) {
     if (tensor.shape[0] !== first.shape[0]) {

@@ -25,7 +25,13 @@ function tensors(b: Batch64) {
   };
 }
 
-function randomBatch(n: number, maskSizePx: number, labelSizePx: number, logitScale: number, seed: number): Batch64 {
+function randomBatch(
+  n: number,
+  maskSizePx: number,
+  labelSizePx: number,
+  logitScale: number,
+  seed: number,
+): Batch64 {
   let state = seed;
   const next = () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
@@ -56,10 +62,16 @@ describe.each(BACKENDS)('deepMaskLoss on %s', (backend) => {
 
   it('trains one head per batch: mask term only, or lambda * score only', () => {
     const inputs = tensors({ ...HAND, maskSizePx: 2, labelSizePx: 2 });
-    const maskBatch = deepMaskLoss({ maskLogits: inputs.maskLogits, maskTargets: inputs.maskTargets, labels: inputs.labels }, { heads: 'mask' });
+    const maskBatch = deepMaskLoss(
+      { maskLogits: inputs.maskLogits, maskTargets: inputs.maskTargets, labels: inputs.labels },
+      { heads: 'mask' },
+    );
     expect(maskBatch.total.dataSync()[0]).toBeCloseTo(HAND.mask, 6);
     expect(maskBatch.score.dataSync()[0]).toBe(0);
-    const scoreBatch = deepMaskLoss({ scoreLogits: inputs.scoreLogits, labels: inputs.labels }, { heads: 'score', lambda: 0.5 });
+    const scoreBatch = deepMaskLoss(
+      { scoreLogits: inputs.scoreLogits, labels: inputs.labels },
+      { heads: 'score', lambda: 0.5 },
+    );
     expect(scoreBatch.total.dataSync()[0]).toBeCloseTo(HAND.score * 0.5, 6);
     expect(scoreBatch.mask.dataSync()[0]).toBe(0);
     tf.dispose([inputs, maskBatch, scoreBatch] as never);
@@ -79,8 +91,13 @@ describe.each(BACKENDS)('deepMaskLoss on %s', (backend) => {
   it('has gradients equal to central finite differences of the float64 reference', () => {
     const batch = randomBatch(3, 2, 4, 3, 11);
     const inputs = tensors(batch);
-    const gradient = tf.grads((maskLogits: tf.Tensor, scoreLogits: tf.Tensor) =>
-      deepMaskLoss({ ...inputs, maskLogits: maskLogits as tf.Tensor3D, scoreLogits: scoreLogits as tf.Tensor1D }).total,
+    const gradient = tf.grads(
+      (maskLogits: tf.Tensor, scoreLogits: tf.Tensor) =>
+        deepMaskLoss({
+          ...inputs,
+          maskLogits: maskLogits as tf.Tensor3D,
+          scoreLogits: scoreLogits as tf.Tensor1D,
+        }).total,
     );
     const [dMask, dScore] = gradient([inputs.maskLogits, inputs.scoreLogits]);
     const h = 1e-6;
@@ -92,9 +109,11 @@ describe.each(BACKENDS)('deepMaskLoss on %s', (backend) => {
       return (loss64(plus, 1 / 32).total - loss64(minus, 1 / 32).total) / (2 * h);
     };
     const dMaskValues = dMask.dataSync();
-    for (let i = 0; i < batch.maskLogits.length; i++) expect(dMaskValues[i]).toBeCloseTo(numeric('maskLogits', i), 6);
+    for (let i = 0; i < batch.maskLogits.length; i++)
+      expect(dMaskValues[i]).toBeCloseTo(numeric('maskLogits', i), 6);
     const dScoreValues = dScore.dataSync();
-    for (let i = 0; i < batch.scoreLogits.length; i++) expect(dScoreValues[i]).toBeCloseTo(numeric('scoreLogits', i), 6);
+    for (let i = 0; i < batch.scoreLogits.length; i++)
+      expect(dScoreValues[i]).toBeCloseTo(numeric('scoreLogits', i), 6);
     // Negatives get no mask gradient at all.
     expect(Array.from(dMaskValues.slice(2 * 4, 3 * 4))).toEqual([0, 0, 0, 0]);
     tf.dispose([inputs, dMask, dScore] as never);
@@ -115,8 +134,9 @@ describe.each(BACKENDS)('deepMaskLoss on %s', (backend) => {
     expect(loss.mask.dataSync()[0]).toBeCloseTo(500, 3);
     expect(loss.score.dataSync()[0]).toBeCloseTo(1000, 3);
     expect(loss.total.dataSync()[0]).toBeCloseTo(500 + 1000 / 32, 3);
-    const [dMask, dScore] = tf.grads((m: tf.Tensor, s: tf.Tensor) =>
-      deepMaskLoss({ ...inputs, maskLogits: m as tf.Tensor3D, scoreLogits: s as tf.Tensor1D }).total,
+    const [dMask, dScore] = tf.grads(
+      (m: tf.Tensor, s: tf.Tensor) =>
+        deepMaskLoss({ ...inputs, maskLogits: m as tf.Tensor3D, scoreLogits: s as tf.Tensor1D }).total,
     )([inputs.maskLogits, inputs.scoreLogits]);
     // d/df softplus(-m f) / 4 = -m sigmoid(-m f) / 4.
     expect(Array.from(dMask.dataSync())).toEqual([0.25, -0.25, 0, 0].map((v) => expect.closeTo(v, 6)));
@@ -128,7 +148,9 @@ describe.each(BACKENDS)('deepMaskLoss on %s', (backend) => {
     const inputs = tensors(randomBatch(2, 2, 4, 1, 3));
     const step = () => {
       const loss = deepMaskLoss(inputs);
-      const grads = tf.grads((m: tf.Tensor) => deepMaskLoss({ ...inputs, maskLogits: m as tf.Tensor3D }).total)([inputs.maskLogits]);
+      const grads = tf.grads(
+        (m: tf.Tensor) => deepMaskLoss({ ...inputs, maskLogits: m as tf.Tensor3D }).total,
+      )([inputs.maskLogits]);
       tf.dispose([loss, grads] as never);
     };
     step();
@@ -141,11 +163,19 @@ describe.each(BACKENDS)('deepMaskLoss on %s', (backend) => {
   it('names the argument and the shapes when they do not fit', () => {
     const inputs = tensors({ ...HAND, maskSizePx: 2, labelSizePx: 2 });
     const small = tf.zeros([2, 1, 1]) as tf.Tensor3D;
-    expect(() => deepMaskLoss({ ...inputs, maskTargets: small })).toThrow(/maskTargets \[N, L, L\].*L >= oSz.*\[2, 1, 1\]/);
+    expect(() => deepMaskLoss({ ...inputs, maskTargets: small })).toThrow(
+      /maskTargets \[N, L, L\].*L >= oSz.*\[2, 1, 1\]/,
+    );
     const threeLabels = tf.ones([3]) as tf.Tensor1D;
-    expect(() => deepMaskLoss({ ...inputs, labels: threeLabels })).toThrow(/labels has shape \[3\] but maskLogits has shape \[2, 2, 2\]/);
-    expect(() => deepMaskLoss({ ...inputs, scoreLogits: tf.zeros([2, 1]) as never })).toThrow(/scoreLogits must be rank 1 \[N\], got shape \[2, 1\]/);
-    expect(() => deepMaskLoss({ labels: inputs.labels }, { heads: 'score' })).toThrow(/heads 'score' needs scoreLogits/);
+    expect(() => deepMaskLoss({ ...inputs, labels: threeLabels })).toThrow(
+      /labels has shape \[3\] but maskLogits has shape \[2, 2, 2\]/,
+    );
+    expect(() => deepMaskLoss({ ...inputs, scoreLogits: tf.zeros([2, 1]) as never })).toThrow(
+      /scoreLogits must be rank 1 \[N\], got shape \[2, 1\]/,
+    );
+    expect(() => deepMaskLoss({ labels: inputs.labels }, { heads: 'score' })).toThrow(
+      /heads 'score' needs scoreLogits/,
+    );
     tf.dispose([inputs, small, threeLabels] as never);
   });
 });

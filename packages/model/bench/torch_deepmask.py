@@ -1,10 +1,9 @@
 """The same DeepMask architectures as @deepmask/model, in PyTorch on CPU, for side-by-side timings.
 
 Reads a JSON list of cases on stdin ({name, config, patchBatch, trainBatch, denseSizePx, reps}) and
-prints one JSON line per case: {name, patchMs, denseMs, trainMs}. Uses 2 threads.
+prints one JSON line per case: {name, patchMs, denseMs, trainMs} (best of reps). Uses 2 threads.
 """
 import json
-import statistics
 import sys
 import time
 
@@ -177,14 +176,15 @@ def joint_loss(masks, scores, mask_targets, labels):
     return (per_pixel * positives).mean() + F.softplus(-labels * scores).mean() / 32
 
 
-def median_ms(fn, reps):
+def best_ms(fn, reps):
+    """Best of `reps` runs after one warm-up, as bench.ts measures."""
     fn()
     times = []
     for _ in range(reps):
         t = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+    return min(times)
 
 
 def run(case):
@@ -196,8 +196,8 @@ def run(case):
     image = torch.rand(1, 3, case['denseSizePx'], case['denseSizePx'])
     model.eval()
     with torch.no_grad():
-        patch_ms = median_ms(lambda: model(patches), reps)
-        dense_ms = median_ms(lambda: model.dense(image), reps)
+        patch_ms = best_ms(lambda: model(patches), reps)
+        dense_ms = best_ms(lambda: model.dense(image), reps)
     model.train()
     n = case['trainBatch']
     batch = torch.rand(n, 3, size, size)
@@ -211,7 +211,7 @@ def run(case):
         joint_loss(masks, scores, targets, labels).backward()
         optimizer.step()
 
-    train_ms = median_ms(step, reps)
+    train_ms = best_ms(step, reps)
     return {'name': case['name'], 'patchMs': patch_ms, 'denseMs': dense_ms, 'trainMs': train_ms,
             'torch': torch.__version__, 'threads': torch.get_num_threads()}
 

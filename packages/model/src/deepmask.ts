@@ -34,7 +34,9 @@ export class DeepMask {
     const f = featureSizeOf(config);
     const [h, w] = this.trunk.outShape;
     if (h !== f || w !== f) {
-      throw new Error(`createDeepMask: the ${config.trunk} trunk maps ${size} px to ${h}x${w}, expected ${f}x${f} (stride 16)`);
+      throw new Error(
+        `createDeepMask: the ${config.trunk} trunk maps ${size} px to ${h}x${w}, expected ${f}x${f} (stride 16)`,
+      );
     }
     this.heads = buildHeads(this.weights, config, this.trunk.outShape);
     this.trainableVariables = this.weights.entries.filter((e) => e.trainable).map((e) => e.variable);
@@ -43,7 +45,10 @@ export class DeepMask {
   /** Raw 0..255 RGB -> the trunk's input scale (config.pixelMean / pixelStd). */
   private normalise(pixels: tf.Tensor4D): tf.Tensor4D {
     const { pixelMean, pixelStd } = this.config;
-    return tf.mul(tf.sub(tf.cast(pixels, 'float32'), pixelMean), pixelStd.map((s) => 1 / s)) as tf.Tensor4D;
+    return tf.mul(
+      tf.sub(tf.cast(pixels, 'float32'), pixelMean),
+      pixelStd.map((s) => 1 / s),
+    ) as tf.Tensor4D;
   }
 
   /** @internal images [B, H, W, 3] raw pixels -> trunk features [B, h, w, C] (tests compare imported trunks). */
@@ -58,7 +63,9 @@ export class DeepMask {
     if (patches.rank !== 4 || h !== size || w !== size || c !== 3) {
       throw new Error(`predictPatches: patches must be [N, ${size}, ${size}, 3]; got [${patches.shape}]`);
     }
-    return tf.tidy(() => this.heads.patch(this.trunk.apply(this.normalise(patches)), options.training === true));
+    return tf.tidy(() =>
+      this.heads.patch(this.trunk.apply(this.normalise(patches)), options.training === true),
+    );
   }
 
   /**
@@ -69,7 +76,9 @@ export class DeepMask {
     const size = this.config.inputSizePx;
     const [batch, height, width, c] = images.shape;
     if (images.rank !== 4 || c !== 3 || height < size || width < size) {
-      throw new Error(`predictDense: images must be [B, H, W, 3] with H, W >= ${size}; got [${images.shape}]`);
+      throw new Error(
+        `predictDense: images must be [B, H, W, 3] with H, W >= ${size}; got [${images.shape}]`,
+      );
     }
     return tf.tidy(() => {
       const features = this.trunk.apply(this.normalise(images));
@@ -77,7 +86,8 @@ export class DeepMask {
       const cols = Math.floor(width / STRIDE_PX);
       // 'same'-padded trunks give ceil(H/16) rows; a window over the last partial row is no full patch.
       const [, fh, fw, fc] = features.shape;
-      const cropped = fh === rows && fw === cols ? features : tf.slice(features, [0, 0, 0, 0], [batch, rows, cols, fc]);
+      const cropped =
+        fh === rows && fw === cols ? features : tf.slice(features, [0, 0, 0, 0], [batch, rows, cols, fc]);
       return this.heads.dense(cropped);
     });
   }

@@ -32,7 +32,11 @@ export function fineStridePool(
     const interleaveCols = (dy: number): tf.Tensor3D =>
       tf.reshape(tf.stack([grid(dy, 0), grid(dy, 1)], 3), [batch, halfRows, 2 * halfCols]);
     // [B, a, 2b] x 2 -> [B, a, 2, 2b] -> [B, 2a, 2b]: rows i = 2a' + dy
-    const full = tf.reshape(tf.stack([interleaveCols(0), interleaveCols(1)], 2), [batch, 2 * halfRows, 2 * halfCols]);
+    const full = tf.reshape(tf.stack([interleaveCols(0), interleaveCols(1)], 2), [
+      batch,
+      2 * halfRows,
+      2 * halfCols,
+    ]);
     return tf.slice(full, [0, 0, 0], [batch, rows, cols]) as tf.Tensor3D;
   });
 }

@@ -31,7 +31,13 @@ interface Linear {
 }
 
 /** A linear layer whose kernel is stored as [k, k, in, out], so it is also a k x k valid conv. */
-function addLinear(store: WeightStore, name: string, part: Part, kernelShape: number[], rows: SummaryRow[]): Linear {
+function addLinear(
+  store: WeightStore,
+  name: string,
+  part: Part,
+  kernelShape: number[],
+  rows: SummaryRow[],
+): Linear {
   const out = kernelShape[kernelShape.length - 1];
   const kernel = store.add(`${name}/kernel`, part, kernelShape, 'linear');
   const bias = store.add(`${name}/bias`, part, [out], 'linear');
@@ -44,22 +50,46 @@ function addLinear(store: WeightStore, name: string, part: Part, kernelShape: nu
 function applyLinear(x: tf.Tensor, layer: Linear): tf.Tensor2D {
   const [inSize, outSize] = [layer.kernel.size / layer.bias.size, layer.bias.size];
   const flat = tf.reshape(x, [x.shape[0], inSize]);
-  return tf.add(tf.matMul(flat, tf.reshape(layer.kernel, [inSize, outSize])), layer.bias);
+  return tf.fused.matMul({ a: flat, b: tf.reshape(layer.kernel, [inSize, outSize]), bias: layer.bias }) as tf.Tensor2D;
 }
 
 /** The F x F linear as a dense valid conv: [B, h, w, C] -> [B, h - F + 1, w - F + 1, out]. */
 function applyLinearDense(x: tf.Tensor4D, layer: Linear): tf.Tensor4D {
-  return tf.add(tf.conv2d(x, layer.kernel as tf.Tensor4D, 1, 'valid'), layer.bias);
+  return tf.fused.conv2d({ x, filter: layer.kernel as tf.Tensor4D, strides: 1, pad: 'valid', bias: layer.bias });
 }
 
 /** The 1x1 conv (with ReLU) and the F x F linear that give every window its embedding. */
-function addEmbedding(store: WeightStore, prefix: string, part: Part, input: Shape3, config: DeepMaskConfig, rows: SummaryRow[]) {
+function addEmbedding(
+  store: WeightStore,
+  prefix: string,
+  part: Part,
+  input: Shape3,
+  config: DeepMaskConfig,
+  rows: SummaryRow[],
+) {
   const [f, , c] = input;
   const r = config.reducedChannels;
-  const conv = { kernel: store.add(`${prefix}/conv1x1/kernel`, part, [1, 1, c, r], 'he'), bias: store.add(`${prefix}/conv1x1/bias`, part, [r], 'zeros') };
-  rows.push({ name: `${prefix}/conv1x1`, kind: 'conv 1x1/1', part, outputShape: [f, f, r], params: conv.kernel.size + conv.bias.size, frozenValues: 0 });
-  const linear = addLinear(store, `${prefix}/linear${prefix === 'mask' ? 1 : ''}`, part, [f, f, r, config.embeddingSize], rows);
-  const reduce = (x: tf.Tensor4D) => tf.relu(tf.add(tf.conv2d(x, conv.kernel as tf.Tensor4D, 1, 'valid'), conv.bias)) as tf.Tensor4D;
+  const conv = {
+    kernel: store.add(`${prefix}/conv1x1/kernel`, part, [1, 1, c, r], 'he'),
+    bias: store.add(`${prefix}/conv1x1/bias`, part, [r], 'zeros'),
+  };
+  rows.push({
+    name: `${prefix}/conv1x1`,
+    kind: 'conv 1x1/1',
+    part,
+    outputShape: [f, f, r],
+    params: conv.kernel.size + conv.bias.size,
+    frozenValues: 0,
+  });
+  const linear = addLinear(
+    store,
+    `${prefix}/linear${prefix === 'mask' ? 1 : ''}`,
+    part,
+    [f, f, r, config.embeddingSize],
+    rows,
+  );
+  const reduce = (x: tf.Tensor4D) =>
+    tf.fused.conv2d({ x, filter: conv.kernel as tf.Tensor4D, strides: 1, pad: 'valid', bias: conv.bias, activation: 'relu' });
   return {
     patch: (x: tf.Tensor4D): tf.Tensor2D => applyLinear(reduce(x), linear),
     dense: (x: tf.Tensor4D): tf.Tensor4D => applyLinearDense(reduce(x), linear),
@@ -76,7 +106,13 @@ function mlp(layers: Linear[], dropoutRate: number, reluFirst: boolean) {
     }, x);
 }
 
-function scoreLinears(store: WeightStore, inSize: number, hidden: number[], first: number, rows: SummaryRow[]): Linear[] {
+function scoreLinears(
+  store: WeightStore,
+  inSize: number,
+  hidden: number[],
+  first: number,
+  rows: SummaryRow[],
+): Linear[] {
   const sizes = [inSize, ...hidden, 1];
   const layers: Linear[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
@@ -90,7 +126,8 @@ function maskDecoder(store: WeightStore, config: DeepMaskConfig, rows: SummaryRo
   const name = config.head === 'paper' ? 'mask/linear2' : 'mask/linear';
   const layer = addLinear(store, name, 'mask', [config.embeddingSize, o * o], rows);
   rows[rows.length - 1].outputShape = [o, o];
-  return (embedding: tf.Tensor2D): tf.Tensor3D => tf.reshape(applyLinear(embedding, layer), [embedding.shape[0], o, o]);
+  return (embedding: tf.Tensor2D): tf.Tensor3D =>
+    tf.reshape(applyLinear(embedding, layer), [embedding.shape[0], o, o]);
 }
 
 /** The paper's heads: mask = 1x1 conv, F x F linear, linear; score = 2x2 max-pool, linears. */
@@ -101,7 +138,14 @@ function paperHeads(store: WeightStore, config: DeepMaskConfig, trunkOut: Shape3
   const embedding = addEmbedding(store, 'mask', 'mask', trunkOut, config, rows);
   const decode = maskDecoder(store, config, rows);
   const half = f / 2;
-  rows.push({ name: 'score/maxpool', kind: 'max-pool 2x2/2', part: 'score', outputShape: [half, half, c], params: 0, frozenValues: 0 });
+  rows.push({
+    name: 'score/maxpool',
+    kind: 'max-pool 2x2/2',
+    part: 'score',
+    outputShape: [half, half, c],
+    params: 0,
+    frozenValues: 0,
+  });
   const [hidden0, ...hiddenRest] = config.scoreHiddenSizes;
   const first = addLinear(store, 'score/linear1', 'score', [half, half, c, hidden0], rows);
   const rest = mlp(scoreLinears(store, hidden0, hiddenRest, 2, rows), config.dropoutRate, true);
@@ -131,7 +175,11 @@ function sharedHeads(store: WeightStore, config: DeepMaskConfig, trunkOut: Shape
   const rows: SummaryRow[] = [];
   const embedding = addEmbedding(store, 'trunk', 'trunk', trunkOut, config, rows);
   const decode = maskDecoder(store, config, rows);
-  const score = mlp(scoreLinears(store, config.embeddingSize, config.scoreHiddenSizes, 1, rows), config.dropoutRate, false);
+  const score = mlp(
+    scoreLinears(store, config.embeddingSize, config.scoreHiddenSizes, 1, rows),
+    config.dropoutRate,
+    false,
+  );
   return {
     rows,
     patch: (features, training) => {
@@ -141,7 +189,11 @@ function sharedHeads(store: WeightStore, config: DeepMaskConfig, trunkOut: Shape
     dense: (features) => {
       const maskEmbedding = embedding.dense(features); // [B, h, w, E]
       const [batch, h, w, e] = maskEmbedding.shape;
-      const scoreLogits = tf.reshape(score(tf.reshape(maskEmbedding, [-1, e]), false), [batch, h, w]) as tf.Tensor3D;
+      const scoreLogits = tf.reshape(score(tf.reshape(maskEmbedding, [-1, e]), false), [
+        batch,
+        h,
+        w,
+      ]) as tf.Tensor3D;
       return { maskEmbedding, scoreLogits };
     },
     decode,

@@ -19,9 +19,14 @@ function describe(urlOrHandler: UrlOrHandler): string {
   return typeof urlOrHandler === 'string' ? `'${urlOrHandler}'` : 'the given handler';
 }
 
-function resolveHandler(urlOrHandler: UrlOrHandler, direction: 'save' | 'load', where: string): tf.io.IOHandler {
+function resolveHandler(
+  urlOrHandler: UrlOrHandler,
+  direction: 'save' | 'load',
+  where: string,
+): tf.io.IOHandler {
   if (typeof urlOrHandler !== 'string') return urlOrHandler;
-  const handlers = direction === 'save' ? tf.io.getSaveHandlers(urlOrHandler) : tf.io.getLoadHandlers(urlOrHandler);
+  const handlers =
+    direction === 'save' ? tf.io.getSaveHandlers(urlOrHandler) : tf.io.getLoadHandlers(urlOrHandler);
   if (handlers.length === 0) {
     throw new Error(
       `${where}: no tf.io ${direction} handler for '${urlOrHandler}' (use http(s)://, indexeddb://, ` +
@@ -31,10 +36,16 @@ function resolveHandler(urlOrHandler: UrlOrHandler, direction: 'save' | 'load', 
   return handlers[0];
 }
 
-export async function saveWeights(config: DeepMaskConfig, store: WeightStore, urlOrHandler: UrlOrHandler): Promise<tf.io.SaveResult> {
+export async function saveWeights(
+  config: DeepMaskConfig,
+  store: WeightStore,
+  urlOrHandler: UrlOrHandler,
+): Promise<tf.io.SaveResult> {
   const handler = resolveHandler(urlOrHandler, 'save', 'DeepMask.save');
   if (handler.save === undefined) throw new Error(`DeepMask.save: ${describe(urlOrHandler)} cannot save`);
-  const { data, specs } = await tf.io.encodeWeights(store.entries.map((e) => ({ name: e.name, tensor: e.variable })));
+  const { data, specs } = await tf.io.encodeWeights(
+    store.entries.map((e) => ({ name: e.name, tensor: e.variable })),
+  );
   const modelTopology: DeepMaskTopology = { class_name: 'DeepMask', formatVersion: FORMAT_VERSION, config };
   return handler.save({
     modelTopology,
@@ -58,36 +69,52 @@ export async function readWeights(urlOrHandler: UrlOrHandler): Promise<LoadedWei
   if (handler.load === undefined) throw new Error(`${where}: the handler cannot load`);
   const artifacts = await handler.load();
   if (artifacts.format !== FORMAT) {
-    throw new Error(`${where}: format is '${artifacts.format}', expected '${FORMAT}' (not a DeepMask model file)`);
+    throw new Error(
+      `${where}: format is '${artifacts.format}', expected '${FORMAT}' (not a DeepMask model file)`,
+    );
   }
   const topology = artifacts.modelTopology as Partial<DeepMaskTopology> | undefined;
   if (topology?.class_name !== 'DeepMask' || topology.formatVersion !== FORMAT_VERSION) {
-    throw new Error(`${where}: modelTopology must be { class_name: 'DeepMask', formatVersion: ${FORMAT_VERSION}, config }`);
+    throw new Error(
+      `${where}: modelTopology must be { class_name: 'DeepMask', formatVersion: ${FORMAT_VERSION}, config }`,
+    );
   }
   if (topology.config === undefined) throw new Error(`${where}: modelTopology.config is missing`);
   validateConfig(topology.config, where);
   if (artifacts.weightSpecs === undefined || artifacts.weightData === undefined) {
     throw new Error(`${where}: the file has no weights manifest or no weight data`);
   }
-  return { config: topology.config, tensors: tf.io.decodeWeights(artifacts.weightData, artifacts.weightSpecs) };
+  return {
+    config: topology.config,
+    tensors: tf.io.decodeWeights(artifacts.weightData, artifacts.weightSpecs),
+  };
 }
 
 /**
  * Assigns `tensors` to `entries` by name; every entry must be present with its shape.
  * Disposes `tensors`. `extra` says whether tensors without an entry are an error.
  */
-export function assignWeights(entries: WeightEntry[], tensors: tf.NamedTensorMap, where: string, extra: 'error' | 'ignore'): void {
+export function assignWeights(
+  entries: WeightEntry[],
+  tensors: tf.NamedTensorMap,
+  where: string,
+  extra: 'error' | 'ignore',
+): void {
   try {
     for (const entry of entries) {
       const tensor = tensors[entry.name];
       if (tensor === undefined) throw new Error(`${where}: weight '${entry.name}' is missing from the file`);
       const [got, want] = [tensor.shape.join('x'), entry.variable.shape.join('x')];
-      if (got !== want) throw new Error(`${where}: weight '${entry.name}' has shape [${got}] in the file, the model expects [${want}]`);
+      if (got !== want)
+        throw new Error(
+          `${where}: weight '${entry.name}' has shape [${got}] in the file, the model expects [${want}]`,
+        );
     }
     if (extra === 'error') {
       const known = new Set(entries.map((entry) => entry.name));
       const unknown = Object.keys(tensors).filter((name) => !known.has(name));
-      if (unknown.length > 0) throw new Error(`${where}: the file has weights this model lacks: ${unknown.slice(0, 5).join(', ')}`);
+      if (unknown.length > 0)
+        throw new Error(`${where}: the file has weights this model lacks: ${unknown.slice(0, 5).join(', ')}`);
     }
     for (const entry of entries) entry.variable.assign(tensors[entry.name]);
   } finally {
@@ -99,5 +126,8 @@ export function assignWeights(entries: WeightEntry[], tensors: tf.NamedTensorMap
 export function configDifferences(file: DeepMaskConfig, expected: Partial<DeepMaskConfig>): string[] {
   return Object.entries(expected)
     .filter(([field, value]) => JSON.stringify(value) !== JSON.stringify(file[field as keyof DeepMaskConfig]))
-    .map(([field, value]) => `${field}: file ${JSON.stringify(file[field as keyof DeepMaskConfig])}, expected ${JSON.stringify(value)}`);
+    .map(
+      ([field, value]) =>
+        `${field}: file ${JSON.stringify(file[field as keyof DeepMaskConfig])}, expected ${JSON.stringify(value)}`,
+    );
 }

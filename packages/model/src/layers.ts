@@ -6,7 +6,15 @@ export type Padding = 'same' | 'valid' | number;
 
 /** A trunk is data: a list of these, built into variables and a forward function by `buildLayers`. */
 export type LayerSpec =
-  | { kind: 'conv'; name: string; size: number; stride: number; pad: Padding; outChannels: number; bias: boolean }
+  | {
+      kind: 'conv';
+      name: string;
+      size: number;
+      stride: number;
+      pad: Padding;
+      outChannels: number;
+      bias: boolean;
+    }
   | { kind: 'depthwise'; name: string; size: number; stride: number; pad: Padding }
   /** Batch norm frozen as a per-channel affine (scale, offset). */
   | { kind: 'affine'; name: string }
@@ -43,7 +51,23 @@ function outSize(inSize: number, size: number, stride: number, pad: Padding): nu
   return Math.floor((padded - size) / stride) + 1;
 }
 
-type Step = { apply(x: tf.Tensor4D): tf.Tensor4D; outShape: Shape3; rows: SummaryRow[] };
+interface ConvParts {
+  kernel: tf.Variable;
+  bias: tf.Variable | null;
+  stride: number;
+  pad: Padding;
+  depthwise: boolean;
+}
+
+/** One built layer; conv, affine and relu steps say what they are so that `fuse` can merge them. */
+interface Step {
+  apply(x: tf.Tensor4D): tf.Tensor4D;
+  outShape: Shape3;
+  rows: SummaryRow[];
+  conv?: ConvParts;
+  affine?: { scale: tf.Variable; offset: tf.Variable };
+  relu?: true;
+}
 
 function buildOne(spec: LayerSpec, store: WeightStore, part: Part, prefix: string, shape: Shape3): Step {
   const [h, w, c] = shape;
@@ -53,15 +77,29 @@ function buildOne(spec: LayerSpec, store: WeightStore, part: Part, prefix: strin
       const kernel = store.add(`${name}/kernel`, part, [spec.size, spec.size, c, spec.outChannels], 'he');
       const bias = spec.bias ? store.add(`${name}/bias`, part, [spec.outChannels], 'zeros') : null;
       const { stride, pad } = spec;
-      const outShape: Shape3 = [outSize(h, spec.size, stride, pad), outSize(w, spec.size, stride, pad), spec.outChannels];
+      const outShape: Shape3 = [
+        outSize(h, spec.size, stride, pad),
+        outSize(w, spec.size, stride, pad),
+        spec.outChannels,
+      ];
       const params = kernel.size + (bias?.size ?? 0);
       return {
         apply: (x) => {
           const y = tf.conv2d(x, kernel as tf.Tensor4D, stride, pad);
           return bias === null ? y : tf.add(y, bias);
         },
+        conv: { kernel, bias, stride, pad, depthwise: false },
         outShape,
-        rows: [{ name, kind: `conv ${spec.size}x${spec.size}/${stride}`, part, outputShape: outShape, params, frozenValues: 0 }],
+        rows: [
+          {
+            name,
+            kind: `conv ${spec.size}x${spec.size}/${stride}`,
+            part,
+            outputShape: outShape,
+            params,
+            frozenValues: 0,
+          },
+        ],
       };
     }
     case 'depthwise': {
@@ -71,9 +109,17 @@ function buildOne(spec: LayerSpec, store: WeightStore, part: Part, prefix: strin
       const outShape: Shape3 = [outSize(h, spec.size, stride, pad), outSize(w, spec.size, stride, pad), c];
       return {
         apply: (x) => tf.depthwiseConv2d(x, kernel as tf.Tensor4D, stride, pad),
+        conv: { kernel, bias: null, stride, pad, depthwise: true },
         outShape,
         rows: [
-          { name, kind: `depthwise ${spec.size}x${spec.size}/${stride}`, part, outputShape: outShape, params: kernel.size, frozenValues: 0 },
+          {
+            name,
+            kind: `depthwise ${spec.size}x${spec.size}/${stride}`,
+            part,
+            outputShape: outShape,
+            params: kernel.size,
+            frozenValues: 0,
+          },
         ],
       };
     }
@@ -83,12 +129,13 @@ function buildOne(spec: LayerSpec, store: WeightStore, part: Part, prefix: strin
       const offset = store.add(`${name}/offset`, part, [c], 'zeros', false);
       return {
         apply: (x) => tf.add(tf.mul(x, scale), offset),
+        affine: { scale, offset },
         outShape: shape,
         rows: [{ name, kind: 'frozen batch norm', part, outputShape: shape, params: 0, frozenValues: 2 * c }],
       };
     }
     case 'relu':
-      return { apply: (x) => tf.relu(x), outShape: shape, rows: [] };
+      return { apply: (x) => tf.relu(x), relu: true, outShape: shape, rows: [] };
     case 'relu6':
       return { apply: (x) => tf.relu6(x), outShape: shape, rows: [] };
     case 'maxPool': {
@@ -98,7 +145,14 @@ function buildOne(spec: LayerSpec, store: WeightStore, part: Part, prefix: strin
         apply: (x) => tf.maxPool(x, size, stride, pad),
         outShape,
         rows: [
-          { name: `${prefix}/${spec.name}`, kind: `max-pool ${size}x${size}/${stride}`, part, outputShape: outShape, params: 0, frozenValues: 0 },
+          {
+            name: `${prefix}/${spec.name}`,
+            kind: `max-pool ${size}x${size}/${stride}`,
+            part,
+            outputShape: outShape,
+            params: 0,
+            frozenValues: 0,
+          },
         ],
       };
     }
@@ -109,7 +163,9 @@ function buildOne(spec: LayerSpec, store: WeightStore, part: Part, prefix: strin
       const [bh, bw, bc] = body.outShape;
       const [sh, sw, sc] = shortcut.outShape;
       if (bh !== sh || bw !== sw || bc !== sc) {
-        throw new Error(`${name}: body gives ${body.outShape}, shortcut ${shortcut.outShape}; they must match`);
+        throw new Error(
+          `${name}: body gives ${body.outShape}, shortcut ${shortcut.outShape}; they must match`,
+        );
       }
       return {
         apply: (x) => tf.relu(tf.add(body.apply(x), shortcut.apply(x))) as tf.Tensor4D,
@@ -121,7 +177,13 @@ function buildOne(spec: LayerSpec, store: WeightStore, part: Part, prefix: strin
 }
 
 /** Creates the variables of `specs` (named `<prefix>/<layer>/<weight>`) and returns their forward function. */
-export function buildLayers(specs: LayerSpec[], store: WeightStore, part: Part, prefix: string, shape: Shape3): BuiltLayers {
+export function buildLayers(
+  specs: LayerSpec[],
+  store: WeightStore,
+  part: Part,
+  prefix: string,
+  shape: Shape3,
+): BuiltLayers {
   const steps: Step[] = [];
   let current = shape;
   for (const spec of specs) {
@@ -129,9 +191,47 @@ export function buildLayers(specs: LayerSpec[], store: WeightStore, part: Part, 
     steps.push(step);
     current = step.outShape;
   }
+  const fused = fuse(steps);
   return {
-    apply: (x) => steps.reduce((y, step) => step.apply(y), x),
+    apply: (x) => fused.reduce((y, step) => step.apply(y), x),
     outShape: current,
     rows: steps.flatMap((step) => step.rows),
+  };
+}
+
+/**
+ * conv [+ frozen affine] [+ ReLU] as one fused conv: conv(x, W) * s + o = conv(x, W * s) + o, so the
+ * affine costs a pass over the weights instead of two over the activations, and bias and ReLU ride
+ * along in the conv kernel (forward and gradients).
+ */
+function fuse(steps: Step[]): Step[] {
+  const out: Step[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    const conv = steps[i].conv;
+    const affine = steps[i + 1]?.affine;
+    const reluAt = affine ? i + 2 : i + 1;
+    const relu = steps[reluAt]?.relu === true;
+    if (conv === undefined || (affine === undefined && !relu && conv.bias === null)) {
+      out.push(steps[i]);
+      continue;
+    }
+    const last = relu ? reluAt : reluAt - 1;
+    out.push({ apply: fusedConv(conv, affine, relu), outShape: steps[last].outShape, rows: [] });
+    i = last;
+  }
+  return out;
+}
+
+function fusedConv(conv: ConvParts, affine: Step['affine'], relu: boolean) {
+  const activation = relu ? 'relu' : 'linear';
+  return (x: tf.Tensor4D): tf.Tensor4D => {
+    if (conv.depthwise) {
+      const filter = affine ? tf.mul(conv.kernel, tf.reshape(affine.scale, [1, 1, -1, 1])) : conv.kernel;
+      const bias = affine?.offset ?? conv.bias ?? undefined;
+      return tf.fused.depthwiseConv2d({ x, filter: filter as tf.Tensor4D, strides: conv.stride, pad: conv.pad, bias, activation });
+    }
+    const filter = affine ? tf.mul(conv.kernel, affine.scale) : conv.kernel; // [k, k, in, out] * [out]
+    const bias = affine ? (conv.bias ? tf.add(tf.mul(conv.bias, affine.scale), affine.offset) : affine.offset) : (conv.bias ?? undefined);
+    return tf.fused.conv2d({ x, filter: filter as tf.Tensor4D, strides: conv.stride, pad: conv.pad, bias, activation });
   };
 }

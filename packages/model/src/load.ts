@@ -14,7 +14,8 @@ export async function loadDeepMask(urlOrHandler: UrlOrHandler, options: LoadOpti
   const differences = configDifferences(config, options.expectedConfig ?? {});
   let model: DeepMask | undefined;
   try {
-    if (differences.length > 0) throw new Error(`${where}: the file was made for another config: ${differences.join('; ')}`);
+    if (differences.length > 0)
+      throw new Error(`${where}: the file was made for another config: ${differences.join('; ')}`);
     model = new DeepMask(config, 1);
   } catch (error) {
     for (const tensor of Object.values(tensors)) tensor.dispose();

@@ -15,9 +15,15 @@ interface KerasLayer {
 const KERAS_BN_EPSILON = 1e-3;
 
 function bnEpsilons(modelJson: { modelTopology?: unknown }): Map<string, number> {
-  const topology = modelJson.modelTopology as { model_config?: { config?: { layers?: KerasLayer[] } } } | undefined;
+  const topology = modelJson.modelTopology as
+    | { model_config?: { config?: { layers?: KerasLayer[] } } }
+    | undefined;
   const layers = topology?.model_config?.config?.layers ?? [];
-  return new Map(layers.filter((l) => l.config?.epsilon !== undefined).map((l) => [l.config?.name ?? '', l.config?.epsilon ?? 0]));
+  return new Map(
+    layers
+      .filter((l) => l.config?.epsilon !== undefined)
+      .map((l) => [l.config?.name ?? '', l.config?.epsilon ?? 0]),
+  );
 }
 
 /**
@@ -25,7 +31,11 @@ function bnEpsilons(modelJson: { modelTopology?: unknown }): Map<string, number>
  * (Keras names conv1, conv_dw_1, conv_pw_1, ..., their *_bn batch norms), fetching only the
  * shards that hold the layers up to conv_pw_11. Batch norm is folded into the frozen affines.
  */
-export async function importMobileNetWeights(model: DeepMask, modelJsonUrl: string, options: ImportOptions = {}): Promise<void> {
+export async function importMobileNetWeights(
+  model: DeepMask,
+  modelJsonUrl: string,
+  options: ImportOptions = {},
+): Promise<void> {
   const where = `importMobileNetWeights('${modelJsonUrl}')`;
   if (model.config.trunk !== 'mobilenet-v1') {
     throw new Error(`${where}: the model's trunk is '${model.config.trunk}', expected 'mobilenet-v1'`);
@@ -36,14 +46,20 @@ export async function importMobileNetWeights(model: DeepMask, modelJsonUrl: stri
     try {
       response = await fetchFunc(url);
     } catch (error) {
-      const hint = /^[a-z]+:\/\//i.test(url) ? '' : " (for file paths in Node use importMobileNetWeights from '@deepmask/model/node')";
+      const hint = /^[a-z]+:\/\//i.test(url)
+        ? ''
+        : " (for file paths in Node use importMobileNetWeights from '@deepmask/model/node')";
       throw new Error(`${where}: cannot fetch '${url}'${hint}: ${(error as Error).message}`);
     }
     if (!response.ok) throw new Error(`${where}: fetching '${url}' gave HTTP ${response.status}`);
     return response;
   };
-  const modelJson = (await (await fetchOk(modelJsonUrl)).json()) as { modelTopology?: unknown; weightsManifest?: tf.io.WeightsManifestConfig };
-  if (!Array.isArray(modelJson.weightsManifest)) throw new Error(`${where}: model.json has no weightsManifest`);
+  const modelJson = (await (await fetchOk(modelJsonUrl)).json()) as {
+    modelTopology?: unknown;
+    weightsManifest?: tf.io.WeightsManifestConfig;
+  };
+  if (!Array.isArray(modelJson.weightsManifest))
+    throw new Error(`${where}: model.json has no weightsManifest`);
 
   const trunkEntries = model.weights.entries.filter((e) => e.part === 'trunk');
   const kerasName = (entry: string) => entry.replace(/^trunk\//, '');
@@ -57,10 +73,13 @@ export async function importMobileNetWeights(model: DeepMask, modelJsonUrl: stri
   });
   const available = new Set(modelJson.weightsManifest.flatMap((group) => group.weights.map((w) => w.name)));
   const missing = needed.filter((name) => !available.has(name));
-  if (missing.length > 0) throw new Error(`${where}: the weights manifest lacks ${missing.slice(0, 5).join(', ')}`);
+  if (missing.length > 0)
+    throw new Error(`${where}: the weights manifest lacks ${missing.slice(0, 5).join(', ')}`);
 
   const prefix = modelJsonUrl.slice(0, modelJsonUrl.lastIndexOf('/') + 1);
-  const loadWeights = tf.io.weightsLoaderFactory((urls) => Promise.all(urls.map(async (url) => (await fetchOk(url)).arrayBuffer())));
+  const loadWeights = tf.io.weightsLoaderFactory((urls) =>
+    Promise.all(urls.map(async (url) => (await fetchOk(url)).arrayBuffer())),
+  );
   const keras = await loadWeights(modelJson.weightsManifest, prefix, needed);
   const epsilons = bnEpsilons(modelJson);
   const tensors: tf.NamedTensorMap = {};
@@ -74,7 +93,9 @@ export async function importMobileNetWeights(model: DeepMask, modelJsonUrl: stri
       }
       const layer = name.slice(0, -'/scale'.length);
       const epsilon = epsilons.get(layer) ?? KERAS_BN_EPSILON;
-      const [gamma, beta, mean, variance] = ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((w) => keras[`${layer}/${w}`]);
+      const [gamma, beta, mean, variance] = ['gamma', 'beta', 'moving_mean', 'moving_variance'].map(
+        (w) => keras[`${layer}/${w}`],
+      );
       // y = gamma (x - mean) / sqrt(var + eps) + beta = x * scale + offset
       const scale = tf.tidy(() => tf.mul(gamma, tf.rsqrt(tf.add(variance, epsilon))));
       tensors[entry.name] = scale;

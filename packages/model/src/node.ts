@@ -44,7 +44,8 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
       await writeAtomic(modelJsonPath, JSON.stringify(modelJson));
       const current = new Set(paths);
       for (const name of await readdir(dir)) {
-        if (name.startsWith('weights-') && name.endsWith('.bin') && !current.has(name)) await rm(join(dir, name), { force: true });
+        if (name.startsWith('weights-') && name.endsWith('.bin') && !current.has(name))
+          await rm(join(dir, name), { force: true });
       }
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
@@ -54,7 +55,9 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
       try {
         text = await readFile(modelJsonPath, 'utf8');
       } catch (error) {
-        throw new Error(`fileSystemHandler('${dir}'): cannot read ${modelJsonPath}: ${(error as Error).message}`);
+        throw new Error(
+          `fileSystemHandler('${dir}'): cannot read ${modelJsonPath}: ${(error as Error).message}`,
+        );
       }
       const modelJson = JSON.parse(text) as tf.io.ModelJSON;
       return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
@@ -62,7 +65,9 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
         const buffers = [];
         for (const path of manifest.flatMap((group) => group.paths)) {
           const bytes = await readFile(join(dir, path));
-          buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+          buffers.push(
+            bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+          );
         }
         return [specs, tf.io.CompositeArrayBuffer.join(buffers)];
       });
@@ -78,7 +83,11 @@ async function fileFetch(url: string): Promise<Response> {
 }
 
 /** `importMobileNetWeights` for a local `model.json` path (or its directory), file:// or http(s) url. */
-export function importMobileNetWeights(model: DeepMask, modelJsonPath: string, options: ImportOptions = {}): Promise<void> {
+export function importMobileNetWeights(
+  model: DeepMask,
+  modelJsonPath: string,
+  options: ImportOptions = {},
+): Promise<void> {
   const path = modelJsonPath.endsWith('.json') ? modelJsonPath : join(modelJsonPath, 'model.json');
   return importFromUrl(model, path, { fetchFunc: fileFetch, ...options });
 }

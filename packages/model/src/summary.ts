@@ -13,7 +13,8 @@ export interface ModelSummary {
 }
 
 export function summarize(config: DeepMaskConfig, layers: SummaryRow[]): ModelSummary {
-  const sum = (part: string) => layers.filter((row) => row.part === part).reduce((n, row) => n + row.params, 0);
+  const sum = (part: string) =>
+    layers.filter((row) => row.part === part).reduce((n, row) => n + row.params, 0);
   const params = { trunk: sum('trunk'), mask: sum('mask'), score: sum('score'), total: 0 };
   params.total = params.trunk + params.mask + params.score;
   const frozenValues = layers.reduce((n, row) => n + row.frozenValues, 0);
@@ -26,7 +27,12 @@ const count = (n: number) => n.toLocaleString('en-US');
 export function formatSummary(summary: ModelSummary): string {
   const { config } = summary;
   const header = ['layer', 'kind', 'output (one patch)', 'params'];
-  const body = summary.layers.map((row) => [row.name, row.kind, row.outputShape.join('x'), count(row.params)]);
+  const body = summary.layers.map((row) => [
+    row.name,
+    row.kind,
+    row.outputShape.join('x'),
+    count(row.params),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i].length)));
   const line = (cells: string[]) =>
     cells.map((cell, i) => (i === 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
@@ -41,6 +47,8 @@ export function formatSummary(summary: ModelSummary): string {
     `| number of parameters mask branch: ${count(params.mask)}`,
     `| number of parameters score branch: ${count(params.score)}`,
     `| number of parameters total: ${count(params.total)}`,
-    ...(summary.frozenValues > 0 ? [`| frozen batch norm values (not trained): ${count(summary.frozenValues)}`] : []),
+    ...(summary.frozenValues > 0
+      ? [`| frozen batch norm values (not trained): ${count(summary.frozenValues)}`]
+      : []),
   ].join('\n');
 }

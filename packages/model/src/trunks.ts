@@ -13,7 +13,15 @@ function vggA(): LayerSpec[] {
       block += 1;
       index = 1;
     } else {
-      specs.push({ kind: 'conv', name: `conv${block}_${index}`, size: 3, stride: 1, pad: 1, outChannels: step, bias: true });
+      specs.push({
+        kind: 'conv',
+        name: `conv${block}_${index}`,
+        size: 3,
+        stride: 1,
+        pad: 1,
+        outChannels: step,
+        bias: true,
+      });
       specs.push({ kind: 'relu' });
       index += 1;
     }
@@ -92,7 +100,10 @@ function mobilenetV1(): LayerSpec[] {
     const dw = `conv_dw_${i + 1}`;
     const pw = `conv_pw_${i + 1}`;
     specs.push({ kind: 'depthwise', name: dw, size: 3, stride, pad: 'same' }, ...bnRelu6(dw));
-    specs.push({ kind: 'conv', name: pw, size: 1, stride: 1, pad: 'same', outChannels, bias: false }, ...bnRelu6(pw));
+    specs.push(
+      { kind: 'conv', name: pw, size: 1, stride: 1, pad: 'same', outChannels, bias: false },
+      ...bnRelu6(pw),
+    );
   });
   return specs;
 }

@@ -34,7 +34,9 @@ export class WeightStore {
 
   add(name: string, part: Part, shape: number[], init: Init, trainable = true): tf.Variable {
     if (this.byName.has(name)) throw new Error(`WeightStore: weight '${name}' defined twice`);
-    const variable = tf.tidy(() => tf.variable(initialValue(shape, init, this.nextSeed++), trainable, `${this.scope}/${name}`));
+    const variable = tf.tidy(() =>
+      tf.variable(initialValue(shape, init, this.nextSeed++), trainable, `${this.scope}/${name}`),
+    );
     const entry = { name, part, trainable, variable };
     this.entries.push(entry);
     this.byName.set(name, entry);

@@ -1,17 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type DeepMaskConfig, createDeepMask, defaultConfig, type TrunkName } from '../src/index.js';
 import { fineStridePool } from '../src/fine-stride.js';
 import { buildHeads } from '../src/heads.js';
+import { createDeepMask, type DeepMaskConfig, defaultConfig, type TrunkName } from '../src/index.js';
 import { WeightStore } from '../src/weights.js';
 import { describeEachBackend, maxAbsDiff, randomPixels } from './backends.js';
 
 /** Small heads so that the big trunks' shape tests stay fast; the trunks themselves are full. */
 const SMALL_HEADS = { maskSizePx: 8, reducedChannels: 16, embeddingSize: 32, scoreHiddenSizes: [16, 16] };
 const SMALL: Record<TrunkName, DeepMaskConfig> = {
-  'vgg-a': defaultConfig('vgg-a', { inputSizePx: 64, ...SMALL_HEADS }),
-  resnet50: defaultConfig('resnet50', { inputSizePx: 48, ...SMALL_HEADS, scoreHiddenSizes: [16] }),
-  'mobilenet-v1': defaultConfig('mobilenet-v1', { inputSizePx: 64, ...SMALL_HEADS }),
+  'vgg-a': defaultConfig('vgg-a', { inputSizePx: 32, ...SMALL_HEADS }),
+  resnet50: defaultConfig('resnet50', { inputSizePx: 32, ...SMALL_HEADS, scoreHiddenSizes: [16] }),
+  'mobilenet-v1': defaultConfig('mobilenet-v1', { inputSizePx: 32, ...SMALL_HEADS }),
   tiny: defaultConfig('tiny'),
 };
 
@@ -25,7 +25,7 @@ describeEachBackend('both forms', () => {
       const patch = model.predictPatches(patches);
       expect(patch.maskLogits.shape).toEqual([2, o, o]);
       expect(patch.scoreLogits.shape).toEqual([2]);
-      // 16 px beyond a multiple of 16 on each side adds nothing: floor(H / 16) - F + 1 cells.
+      // Pixels short of a multiple of 16 add no cell: floor(H / 16) - F + 1 rows.
       const images = randomPixels([1, size + 40, size + 20, 3]);
       const dense = model.predictDense(images);
       const [rows, cols] = [Math.floor((size + 40) / 16) - f + 1, Math.floor((size + 20) / 16) - f + 1];
@@ -41,16 +41,25 @@ describeEachBackend('both forms', () => {
   it('names the argument and the expected shape when inputs are wrong', () => {
     const model = createDeepMask(defaultConfig('tiny'));
     const wrong = tf.zeros([1, 32, 32, 3]) as tf.Tensor4D;
-    expect(() => model.predictPatches(wrong)).toThrow('predictPatches: patches must be [N, 64, 64, 3]; got [1,32,32,3]');
-    expect(() => model.predictDense(wrong)).toThrow(/predictDense: images must be \[B, H, W, 3\] with H, W >= 64/);
-    expect(() => model.decodeMasks(tf.zeros([2, 5]) as tf.Tensor2D)).toThrow('decodeMasks: embedding must be [K, 64]');
+    expect(() => model.predictPatches(wrong)).toThrow(
+      'predictPatches: patches must be [N, 64, 64, 3]; got [1,32,32,3]',
+    );
+    expect(() => model.predictDense(wrong)).toThrow(
+      /predictDense: images must be \[B, H, W, 3\] with H, W >= 64/,
+    );
+    expect(() => model.decodeMasks(tf.zeros([2, 5]) as tf.Tensor2D)).toThrow(
+      'decodeMasks: embedding must be [K, 64]',
+    );
     wrong.dispose();
     model.dispose();
   });
 
   for (const head of ['paper', 'shared'] as const) {
     it(`${head} heads: a single-patch image gives the patch form's outputs`, () => {
-      const model = createDeepMask(defaultConfig('tiny', { head, scoreHiddenSizes: head === 'paper' ? [32, 48] : [48] }), { seed: 5 });
+      const model = createDeepMask(
+        defaultConfig('tiny', { head, scoreHiddenSizes: head === 'paper' ? [32, 48] : [48] }),
+        { seed: 5 },
+      );
       const image = randomPixels([1, 64, 64, 3]);
       const patch = model.predictPatches(image);
       const dense = model.predictDense(image);
@@ -63,7 +72,11 @@ describeEachBackend('both forms', () => {
     });
 
     it(`${head} heads: every dense cell equals the patch form on its F x F window of the same features`, () => {
-      const config = defaultConfig('tiny', { head, inputSizePx: 64, scoreHiddenSizes: head === 'paper' ? [24, 40] : [40] });
+      const config = defaultConfig('tiny', {
+        head,
+        inputSizePx: 64,
+        scoreHiddenSizes: head === 'paper' ? [24, 40] : [40],
+      });
       const store = new WeightStore(11);
       const heads = buildHeads(store, config, [4, 4, 32]);
       // Features of a 9 x 7 cell image: windows (i, j) with i in 0..5, j in 0..3; odd sizes test both offsets.
@@ -71,7 +84,8 @@ describeEachBackend('both forms', () => {
       const dense = heads.dense(features);
       expect(dense.scoreLogits.shape).toEqual([1, 6, 4]);
       const windows: tf.Tensor4D[] = [];
-      for (let i = 0; i < 6; i++) for (let j = 0; j < 4; j++) windows.push(tf.slice(features, [0, i, j, 0], [1, 4, 4, 32]));
+      for (let i = 0; i < 6; i++)
+        for (let j = 0; j < 4; j++) windows.push(tf.slice(features, [0, i, j, 0], [1, 4, 4, 32]));
       const batch = tf.concat(windows) as tf.Tensor4D;
       const patch = heads.patch(batch, false);
       const embedding = tf.reshape(dense.maskEmbedding, [24, -1]) as tf.Tensor2D;
@@ -87,8 +101,13 @@ describeEachBackend('both forms', () => {
     const features = tf.randomNormal([2, 10, 9, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
     const kernel = tf.randomNormal([3, 3, 3, 1], 0, 1, 'float32', 10) as tf.Tensor4D;
     // A 6 x 6 window pools to 3 x 3; cells: (10 - 6 + 1) x (9 - 6 + 1).
-    const fine = fineStridePool(features, 5, 4, (pooled) => tf.squeeze(tf.conv2d(pooled, kernel, 1, 'valid'), [3]));
-    const direct = tf.squeeze(tf.conv2d(tf.maxPool(features, 2, 1, 'valid'), kernel, 1, 'valid', 'NHWC', 2), [3]);
+    const fine = fineStridePool(features, 5, 4, (pooled) =>
+      tf.squeeze(tf.conv2d(pooled, kernel, 1, 'valid'), [3]),
+    );
+    const direct = tf.squeeze(
+      tf.conv2d(tf.maxPool(features, 2, 1, 'valid'), kernel, 1, 'valid', 'NHWC', 2),
+      [3],
+    );
     expect(direct.shape).toEqual([2, 5, 4]);
     expect(maxAbsDiff(fine, direct)).toBeLessThan(1e-5);
     tf.dispose([features, kernel, fine, direct]);

@@ -25,7 +25,12 @@ async function expectSameOutputs(a: DeepMask, b: DeepMask): Promise<void> {
 
 describeEachBackend('save and load', (backend) => {
   it('through the Node file handler: model.json + .bin shards, config inside, identical outputs', async () => {
-    const config = defaultConfig('mobilenet-v1', { inputSizePx: 64, maskSizePx: 8, embeddingSize: 32, scoreHiddenSizes: [16, 16] });
+    const config = defaultConfig('mobilenet-v1', {
+      inputSizePx: 64,
+      maskSizePx: 8,
+      embeddingSize: 32,
+      scoreHiddenSizes: [16, 16],
+    });
     const model = createDeepMask(config, { seed: 4 });
     const target = join(dir, `mobilenet-${backend}`);
     await model.save(fileSystemHandler(target));
@@ -33,7 +38,9 @@ describeEachBackend('save and load', (backend) => {
     expect(modelJson.format).toBe(FORMAT);
     expect(modelJson.modelTopology.config).toEqual(config);
     const paths: string[] = modelJson.weightsManifest[0].paths;
-    expect(paths.length).toBe(Math.ceil(model.weights.entries.reduce((n, e) => n + 4 * e.variable.size, 0) / (4 << 20)));
+    expect(paths.length).toBe(
+      Math.ceil(model.weights.entries.reduce((n, e) => n + 4 * e.variable.size, 0) / (4 << 20)),
+    );
     const names = modelJson.weightsManifest[0].weights.map((w: { name: string }) => w.name);
     expect(names).toContain('trunk/conv_pw_11_bn/offset');
     const loaded = await loadDeepMask(fileSystemHandler(target));
@@ -49,12 +56,16 @@ describeEachBackend('save and load', (backend) => {
   });
 
   it('through any tf.io handler (in-memory round trip)', async () => {
-    const model = createDeepMask(defaultConfig('tiny', { head: 'shared', scoreHiddenSizes: [32] }), { seed: 8 });
+    const model = createDeepMask(defaultConfig('tiny', { head: 'shared', scoreHiddenSizes: [32] }), {
+      seed: 8,
+    });
     let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }));
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+      }),
+    );
     if (saved === undefined) throw new Error('nothing saved');
     const loaded = await loadDeepMask(tf.io.fromMemory(saved));
     await expectSameOutputs(model, loaded);
@@ -65,7 +76,10 @@ describeEachBackend('save and load', (backend) => {
 
 describeEachBackend('load errors name the mismatch', () => {
   let target: string;
-  let modelJson: Record<string, unknown> & { modelTopology: { config: Record<string, unknown> }; weightsManifest: { weights: { name: string; shape: number[] }[] }[] };
+  let modelJson: Record<string, unknown> & {
+    modelTopology: { config: Record<string, unknown> };
+    weightsManifest: { weights: { name: string; shape: number[] }[] }[];
+  };
   beforeAll(async () => {
     const model = createDeepMask(defaultConfig('tiny'));
     target = join(dir, `tiny-${tf.getBackend()}`);
@@ -85,9 +99,9 @@ describeEachBackend('load errors name the mismatch', () => {
   it('a file made for another trunk or config', async () => {
     await rewrite(() => {});
     const before = tf.memory().numTensors;
-    await expect(loadDeepMask(fileSystemHandler(target), { expectedConfig: { trunk: 'vgg-a' } })).rejects.toThrow(
-      `the file was made for another config: trunk: file "tiny", expected "vgg-a"`,
-    );
+    await expect(
+      loadDeepMask(fileSystemHandler(target), { expectedConfig: { trunk: 'vgg-a' } }),
+    ).rejects.toThrow(`the file was made for another config: trunk: file "tiny", expected "vgg-a"`);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -95,7 +109,9 @@ describeEachBackend('load errors name the mismatch', () => {
     await rewrite((json) => {
       json.weightsManifest[0].weights[0].name = 'trunk/conv9/kernel';
     });
-    await expect(loadDeepMask(fileSystemHandler(target))).rejects.toThrow("weight 'trunk/conv1/kernel' is missing from the file");
+    await expect(loadDeepMask(fileSystemHandler(target))).rejects.toThrow(
+      "weight 'trunk/conv1/kernel' is missing from the file",
+    );
     await rewrite((json) => {
       json.modelTopology.config.embeddingSize = 32;
     });
@@ -105,15 +121,21 @@ describeEachBackend('load errors name the mismatch', () => {
     await rewrite((json) => {
       json.modelTopology.config.maskSizePx = 0;
     });
-    await expect(loadDeepMask(fileSystemHandler(target))).rejects.toThrow('config.maskSizePx is 0; expected a positive integer');
+    await expect(loadDeepMask(fileSystemHandler(target))).rejects.toThrow(
+      'config.maskSizePx is 0; expected a positive integer',
+    );
   });
 
   it('a file in another format', async () => {
     await rewrite((json) => {
       json.format = 'layers-model';
     });
-    await expect(loadDeepMask(fileSystemHandler(target))).rejects.toThrow("format is 'layers-model', expected 'deepmask-weights'");
-    await expect(loadDeepMask(fileSystemHandler(join(dir, 'nowhere')))).rejects.toThrow(/cannot read .*nowhere\/model.json/);
+    await expect(loadDeepMask(fileSystemHandler(target))).rejects.toThrow(
+      "format is 'layers-model', expected 'deepmask-weights'",
+    );
+    await expect(loadDeepMask(fileSystemHandler(join(dir, 'nowhere')))).rejects.toThrow(
+      /cannot read .*nowhere\/model.json/,
+    );
     await expect(loadDeepMask(join(dir, 'nowhere'))).rejects.toThrow(/no tf.io load handler/);
   });
 });

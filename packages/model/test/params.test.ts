@@ -20,15 +20,23 @@ describe('parameter counts', () => {
     const { params, frozenValues } = model.summary();
     expect(params).toEqual({ trunk: 15_198_016, mask: 1_608_768, score: 526_337, total: 17_333_121 });
     // Batch norm frozen as affine: 2 values per channel of bn1 and every bottleneck's norms, not counted.
-    const bottleneckChannels = (planes: number, blocks: number) => blocks * (planes + planes + 4 * planes) + 4 * planes;
-    expect(frozenValues).toBe(2 * (64 + bottleneckChannels(64, 3) + bottleneckChannels(128, 4) + bottleneckChannels(256, 6)));
+    const bottleneckChannels = (planes: number, blocks: number) =>
+      blocks * (planes + planes + 4 * planes) + 4 * planes;
+    expect(frozenValues).toBe(
+      2 * (64 + bottleneckChannels(64, 3) + bottleneckChannels(128, 4) + bottleneckChannels(256, 6)),
+    );
     model.dispose();
   });
 
   it('VGG-A at 224 px totals 75,844,545 (about 75M as the paper says)', () => {
     const model = createDeepMask(defaultConfig('vgg-a'));
     const trunk =
-      conv(3, 3, 64) + conv(3, 64, 128) + conv(3, 128, 256) + conv(3, 256, 256) + conv(3, 256, 512) + 3 * conv(3, 512, 512);
+      conv(3, 3, 64) +
+      conv(3, 64, 128) +
+      conv(3, 128, 256) +
+      conv(3, 256, 256) +
+      conv(3, 256, 512) +
+      3 * conv(3, 512, 512);
     expect(model.summary().params).toEqual({
       trunk,
       mask: PAPER_MASK_224,
@@ -57,7 +65,9 @@ describe('parameter counts', () => {
       score: PAPER_SCORE_224,
       total: trunk + PAPER_MASK_224 + PAPER_SCORE_224,
     });
-    expect(model.summary().frozenValues).toBe(2 * (32 + blocks.reduce((n, [cin, cout]) => n + cin + cout, 0)));
+    expect(model.summary().frozenValues).toBe(
+      2 * (32 + blocks.reduce((n, [cin, cout]) => n + cin + cout, 0)),
+    );
     model.dispose();
   });
 
@@ -106,7 +116,9 @@ describe('parameter counts', () => {
 
 describe('config', () => {
   it('rejects sizes that do not fit the heads, naming the field', () => {
-    expect(() => defaultConfig('tiny', { inputSizePx: 48 })).toThrow(/config.inputSizePx is 48; expected a positive multiple of 32/);
+    expect(() => defaultConfig('tiny', { inputSizePx: 48 })).toThrow(
+      /config.inputSizePx is 48; expected a positive multiple of 32/,
+    );
     expect(() => defaultConfig('resnet50', { inputSizePx: 48 })).not.toThrow();
     expect(() => defaultConfig('vgg-a', { trunkWidths: [8] })).toThrow(/config.trunkWidths/);
     expect(() => defaultConfig('tiny', { dropoutRate: 1 })).toThrow(/config.dropoutRate/);

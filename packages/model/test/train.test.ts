@@ -4,7 +4,12 @@ import { createDeepMask, type DeepMask, defaultConfig } from '../src/index.js';
 import { describeEachBackend } from './backends.js';
 
 /** The paper's joint loss on one batch (mask term for positives only, per pixel; lambda 1/32). */
-function jointLoss(model: DeepMask, patches: tf.Tensor4D, masks: tf.Tensor3D, labels: tf.Tensor1D): tf.Scalar {
+function jointLoss(
+  model: DeepMask,
+  patches: tf.Tensor4D,
+  masks: tf.Tensor3D,
+  labels: tf.Tensor1D,
+): tf.Scalar {
   const { maskLogits, scoreLogits } = model.predictPatches(patches, { training: true });
   const positives = tf.div(tf.add(labels, 1), 2); // [N]
   const perPixel = tf.mean(tf.softplus(tf.neg(tf.mul(masks, maskLogits))), [1, 2]); // [N]
@@ -29,8 +34,10 @@ function syntheticBatch(count: number): { patches: tf.Tensor4D; masks: tf.Tensor
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         const inside = x >= x0 && x < x0 + side && y >= y0 && y < y0 + side;
-        for (let c = 0; c < 3; c++) pixels[((n * size + y) * size + x) * 3 + c] = inside ? 230 - 40 * c : 40 + ((x * 7 + y * 3) % 50);
-        if (positive && inside) masks[(n * o + Math.floor((y * o) / size)) * o + Math.floor((x * o) / size)] = 1;
+        for (let c = 0; c < 3; c++)
+          pixels[((n * size + y) * size + x) * 3 + c] = inside ? 230 - 40 * c : 40 + ((x * 7 + y * 3) % 50);
+        if (positive && inside)
+          masks[(n * o + Math.floor((y * o) / size)) * o + Math.floor((x * o) / size)] = 1;
       }
     }
   }
@@ -44,24 +51,34 @@ function syntheticBatch(count: number): { patches: tf.Tensor4D; masks: tf.Tensor
 // wasm only: the cpu backend's Conv2DBackpropFilter is plain loops (about 4 M multiply-adds/s here), so
 // 30 steps would take minutes there; cpu gradients are exercised in forms.test.ts.
 describeEachBackend('training', (backend) => {
-  it.skipIf(backend === 'cpu')('SGD with momentum on a tiny model drives the joint loss down, without leaking tensors', () => {
-    const model = createDeepMask(defaultConfig('tiny', { trunkWidths: [16, 24, 32, 32], dropoutRate: 0.1 }), { seed: 2 });
-    const { patches, masks, labels } = syntheticBatch(8);
-    const optimizer = tf.train.momentum(0.02, 0.9);
-    const losses: number[] = [];
-    let tensorsAfterFirstStep = 0;
-    for (let step = 0; step < 30; step++) {
-      const loss = optimizer.minimize(() => jointLoss(model, patches, masks, labels), true, model.trainableVariables);
-      losses.push(loss?.dataSync()[0] ?? Number.NaN);
-      loss?.dispose();
-      if (step === 0) tensorsAfterFirstStep = tf.memory().numTensors;
-    }
-    expect(tf.memory().numTensors).toBe(tensorsAfterFirstStep);
-    const first = losses.slice(0, 3).reduce((a, b) => a + b) / 3;
-    const last = losses.slice(-3).reduce((a, b) => a + b) / 3;
-    expect(last).toBeLessThan(0.6 * first);
-    optimizer.dispose();
-    tf.dispose([patches, masks, labels]);
-    model.dispose();
-  });
+  it.skipIf(backend === 'cpu')(
+    'SGD with momentum on a tiny model drives the joint loss down, without leaking tensors',
+    () => {
+      const model = createDeepMask(
+        defaultConfig('tiny', { trunkWidths: [16, 24, 32, 32], dropoutRate: 0.1 }),
+        { seed: 2 },
+      );
+      const { patches, masks, labels } = syntheticBatch(8);
+      const optimizer = tf.train.momentum(0.02, 0.9);
+      const losses: number[] = [];
+      let tensorsAfterFirstStep = 0;
+      for (let step = 0; step < 30; step++) {
+        const loss = optimizer.minimize(
+          () => jointLoss(model, patches, masks, labels),
+          true,
+          model.trainableVariables,
+        );
+        losses.push(loss?.dataSync()[0] ?? Number.NaN);
+        loss?.dispose();
+        if (step === 0) tensorsAfterFirstStep = tf.memory().numTensors;
+      }
+      expect(tf.memory().numTensors).toBe(tensorsAfterFirstStep);
+      const first = losses.slice(0, 3).reduce((a, b) => a + b) / 3;
+      const last = losses.slice(-3).reduce((a, b) => a + b) / 3;
+      expect(last).toBeLessThan(0.6 * first);
+      optimizer.dispose();
+      tf.dispose([patches, masks, labels]);
+      model.dispose();
+    },
+  );
 });

@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDeepMask, defaultConfig, type TrunkName } from '@deepmask/model';
+import { initWasmBackend } from '@deepmask/wasm-training';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-wasm';
 import sharp from 'sharp';
 import { type ProposeTimings, proposeMasks } from '../src/index.js';
 
@@ -94,8 +94,7 @@ function torchRow(trunk: TrunkName, images: Image[], dir: string): Row | string 
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 
 async function main() {
-  await tf.setBackend('wasm');
-  await tf.ready();
+  const wasm = await initWasmBackend({ threads: Number(option('threads', '2')) });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pyramid-bench-'));
   const results: Record<string, { wasm: Row; torch: Row | string; ratio?: number }> = {};
   const maxImages = Math.max(...trunks.map((t) => Number(imagesPerTrunk.get(t) ?? 1)));
@@ -113,7 +112,10 @@ async function main() {
   }
   const cpus = os.cpus();
   console.log(`full-scene inference per 640x480 coco-mini val image, 7 scales 2^-2..2^1, top ${topN} masks`);
-  console.log(`machine: ${cpus[0]?.model ?? 'unknown'} x${cpus.length}; tfjs ${tf.version_core} wasm (1 thread); torch 2 threads`);
+  console.log(
+    `machine: ${cpus[0]?.model ?? 'unknown'} x${cpus.length}; tfjs ${tf.version_core} wasm ${wasm.build}, ` +
+      `${wasm.threads} threads${wasm.note ? ` (${wasm.note})` : ''}; torch 2 threads`,
+  );
   console.log('trunk         imgs | wasm: dense   rank  decode  paste   total | torch: dense  rank decode paste  total | wasm/torch');
   for (const [trunk, r] of Object.entries(results)) {
     const w = r.wasm;
@@ -127,7 +129,10 @@ async function main() {
       `${trunk.padEnd(13)} ${String(w.images).padStart(4)} |${wasmCols} | ${torchCols} | ${r.ratio ? r.ratio.toFixed(2) : '-'}`,
     );
   }
-  console.log(JSON.stringify({ bench: 'pyramid-inference', topN, machine: `${cpus[0]?.model} x${cpus.length}`, results }));
+  const machine = `${cpus[0]?.model} x${cpus.length}`;
+  console.log(JSON.stringify({ bench: 'pyramid-inference', topN, machine, wasmThreads: wasm.threads, results }));
 }
 
 await main();
+// the threaded wasm backend's worker threads would keep Node alive
+process.exit(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planScaleBatches } from '../src/batching.js';
-import { cellToImage, imageToCell, scaleGeometry } from '../src/geometry.js';
+import { batchInputSize, cellToImage, imageToCell, scaleGeometry } from '../src/geometry.js';
 import { rankCandidates, topIndices } from '../src/ranking.js';
 import { scaleList } from '../src/scales.js';
 
@@ -58,6 +58,12 @@ describe('scale geometry', () => {
     expect([odd.scaledHeight, odd.scaledWidth]).toEqual([51, 50]);
     expect(odd.scaleY).toBeCloseTo(51 / 101, 15);
     expect(cellToImage(odd, 1, 1).x).toBeCloseTo((16 * 99) / 50, 12);
+  });
+
+  it('sizes a batch input to the largest scale, rounded up to a multiple of the stride', () => {
+    const odd = scaleGeometry(101, 99, 0.5, 32); // padded 83 x 82
+    expect(batchInputSize([odd])).toEqual([96, 96]);
+    expect(batchInputSize([odd, g])).toEqual([400, 480]);
   });
 
   it('rejects a patch size that is not a multiple of the stride', () => {

@@ -6,20 +6,24 @@ import * as tf from '@tensorflow/tfjs-core';
 
 export interface TrainingRate {
   backend: string;
+  /** Patches per step (mobilenet-v1 at 224 does not fit 32 in wasm memory). */
+  batchSize: number;
   /** SGD steps per second on one batch reused (sampling out of the way). */
   stepsPerS: number;
-  /** The same steps, each on a fresh batch from `sampler.prefetch` (sampling overlapped). */
-  prefetchedStepsPerS: number;
+  /** The same steps, each on the next batch from `sampler.prefetch` (sampling overlapped); null if not run. */
+  prefetchedStepsPerS: number | null;
 }
 
 /**
  * Steps per second of the DeepMask training step (forward, joint loss, backward, momentum update) on
- * wasm for the trunk's default config; null when @deepmask/model or @deepmask/loss cannot be loaded.
+ * wasm for the trunk's default config, on batches of `sampler`; null when @deepmask/model or
+ * @deepmask/loss cannot be loaded.
  */
 export async function measureTrainingSteps(
   trunk: 'tiny' | 'mobilenet-v1',
   sampler: PatchSampler,
   steps: number,
+  withPrefetch: boolean,
 ): Promise<TrainingRate | null> {
   let modelPackage: typeof import('@deepmask/model');
   let lossPackage: typeof import('@deepmask/loss');
@@ -58,14 +62,17 @@ export async function measureTrainingSteps(
   let start = performance.now();
   for (let i = 0; i < steps; i++) await step(fixed);
   const stepsPerS = steps / ((performance.now() - start) / 1000);
-  start = performance.now();
-  let taken = 0;
-  for await (const batch of sampler.prefetch(500, 2)) {
-    await step(batch);
-    if (++taken === steps) break;
+  let prefetchedStepsPerS: number | null = null;
+  if (withPrefetch) {
+    start = performance.now();
+    let taken = 0;
+    for await (const batch of sampler.prefetch(0, 2)) {
+      await step(batch);
+      if (++taken === steps) break;
+    }
+    prefetchedStepsPerS = steps / ((performance.now() - start) / 1000);
   }
-  const prefetchedStepsPerS = steps / ((performance.now() - start) / 1000);
   optimizer.dispose();
   model.dispose();
-  return { backend: tf.getBackend(), stepsPerS, prefetchedStepsPerS };
+  return { backend: tf.getBackend(), batchSize: fixed.labels.length, stepsPerS, prefetchedStepsPerS };
 }

@@ -14,25 +14,29 @@ function canvasContext(
 }
 
 /**
- * Decodes with the browser's own codecs (createImageBitmap, then a canvas) into RGB, alpha dropped.
- * `imageOrientation: 'none'` asks for the stored orientation, which COCO annotations use.
+ * Decodes with the browser's own codecs (createImageBitmap, then a canvas) into RGB, alpha dropped,
+ * shrunk by the canvas on request. `imageOrientation: 'none'` asks for the stored orientation, which
+ * COCO annotations use.
  */
 export function browserDecoder(): ImageDecoder {
   return {
-    async decode(bytes, name) {
+    async decode(bytes, name, options = {}) {
+      const shrink = options.shrink ?? 1;
       let bitmap: ImageBitmap;
       try {
         bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), {
-          imageOrientation: 'none' as ImageOrientation,
+          imageOrientation: 'none',
           premultiplyAlpha: 'none',
           colorSpaceConversion: 'none',
         });
       } catch (error) {
         throw new Error(`browserDecoder: cannot decode '${name}': ${(error as Error).message}`);
       }
-      const { width, height } = bitmap;
+      const width = Math.ceil(bitmap.width / shrink);
+      const height = Math.ceil(bitmap.height / shrink);
       const context = canvasContext(width, height);
-      context.drawImage(bitmap, 0, 0);
+      context.imageSmoothingQuality = 'high';
+      context.drawImage(bitmap, 0, 0, width, height);
       bitmap.close();
       const rgba = context.getImageData(0, 0, width, height).data;
       const data = new Uint8Array(width * height * 3);
@@ -41,7 +45,7 @@ export function browserDecoder(): ImageDecoder {
         data[o++] = rgba[i + 1];
         data[o++] = rgba[i + 2];
       }
-      return { width, height, data };
+      return { width, height, data, shrink };
     },
   };
 }

@@ -40,6 +40,8 @@ export interface SamplingConfig {
   /** Padding outside the image; null: the mean of `meanColourImages` images spread over the dataset. */
   meanColour: Rgb | null;
   meanColourImages: number;
+  /** Largest decode shrink (1, 2, 4 or 8): a patch of scale s reads an image decoded at 1/k, k <= 1/s. */
+  maxDecodeShrink: number;
   /** Budget of the decoded-image cache. */
   cacheBytes: number;
   /** 'error': a missing, undecodable or mis-sized image fails the batch; 'skip': it is left out with a warning. */
@@ -73,6 +75,7 @@ export function resolveSamplingConfig(input: SamplingConfigInput): SamplingConfi
     objectChoice: 'uniform',
     meanColour: null,
     meanColourImages: 16,
+    maxDecodeShrink: 8,
     cacheBytes: 512 * 2 ** 20,
     onBadImage: 'error',
     ...definedFields(input),
@@ -125,6 +128,7 @@ function validateSamplingConfig(config: SamplingConfig): void {
   const [low, high] = config.negativeWindowLog2 ?? [];
   if (!(Number.isFinite(low) && Number.isFinite(high) && low <= high))
     fail('negativeWindowLog2', '[low, high]');
+  if (![1, 2, 4, 8].includes(config.maxDecodeShrink)) fail('maxDecodeShrink', '1, 2, 4 or 8');
   if (!['mixed', 'alternating'].includes(config.batchMode)) fail('batchMode', "'mixed' or 'alternating'");
   if (!['uniform', 'category-balanced'].includes(config.objectChoice)) {
     fail('objectChoice', "'uniform' or 'category-balanced'");

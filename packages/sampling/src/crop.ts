@@ -27,7 +27,7 @@ function axisTaps(
     weight1: new Float32Array(count),
   };
   for (let i = 0; i < count; i++) {
-    // Pixel centres: patch pixel i samples at i + .5; image pixel k has its centre at k + .5.
+    // Pixel centres: patch pixel i samples at i + .5; decoded pixel k has its centre at k + .5.
     const source = imageCoordinate(i + 0.5) - 0.5;
     const k = Math.floor(source);
     const fraction = source - k;
@@ -42,11 +42,14 @@ function axisTaps(
 }
 
 /**
- * Cuts the patch at `placement` out of `image` by bilinear sampling, into
+ * Cuts the patch at `placement` (in the coordinates of the image at full size, `fullWidth` x
+ * `fullHeight`) out of `image`, decoded at that size or smaller, by bilinear sampling, into
  * out[offset .. offset + iSz * iSz * 3) as [iSz, iSz, 3] raw values; outside the image reads `meanColour`.
  */
 export function cropPatch(
   image: RgbImage,
+  fullWidth: number,
+  fullHeight: number,
   placement: PatchPlacement,
   inputSizePx: number,
   meanColour: Rgb,
@@ -54,8 +57,16 @@ export function cropPatch(
   offset: number,
 ): void {
   const { data, width, height } = image;
-  const columns = axisTaps(inputSizePx, width, 3, (u) => patchToImageX(placement, inputSizePx, u));
-  const rows = axisTaps(inputSizePx, height, width * 3, (v) => patchToImageY(placement, inputSizePx, v));
+  // Decoded pixel j spans [j, j + 1) / (width / fullWidth) of the full-size image.
+  const xScale = width / fullWidth;
+  const yScale = height / fullHeight;
+  const columns = axisTaps(inputSizePx, width, 3, (u) => patchToImageX(placement, inputSizePx, u) * xScale);
+  const rows = axisTaps(
+    inputSizePx,
+    height,
+    width * 3,
+    (v) => patchToImageY(placement, inputSizePx, v) * yScale,
+  );
   const [meanR, meanG, meanB] = meanColour;
   let o = offset;
   for (let v = 0; v < inputSizePx; v++) {

@@ -1,8 +1,6 @@
+import type { Box } from '@deepmask/coco';
 import type { SamplingConfig } from './config.js';
 import type { Random } from './random.js';
-
-/** COCO box: [x, y, width, height] in image pixels. */
-export type Box = readonly [number, number, number, number] | readonly number[];
 
 /**
  * Where a patch is cut from: patch pixel coordinate u (0..iSz, continuous) lies at image x =

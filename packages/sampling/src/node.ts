@@ -33,20 +33,24 @@ export interface SharpDecoderOptions {
  */
 export function sharpDecoder({ failOn = 'error' }: SharpDecoderOptions = {}): ImageDecoder {
   return {
-    async decode(bytes, name) {
+    async decode(bytes, name, options = {}) {
       const sharp = await loadSharp();
+      const shrink = options.shrink ?? 1;
       try {
-        const { data, info } = await sharp(bytes, { failOn })
+        const pipeline = sharp(bytes, { failOn });
+        if (shrink > 1) {
+          // libjpeg decodes at 1/2, 1/4 or 1/8 directly (shrink-on-load); the resize then has little left to do.
+          const { width, height } = await pipeline.metadata();
+          pipeline.resize(Math.ceil(width / shrink), Math.ceil(height / shrink), { fit: 'fill' });
+        }
+        const { data, info } = await pipeline
           .removeAlpha()
           .toColourspace('srgb')
           .raw({ depth: 'uchar' })
           .toBuffer({ resolveWithObject: true });
         if (info.channels !== 3) throw new Error(`got ${info.channels} channels, expected 3`);
-        return {
-          width: info.width,
-          height: info.height,
-          data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-        };
+        const pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
+        return { width: info.width, height: info.height, data: pixels, shrink };
       } catch (error) {
         throw new Error(`sharpDecoder: cannot decode '${name}': ${(error as Error).message}`);
       }

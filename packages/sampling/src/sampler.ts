@@ -1,8 +1,8 @@
-import type { CocoAnnotation, CocoDataset, CocoImage } from '@deepmask/coco';
+import type { Box, CocoAnnotation, CocoDataset, CocoImage } from '@deepmask/coco';
 import { type Rgb, resolveSamplingConfig, type SamplingConfig, type SamplingConfigInput } from './config.js';
 import { cropPatch } from './crop.js';
-import { type Box, negativePlacement, type PatchPlacement, positivePlacement } from './geometry.js';
-import { fileNameOf, ImageStore } from './image-store.js';
+import { negativePlacement, type PatchPlacement, positivePlacement } from './geometry.js';
+import { fileNameOf, ImageStore, shrinkFor } from './image-store.js';
 import { maskTarget } from './mask-target.js';
 import { estimateMeanColour } from './mean-colour.js';
 import { PositiveObjects } from './objects.js';
@@ -58,103 +58,80 @@ function assertIndex(value: number, name: string): void {
 
 /** A sampler of DeepMask training batches from a COCO-format dataset (see the package README). */
 export function createSampler(options: SamplerOptions): PatchSampler {
-  const { dataset, seed } = options;
-  assertIndex(seed, 'seed');
-  const config = resolveSamplingConfig(options.config);
-  const warnings: SamplingWarning[] = [];
-  const objects = new PositiveObjects(dataset, config, (warning) => warnings.push(warning));
-  const store = new ImageStore(options.images, options.decoder, config.cacheBytes);
-  const boxesByImage = new Map<number, Box[]>();
-  const badImages = new Set<number>();
+  assertIndex(options.seed, 'seed');
+  return new Sampler(options, resolveSamplingConfig(options.config));
+}
 
-  const boxesOf = (imageId: number): Box[] => {
-    let boxes = boxesByImage.get(imageId);
-    if (boxes === undefined) {
-      boxes = dataset.annotationsOf(imageId).map((annotation) => annotation.bbox);
-      boxesByImage.set(imageId, boxes);
-    }
-    return boxes;
-  };
+class Sampler implements PatchSampler {
+  readonly seed: number;
+  readonly warnings: SamplingWarning[] = [];
+  private readonly dataset: CocoDataset;
+  private readonly objects: PositiveObjects;
+  private readonly store: ImageStore;
+  private readonly boxesByImage = new Map<number, Box[]>();
+  private readonly badImages = new Set<number>();
+  private mean: Promise<Rgb> | undefined;
 
-  /** The image, or null when it is bad and the config says to skip bad images. */
-  const loadImage = async (image: CocoImage): Promise<RgbImage | null> => {
-    try {
-      return await store.get(image);
-    } catch (error) {
-      if (config.onBadImage === 'error') throw error;
-      if (!badImages.has(image.id)) {
-        badImages.add(image.id);
-        const message = `${(error as Error).message}; image skipped`;
-        warnings.push({ kind: 'bad-image', message, fileName: image.file_name });
-      }
-      return null;
-    }
-  };
+  constructor(
+    options: SamplerOptions,
+    readonly config: SamplingConfig,
+  ) {
+    this.seed = options.seed;
+    this.dataset = options.dataset;
+    this.objects = new PositiveObjects(options.dataset, config, (warning) => this.warnings.push(warning));
+    this.store = new ImageStore(options.images, options.decoder, config.cacheBytes);
+    // Callers pass these around on their own (`batches.map(sampler.batch)`, a trainer's data hook).
+    this.batch = this.batch.bind(this);
+    this.prefetch = this.prefetch.bind(this);
+    this.meanColour = this.meanColour.bind(this);
+  }
 
-  let meanColour: Promise<Rgb> | undefined;
-  const getMeanColour = (): Promise<Rgb> => {
-    meanColour ??=
-      config.meanColour !== null
-        ? Promise.resolve(config.meanColour)
-        : estimateMeanColour(dataset.images, config.meanColourImages, loadImage);
-    return meanColour;
-  };
+  meanColour(): Promise<Rgb> {
+    const { meanColour, meanColourImages, maxDecodeShrink } = this.config;
+    this.mean ??=
+      meanColour !== null
+        ? Promise.resolve(meanColour)
+        : estimateMeanColour(this.dataset.images, meanColourImages, (image) =>
+            this.load(image, maxDecodeShrink),
+          );
+    return this.mean;
+  }
 
-  const drawPlacement = (label: 1 | -1, random: Random): Omit<Draw, 'rgb'> | null => {
-    if (label === 1) {
-      const object = objects.choose(config.objectChoice, random);
-      return {
-        image: dataset.image(object.image_id),
-        object,
-        placement: positivePlacement(object.bbox, config, random),
-      };
-    }
-    const image = dataset.images[random.int(dataset.images.length)];
-    const placement = negativePlacement(image.width, image.height, boxesOf(image.id), config, random);
-    return placement === null ? null : { image, object: null, placement };
-  };
-
-  const draw = async (label: 1 | -1, random: Random): Promise<Draw> => {
-    for (let attempt = 0; attempt < MAX_DRAWS; attempt++) {
-      const drawn = drawPlacement(label, random);
-      if (drawn === null) continue;
-      const rgb = await loadImage(drawn.image);
-      if (rgb !== null) return { ...drawn, rgb };
-    }
-    const kind = label === 1 ? 'positive' : 'negative';
-    throw new Error(`sampling: no ${kind} found in ${MAX_DRAWS} draws (images unreadable, or too crowded)`);
-  };
-
-  const batch = async (index: number): Promise<PatchBatch> => {
+  async batch(index: number): Promise<PatchBatch> {
     assertIndex(index, 'batch index');
-    const { heads, labels } = composeBatch(config, randomStream(seed, index, 0));
-    const n = labels.length;
-    const { inputSizePx, labelSizePx } = config;
+    const { heads, labels } = composeBatch(this.config, randomStream(this.seed, index, 0));
+    const { inputSizePx, labelSizePx } = this.config;
     const patchLength = inputSizePx * inputSizePx * 3;
     const targetLength = labelSizePx * labelSizePx;
-    const result: PatchBatch = {
-      patches: new Float32Array(n * patchLength),
-      maskTargets: new Float32Array(n * targetLength).fill(-1),
+    const batch: PatchBatch = {
+      patches: new Float32Array(labels.length * patchLength),
+      maskTargets: new Float32Array(labels.length * targetLength).fill(-1),
       labels: Float32Array.from(labels),
       heads,
-      samples: new Array(n),
+      samples: new Array(labels.length),
     };
-    const mean = await getMeanColour();
+    const mean = await this.meanColour();
     await Promise.all(
       labels.map(async (label, k) => {
-        const { image, rgb, placement, object } = await draw(label, randomStream(seed, index, k + 1));
-        cropPatch(rgb, placement, inputSizePx, mean, result.patches, k * patchLength);
+        const { image, rgb, placement, object } = await this.draw(
+          label,
+          randomStream(this.seed, index, k + 1),
+        );
+        cropPatch(
+          rgb,
+          image.width,
+          image.height,
+          placement,
+          inputSizePx,
+          mean,
+          batch.patches,
+          k * patchLength,
+        );
         if (object !== null) {
-          maskTarget(
-            dataset.annotationRle(object),
-            placement,
-            inputSizePx,
-            labelSizePx,
-            result.maskTargets,
-            k * targetLength,
-          );
+          const rle = this.dataset.annotationRle(object);
+          maskTarget(rle, placement, inputSizePx, labelSizePx, batch.maskTargets, k * targetLength);
         }
-        result.samples[k] = {
+        batch.samples[k] = {
           label,
           imageId: image.id,
           fileName: fileNameOf(image),
@@ -164,18 +141,19 @@ export function createSampler(options: SamplerOptions): PatchSampler {
         } satisfies PatchInfo;
       }),
     );
-    return result;
-  };
+    return batch;
+  }
 
-  async function* prefetch(fromIndex = 0, depth = 2): AsyncGenerator<PatchBatch, never, undefined> {
+  async *prefetch(fromIndex = 0, depth = 2): AsyncGenerator<PatchBatch, never, undefined> {
     assertIndex(fromIndex, 'prefetch fromIndex');
-    if (!Number.isInteger(depth) || depth < 1)
+    if (!Number.isInteger(depth) || depth < 1) {
       throw new RangeError(`sampling: prefetch depth must be >= 1, got ${depth}`);
+    }
     const queue: Promise<PatchBatch>[] = [];
     let next = fromIndex;
     while (true) {
       while (queue.length < depth) {
-        const pending = batch(next++);
+        const pending = this.batch(next++);
         // A failure surfaces when its batch is awaited, in order, not as an unhandled rejection before.
         pending.catch(() => {});
         queue.push(pending);
@@ -184,7 +162,61 @@ export function createSampler(options: SamplerOptions): PatchSampler {
     }
   }
 
-  return { config, seed, warnings, batch, prefetch, meanColour: getMeanColour };
+  /** A placement with its decoded image; images found bad are drawn again when they are skipped. */
+  private async draw(label: 1 | -1, random: Random): Promise<Draw> {
+    for (let attempt = 0; attempt < MAX_DRAWS; attempt++) {
+      const drawn = label === 1 ? this.drawPositive(random) : this.drawNegative(random);
+      if (drawn === null) continue;
+      const rgb = await this.load(drawn.image, shrinkFor(drawn.placement.scale, this.config.maxDecodeShrink));
+      if (rgb !== null) return { ...drawn, rgb };
+    }
+    const kind = label === 1 ? 'positive' : 'negative';
+    throw new Error(`sampling: no ${kind} found in ${MAX_DRAWS} draws (images unreadable, or too crowded)`);
+  }
+
+  private drawPositive(random: Random): Omit<Draw, 'rgb'> {
+    const object = this.objects.choose(this.config.objectChoice, random);
+    const placement = positivePlacement(object.bbox, this.config, random);
+    return { image: this.dataset.image(object.image_id), object, placement };
+  }
+
+  /** Null when the image drawn is too crowded for a negative. */
+  private drawNegative(random: Random): Omit<Draw, 'rgb'> | null {
+    const image = this.dataset.images[random.int(this.dataset.images.length)];
+    const placement = negativePlacement(
+      image.width,
+      image.height,
+      this.boxesOf(image.id),
+      this.config,
+      random,
+    );
+    return placement === null ? null : { image, object: null, placement };
+  }
+
+  /** Boxes of every annotation of the image, crowd ones included: the objects a negative avoids. */
+  private boxesOf(imageId: number): Box[] {
+    let boxes = this.boxesByImage.get(imageId);
+    if (boxes === undefined) {
+      boxes = this.dataset.annotationsOf(imageId).map((annotation) => annotation.bbox);
+      this.boxesByImage.set(imageId, boxes);
+    }
+    return boxes;
+  }
+
+  /** The image (at 1/shrink if the decoder can), or null when it is bad and bad images are skipped. */
+  private async load(image: CocoImage, shrink: number): Promise<RgbImage | null> {
+    try {
+      return await this.store.get(image, shrink);
+    } catch (error) {
+      if (this.config.onBadImage === 'error') throw error;
+      if (!this.badImages.has(image.id)) {
+        this.badImages.add(image.id);
+        const message = `${(error as Error).message}; image skipped`;
+        this.warnings.push({ kind: 'bad-image', message, fileName: image.file_name });
+      }
+      return null;
+    }
+  }
 }
 
 /** Heads and labels of one batch: mixed (each patch positive with positiveFraction) or alternating. */

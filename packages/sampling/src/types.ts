@@ -3,11 +3,22 @@ export interface RgbImage {
   width: number;
   height: number;
   data: Uint8Array;
+  /** The `DecodeOptions.shrink` the decoder applied (absent: 1, the full size). */
+  shrink?: number;
+}
+
+export interface DecodeOptions {
+  /**
+   * Decode at ceil(width / shrink) x ceil(height / shrink) (shrink: 1, 2, 4 or 8), for patches that
+   * sample the image that coarsely: JPEG decoders do it for a fraction of the cost, and the smaller
+   * image is an anti-aliased source. A decoder may ignore it and return the full size.
+   */
+  shrink?: number;
 }
 
 /** Turns an encoded image file (JPEG, PNG, ...) into RGB; `name` is for error messages. */
 export interface ImageDecoder {
-  decode(bytes: Uint8Array, name: string): Promise<RgbImage>;
+  decode(bytes: Uint8Array, name: string, options?: DecodeOptions): Promise<RgbImage>;
 }
 
 /** Reads an image file by its `file_name` in the instances file. */

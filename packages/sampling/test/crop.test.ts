@@ -23,7 +23,7 @@ function crop(
   size: number,
 ) {
   const out = new Float32Array(size * size * 3 + 5).fill(-9);
-  cropPatch(image, { centreX, centreY, scale, flipped }, size, mean, out, 5);
+  cropPatch(image, image.width, image.height, { centreX, centreY, scale, flipped }, size, mean, out, 5);
   const at = (u: number, v: number) =>
     Array.from(out.subarray(5 + (v * size + u) * 3, 5 + (v * size + u) * 3 + 3));
   return { out, at };
@@ -72,5 +72,27 @@ describe('cropPatch', () => {
     expect(blended[0]).toBeCloseTo(0.25 * mean[0] + 0.75 * 0, 5);
     expect(blended[1]).toBeCloseTo(0.25 * mean[1] + 0.75 * 4, 5);
     expect(blended[2]).toBeCloseTo(0.25 * mean[2] + 0.75 * 7, 5);
+  });
+});
+
+describe('cropPatch from a shrunk decode', () => {
+  it('maps full-size coordinates onto the smaller image', () => {
+    // A 40 x 30 image decoded at 1/2: 20 x 15 pixels, pixel (x, y) holding (4x, 4y, 7).
+    const half = { width: 20, height: 15, data: new Uint8Array(20 * 15 * 3) };
+    for (let y = 0; y < 15; y++)
+      for (let x = 0; x < 20; x++) half.data.set([4 * x, 4 * y, 7], (y * 20 + x) * 3);
+    const out = new Float32Array(8 * 8 * 3);
+    cropPatch(half, 40, 30, { centreX: 20, centreY: 15, scale: 0.5, flipped: false }, 8, mean, out, 0);
+    for (let v = 0; v < 8; v++) {
+      for (let u = 0; u < 8; u++) {
+        // Patch pixel u reads full-size x = 20 + (u + .5 - 4) / .5 = 13 + 2u, half-size 6.5 + u: the
+        // centre of half pixel 6 + u. Row v reads full-size y = 8 + 2v, half-size 4 + v: midway
+        // between the centres of rows 3 + v and 4 + v.
+        const at = (v * 8 + u) * 3;
+        expect(out[at]).toBeCloseTo(4 * (6 + u), 4);
+        expect(out[at + 1]).toBeCloseTo(4 * (3.5 + v), 4);
+        expect(out[at + 2]).toBeCloseTo(7, 4);
+      }
+    }
   });
 });

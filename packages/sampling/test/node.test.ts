@@ -37,6 +37,21 @@ describe('sharpDecoder', () => {
     ]);
   });
 
+  it('decodes at 1/shrink on request, and says so', async () => {
+    const jpeg = await sharp({ create: { width: 100, height: 61, channels: 3, background: '#c86432' } })
+      .jpeg({ quality: 100 })
+      .toBuffer();
+    const quarter = await sharpDecoder().decode(new Uint8Array(jpeg), 'x.jpg', { shrink: 4 });
+    expect(quarter).toMatchObject({ width: 25, height: 16, shrink: 4 });
+    const error = pixel(quarter, 17).map((v, c) => Math.abs(v - [200, 100, 50][c]));
+    expect(Math.max(...error)).toBeLessThan(6);
+    expect(await sharpDecoder().decode(new Uint8Array(jpeg), 'x.jpg')).toMatchObject({
+      width: 100,
+      height: 61,
+      shrink: 1,
+    });
+  });
+
   it('keeps the stored orientation (no EXIF rotation)', async () => {
     const rotated = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#123456' } })
       .jpeg()

@@ -62,9 +62,31 @@ export function coordinateImage(width: number, height: number): RgbImage {
   return { width, height, data };
 }
 
+/** The image at 1/k by averaging k x k blocks (sides divisible by k), as a shrinking decoder would. */
+export function shrinkImage(image: RgbImage, k: number): RgbImage {
+  const width = image.width / k;
+  const height = image.height / k;
+  if (!Number.isInteger(width) || !Number.isInteger(height))
+    throw new Error(`shrinkImage: sides not divisible by ${k}`);
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++) {
+        let sum = 0;
+        for (let dy = 0; dy < k; dy++) {
+          for (let dx = 0; dx < k; dx++) sum += image.data[((y * k + dy) * image.width + x * k + dx) * 3 + c];
+        }
+        data[(y * width + x) * 3 + c] = Math.round(sum / (k * k));
+      }
+    }
+  }
+  return { width, height, data, shrink: k };
+}
+
 /**
  * An in-memory image folder: files are their own names as bytes, and the decoder draws the image
- * registered under that name. `missing` files cannot be read; `corrupt` ones cannot be decoded.
+ * registered under that name (shrunk on request when its sides allow). `missing` files cannot be read;
+ * `corrupt` ones cannot be decoded.
  */
 export function memoryImages(
   images: Record<string, RgbImage>,
@@ -81,9 +103,11 @@ export function memoryImages(
     },
   };
   const decoder: ImageDecoder = {
-    async decode(bytes, name) {
+    async decode(bytes, name, options) {
       if (bad.corrupt?.includes(name)) throw new Error(`memory: cannot decode '${name}'`);
-      return images[new TextDecoder().decode(bytes)];
+      const image = images[new TextDecoder().decode(bytes)];
+      const k = options?.shrink ?? 1;
+      return k > 1 && image.width % k === 0 && image.height % k === 0 ? shrinkImage(image, k) : image;
     },
   };
   return { source, decoder, reads };
@@ -137,9 +161,9 @@ export function instancesJson(
 export function syntheticScene() {
   const images = [
     { id: 1, fileName: 'a.png', width: 256, height: 200 },
-    { id: 2, fileName: 'b.png', width: 180, height: 240 },
+    { id: 2, fileName: 'b.png', width: 176, height: 240 },
     { id: 3, fileName: 'c.png', width: 240, height: 160 },
-    { id: 4, fileName: 'empty.png', width: 120, height: 100 },
+    { id: 4, fileName: 'empty.png', width: 120, height: 104 },
   ];
   const triangle = (x: number, y: number, w: number, h: number) => [x, y, x + w, y, x, y + h];
   const rectangle = (x: number, y: number, w: number, h: number) => [x, y, x + w, y, x + w, y + h, x, y + h];

@@ -33,15 +33,15 @@ function conv2DBackpropInput(args: {
     false,
     dataFormat,
   );
-  const dilated = scope.dilate(dy, g.strides);
-  const padded = scope.padOrCrop(dilated, [[0, 0], ...dilatedGradientPadding(g), [0, 0]]);
+  const convAttrs = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] };
   // [fh, fw, C, O] -> rotated [fh, fw, O, C]
   const rotated = scope.transpose(scope.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
-  const dx = scope.run(
-    'Conv2D',
-    { x: padded, filter: rotated },
-    { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] },
-  );
+  const placement = [[0, 0], ...dilatedGradientPadding(g), [0, 0]] as Array<[number, number]>;
+  // A 1x1 filter commutes with the zero dilation: convolve the small dy first and waste nothing.
+  const dx =
+    g.filterHeight === 1 && g.filterWidth === 1
+      ? scope.padOrCrop(scope.dilate(scope.run('Conv2D', { x: dy, filter: rotated }, convAttrs), g.strides), placement)
+      : scope.run('Conv2D', { x: scope.padOrCrop(scope.dilate(dy, g.strides), placement), filter: rotated }, convAttrs);
   return scope.finish(dx);
 }
 

@@ -40,7 +40,11 @@ function depthwiseBackpropFilter(args: {
     multiplier === 1
       ? x
       : scope.reshape(
-          scope.run('Tile', { x: scope.reshape(x, [n, h, w, inChannels, 1]) }, { reps: [1, 1, 1, 1, multiplier] }),
+          scope.run(
+            'Tile',
+            { x: scope.reshape(x, [n, h, w, inChannels, 1]) },
+            { reps: [1, 1, 1, 1, multiplier] },
+          ),
           [n, h, w, channels],
         );
   const window = scope.padOrCrop(xPerOutput, [[0, 0], ...inputWindowPadding(g), [0, 0]]);
@@ -48,13 +52,22 @@ function depthwiseBackpropFilter(args: {
   // [N, H', W', CM] -> [1, H', W', N CM]
   const xFolded = scope.reshape(scope.transpose(window, [1, 2, 0, 3]), [1, hw, ww, n * channels]);
   // [N, oh, ow, CM] -> [oh, ow, N CM, 1]
-  const dyFolded = scope.reshape(scope.transpose(dy, [1, 2, 0, 3]), [g.outHeight, g.outWidth, n * channels, 1]);
+  const dyFolded = scope.reshape(scope.transpose(dy, [1, 2, 0, 3]), [
+    g.outHeight,
+    g.outWidth,
+    n * channels,
+    1,
+  ]);
   const perImage = scope.run(
     'DepthwiseConv2dNative',
     { x: xFolded, filter: dyFolded },
     { strides: [1, 1], pad: 'valid', dilations: g.strides },
   ); // [1, fh, fw, N CM]
-  const summed = scope.run('Sum', { x: scope.reshape(perImage, [fh, fw, n, channels]) }, { axis: [2], keepDims: false });
+  const summed = scope.run(
+    'Sum',
+    { x: scope.reshape(perImage, [fh, fw, n, channels]) },
+    { axis: [2], keepDims: false },
+  );
   return scope.finish(scope.reshape(summed, [fh, fw, inChannels, multiplier]));
 }
 

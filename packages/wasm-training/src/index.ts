@@ -1,3 +1,3 @@
-export { registerWasmTrainingKernels } from './register.js';
-export { initWasmBackend } from './init-wasm-backend.js';
 export type { WasmBackendChoice, WasmBackendOptions } from './init-wasm-backend.js';
+export { initWasmBackend } from './init-wasm-backend.js';
+export { registerWasmTrainingKernels } from './register.js';

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from './register.js';
 
 export interface WasmBackendOptions {
@@ -32,13 +32,18 @@ export async function initWasmBackend(options: WasmBackendOptions = {}): Promise
   }
   registerWasmTrainingKernels();
   if (choice === undefined) choice = await loadWasm(options.threads);
-  if (!(await tf.setBackend('wasm'))) throw new Error('initWasmBackend: the wasm backend failed to initialise');
+  if (!(await tf.setBackend('wasm')))
+    throw new Error('initWasmBackend: the wasm backend failed to initialise');
   return choice;
 }
 
 async function loadWasm(requested: number | undefined): Promise<WasmBackendChoice> {
   if (tf.engine().registry.wasm !== undefined) {
-    return { threads: getThreadsCount(), build: getThreadsCount() > 1 ? 'threaded-simd' : 'simd', note: 'already initialised' };
+    return {
+      threads: getThreadsCount(),
+      build: getThreadsCount() > 1 ? 'threaded-simd' : 'simd',
+      note: 'already initialised',
+    };
   }
   if (!tf.env().getBool('IS_NODE')) {
     if (requested !== undefined) setThreadsCount(requested);
@@ -58,6 +63,7 @@ async function loadWasm(requested: number | undefined): Promise<WasmBackendChoic
 }
 
 async function initialise(): Promise<void> {
-  if (!(await tf.setBackend('wasm'))) throw new Error('initWasmBackend: the wasm backend failed to initialise');
+  if (!(await tf.setBackend('wasm')))
+    throw new Error('initWasmBackend: the wasm backend failed to initialise');
   await tf.ready();
 }

@@ -15,12 +15,23 @@ import { WasmKernelScope } from './wasm-kernel-scope.js';
  * ranges, and ScatterNd sums. Replaces wasm's MaxPoolGrad and MaxPoolWithArgmax (tfjs 4.22), which
  * never select a negative maximum and so drop or misplace the gradient of all-negative windows.
  */
-function maxPoolGrad(args: { inputs: MaxPoolGradInputs; backend: unknown; attrs: MaxPoolGradAttrs }): TensorInfo {
+function maxPoolGrad(args: {
+  inputs: MaxPoolGradInputs;
+  backend: unknown;
+  attrs: MaxPoolGradAttrs;
+}): TensorInfo {
   const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs;
   const [n, h, w, c] = input.shape;
   const info = backend_util.computePool2DInfo([n, h, w, c], filterSize, strides, 1, pad, dimRoundingMode);
-  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const {
+    outHeight: oh,
+    outWidth: ow,
+    strideHeight: sh,
+    strideWidth: sw,
+    filterHeight: fh,
+    filterWidth: fw,
+  } = info;
   const { top, left } = info.padInfo;
   const scope = new WasmKernelScope(args.backend as never);
 
@@ -59,17 +70,25 @@ function maxPoolGrad(args: { inputs: MaxPoolGradInputs; backend: unknown; attrs:
       views.push(scope.reshape(view, [1, n * oh * ow * c]));
     }
   }
-  const window = scope.run('Concat', Object.fromEntries(views.map((v, i) => [i, v])), { axis: 0 }); // [fh fw, M]
+  // Concat takes its inputs as an array, not a map.
+  const window = scope.run('Concat', views as never, { axis: 0 }); // [fh fw, M]
   const offsetIndex = scope.run('ArgMax', { x: window }, { axis: [0] }); // [M] in 0 .. fh fw - 1
   // Flat input index of window offset (a, b) relative to the window's top-left input position.
   const offsets = scope.run('Range', {}, { start: 0, stop: fh * fw, step: 1, dtype: 'int32' });
   const offsetRow = scope.run('FloorDiv', { a: offsets, b: intScalar(scope, fw) });
-  const offsetCol = scope.run('Sub', { a: offsets, b: scope.run('Multiply', { a: offsetRow, b: intScalar(scope, fw) }) });
+  const offsetCol = scope.run('Sub', {
+    a: offsets,
+    b: scope.run('Multiply', { a: offsetRow, b: intScalar(scope, fw) }),
+  });
   const offsetFlat = scope.run('Add', {
     a: scope.run('Multiply', { a: offsetRow, b: intScalar(scope, w * c) }),
     b: scope.run('Multiply', { a: offsetCol, b: intScalar(scope, c) }),
   });
-  const chosenOffset = scope.run('GatherV2', { x: offsetFlat, indices: offsetIndex }, { axis: 0, batchDims: 0 });
+  const chosenOffset = scope.run(
+    'GatherV2',
+    { x: offsetFlat, indices: offsetIndex },
+    { axis: 0, batchDims: 0 },
+  );
   const base = windowOrigins(scope, [n, h, w, c], [oh, ow], [sh, sw], [top, left]); // [N, oh, ow, C]
   const indices = scope.run('Add', { a: scope.reshape(base, [n * oh * ow * c]), b: chosenOffset });
   const scattered = scope.run(
@@ -93,10 +112,7 @@ function windowOrigins(
   [top, left]: number[],
 ): TensorInfo {
   const axis = (start: number, count: number, step: number, shape: number[]) =>
-    scope.reshape(
-      scope.run('Range', {}, { start, stop: start + count * step, step, dtype: 'int32' }),
-      shape,
-    );
+    scope.reshape(scope.run('Range', {}, { start, stop: start + count * step, step, dtype: 'int32' }), shape);
   const batch = axis(0, n, h * w * c, [n, 1, 1, 1]);
   const row = axis(-top * w * c, oh, sh * w * c, [1, oh, 1, 1]);
   const col = axis(-left * c, ow, sw * c, [1, 1, ow, 1]);

@@ -3,8 +3,8 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 
 const require = createRequire(import.meta.url);
 
@@ -28,7 +28,10 @@ export function cpuCount(): number {
  *   `2 threads` entries so the pool gets exactly the threads asked for.
  * Returns a note when the threaded build could not be prepared (then the SIMD build is used).
  */
-export async function withNodeThreadedWasm(threads: number, initialise: () => Promise<void>): Promise<string | undefined> {
+export async function withNodeThreadedWasm(
+  threads: number,
+  initialise: () => Promise<void>,
+): Promise<string | undefined> {
   const distDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
   setWasmPaths(`${distDir}${path.sep}`);
   if (threads === 1) {
@@ -46,7 +49,8 @@ export async function withNodeThreadedWasm(threads: number, initialise: () => Pr
   const createObjectURL = URL.createObjectURL;
   const cpuList = cpus();
   os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => cpuList[i % cpuList.length]);
-  URL.createObjectURL = (blob) => (blob instanceof Blob && blob.type === 'application/javascript' ? workerPath : createObjectURL(blob));
+  URL.createObjectURL = (blob) =>
+    blob instanceof Blob && blob.type === 'application/javascript' ? workerPath : createObjectURL(blob);
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   setThreadsCount(threads);
   try {
@@ -59,7 +63,9 @@ export async function withNodeThreadedWasm(threads: number, initialise: () => Pr
 }
 
 function writeWorkerScript(wasmOutDir: string): string | undefined {
-  const { wasmWorkerContents } = require(path.join(wasmOutDir, 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+  const { wasmWorkerContents } = require(
+    path.join(wasmOutDir, 'tfjs-backend-wasm-threaded-simd.worker.js'),
+  ) as {
     wasmWorkerContents: string;
   };
   if (!wasmWorkerContents.includes(WORKER_BLOB_BRANCH)) return undefined;

@@ -1,4 +1,10 @@
-import { getKernel, type KernelBackend, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  getKernel,
+  type KernelBackend,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 
 /**
  * Runs wasm's own registered kernels from inside another kernel and frees every intermediate result
@@ -37,7 +43,9 @@ export class WasmKernelScope {
   /** Pads (positive amounts) or crops (negative amounts) each axis: `amounts[axis] = [before, after]`. */
   padOrCrop(x: TensorInfo, amounts: Array<[number, number]>): TensorInfo {
     const cropBegin = amounts.map(([before]) => Math.max(-before, 0));
-    const cropSize = amounts.map(([before, after], axis) => x.shape[axis] + Math.min(before, 0) + Math.min(after, 0));
+    const cropSize = amounts.map(
+      ([before, after], axis) => x.shape[axis] + Math.min(before, 0) + Math.min(after, 0),
+    );
     const cropped = amounts.some(([before, after]) => before < 0 || after < 0)
       ? this.run('Slice', { x }, { begin: cropBegin, size: cropSize })
       : x;
@@ -54,16 +62,20 @@ export class WasmKernelScope {
     if (strideH === 1 && strideW === 1) return x;
     const [n, h, w, c] = x.shape;
     const spread = this.reshape(x, [n * h, 1, w, 1, c]);
-    const padded = this.run('PadV2', { x: spread }, {
-      paddings: [
-        [0, 0],
-        [0, strideH - 1],
-        [0, 0],
-        [0, strideW - 1],
-        [0, 0],
-      ],
-      constantValue: 0,
-    });
+    const padded = this.run(
+      'PadV2',
+      { x: spread },
+      {
+        paddings: [
+          [0, 0],
+          [0, strideH - 1],
+          [0, 0],
+          [0, strideW - 1],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
     return this.reshape(padded, [n, h * strideH, w * strideW, c]);
   }
 

@@ -4,7 +4,9 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initWasmBackend } from '../src/index.js';
 
 /** Runs `compute` on 'cpu' and on 'wasm' (with the training kernels) and returns both results' values. */
-export async function onBothBackends(compute: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
+export async function onBothBackends(
+  compute: () => tf.Tensor | tf.Tensor[],
+): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
   const results: Record<string, Float32Array[]> = {};
   for (const backend of ['cpu', 'wasm']) {
     await useBackend(backend);

@@ -7,9 +7,15 @@ import type { FlagValues } from '../options.js';
 import { formatDuration, ProgressReporter } from '../progress.js';
 import { EXIT_INTERRUPTED, optimisationOptions, withInterrupt } from './train.js';
 
-export async function demoCommand(values: FlagValues, _positionals: string[], io: CommandIo): Promise<number> {
+export async function demoCommand(
+  values: FlagValues,
+  _positionals: string[],
+  io: CommandIo,
+): Promise<number> {
   const started = performance.now();
-  const out = (values.out as string | undefined) ?? `runs/demo-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`;
+  const out =
+    (values.out as string | undefined) ??
+    `runs/demo-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`;
   await selectBackend(values.backend as BackendName);
   const progress = new ProgressReporter(io.stderr);
   const result = await withInterrupt(progress, (interrupt) =>
@@ -27,7 +33,10 @@ export async function demoCommand(values: FlagValues, _positionals: string[], io
   );
   const { paths, training, untrained, trained } = result;
   const rows = [...(untrained ? [{ name: 'untrained', ...untrained }] : []), { name: 'trained', ...trained }];
-  const show = (p: string) => relative(process.cwd(), p) || '.';
+  const show = (p: string) => {
+    const path = relative(process.cwd(), p);
+    return path.startsWith('..') ? p : path || '.';
+  };
   const before = untrained ? summarizeAr(untrained.segm)['AR@100'] : Number.NaN;
   const after = summarizeAr(trained.segm)['AR@100'];
   io.stdout.write(

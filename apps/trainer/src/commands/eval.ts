@@ -9,7 +9,11 @@ import type { FlagValues } from '../options.js';
 import { ProgressReporter } from '../progress.js';
 import { runPaths } from '../run-folder.js';
 
-export async function evalCommand(values: FlagValues, _positionals: string[], io: CommandIo): Promise<number> {
+export async function evalCommand(
+  values: FlagValues,
+  _positionals: string[],
+  io: CommandIo,
+): Promise<number> {
   const data = await loadCocoData(values.data as string, values.ann as string);
   await selectBackend(values.backend as BackendName);
   const { model, runDir } = await openModel(values.model as string);
@@ -22,7 +26,8 @@ export async function evalCommand(values: FlagValues, _positionals: string[], io
   });
   model.dispose();
   const resultsPath =
-    (values.results as string | undefined) ?? (runDir === undefined ? undefined : join(runPaths(runDir).eval, 'results.json'));
+    (values.results as string | undefined) ??
+    (runDir === undefined ? undefined : join(runPaths(runDir).eval, 'results.json'));
   if (resultsPath !== undefined) {
     await mkdir(dirname(resultsPath), { recursive: true });
     await writeFile(resultsPath, JSON.stringify(report.results));

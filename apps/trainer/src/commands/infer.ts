@@ -17,12 +17,15 @@ export interface InferOutputs {
   overlayPng: string;
 }
 
-export async function inferCommand(values: FlagValues, positionals: string[], io: CommandIo): Promise<number> {
+export async function inferCommand(
+  values: FlagValues,
+  positionals: string[],
+  io: CommandIo,
+): Promise<number> {
   if (positionals.length === 0) throw new UsageError('no IMAGE given');
   await selectBackend(values.backend as BackendName);
   const { model } = await openModel(values.model as string);
   const out = values.out as string;
-  await mkdir(out, { recursive: true });
   for (const imagePath of positionals) {
     const outputs = await inferImage(model, imagePath, out, values['top-n'] as number, values.show as number);
     io.stdout.write(`${imagePath}: ${outputs.proposalsJson}, ${outputs.overlayPng}\n`);
@@ -32,7 +35,13 @@ export async function inferCommand(values: FlagValues, positionals: string[], io
 }
 
 /** Proposals of one image file as `<name>.proposals.json`, and its best `show` drawn in `<name>.overlay.png`. */
-export async function inferImage(model: DeepMask, imagePath: string, outDir: string, topN: number, show: number): Promise<InferOutputs> {
+export async function inferImage(
+  model: DeepMask,
+  imagePath: string,
+  outDir: string,
+  topN: number,
+  show: number,
+): Promise<InferOutputs> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(imagePath);
@@ -40,15 +49,26 @@ export async function inferImage(model: DeepMask, imagePath: string, outDir: str
     throw new TrainerError(`IMAGE '${imagePath}': cannot read (${(error as NodeJS.ErrnoException).code})`);
   }
   const rgb = await sharpDecoder().decode(bytes, imagePath);
+  await mkdir(outDir, { recursive: true });
   const image = tf.tensor3d(rgb.data, [rgb.height, rgb.width, 3], 'int32');
   const proposals = await proposeForImage(model, image, topN).finally(() => image.dispose());
   const name = basename(imagePath, extname(imagePath));
-  const outputs = { proposalsJson: join(outDir, `${name}.proposals.json`), overlayPng: join(outDir, `${name}.overlay.png`) };
+  const outputs = {
+    proposalsJson: join(outDir, `${name}.proposals.json`),
+    overlayPng: join(outDir, `${name}.overlay.png`),
+  };
   const json = {
     image: imagePath,
     width: rgb.width,
     height: rgb.height,
-    proposals: proposals.map((p) => ({ score: p.score, bbox: p.bbox, segmentation: rleToCocoJson(p.rle), scale: p.scale, x: p.x, y: p.y })),
+    proposals: proposals.map((p) => ({
+      score: p.score,
+      bbox: p.bbox,
+      segmentation: rleToCocoJson(p.rle),
+      scale: p.scale,
+      x: p.x,
+      y: p.y,
+    })),
   };
   await writeFile(outputs.proposalsJson, JSON.stringify(json));
   await writeOverlayPng(outputs.overlayPng, rgb, proposals.slice(0, show));

@@ -17,12 +17,17 @@ export function optimisationOptions(values: FlagValues) {
     lrSchedule: values['lr-schedule'] as LrSchedule,
     epochSteps: values['epoch-steps'] as number,
     momentum: values.momentum as number,
+    lambda: values.lambda as number,
     weightDecay: values['weight-decay'] as number,
     seed: values.seed as number,
   };
 }
 
-export async function trainCommand(values: FlagValues, _positionals: string[], io: CommandIo): Promise<number> {
+export async function trainCommand(
+  values: FlagValues,
+  _positionals: string[],
+  io: CommandIo,
+): Promise<number> {
   const inputSize = values['input-size'] as number | undefined;
   const options: TrainOptions = {
     data: values.data as string,
