@@ -25,10 +25,10 @@ describeEachBackend('both forms', () => {
       const patch = model.predictPatches(patches);
       expect(patch.maskLogits.shape).toEqual([2, o, o]);
       expect(patch.scoreLogits.shape).toEqual([2]);
-      // Pixels short of a multiple of 16 add no cell: floor(H / 16) - F + 1 rows.
-      const images = randomPixels([1, size + 40, size + 20, 3]);
+      // Pixels short of a multiple of 16 add no cell: floor(H / 16) - F + 1 rows (2 and 3 here).
+      const images = randomPixels([1, size + 20, size + 36, 3]);
       const dense = model.predictDense(images);
-      const [rows, cols] = [Math.floor((size + 40) / 16) - f + 1, Math.floor((size + 20) / 16) - f + 1];
+      const [rows, cols] = [Math.floor((size + 20) / 16) - f + 1, Math.floor((size + 36) / 16) - f + 1];
       expect(dense.maskEmbedding.shape).toEqual([1, rows, cols, e]);
       expect(dense.scoreLogits.shape).toEqual([1, rows, cols]);
       const masks = model.decodeMasks(tf.reshape(dense.maskEmbedding, [-1, e]) as tf.Tensor2D);
