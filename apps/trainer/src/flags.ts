@@ -54,6 +54,11 @@ export const TRAIN: CommandSpec = {
       help: 'ImageNet MobileNet v1 weights: tfjs model.json, its folder or a URL',
     },
     'input-size': { type: 'integer', min: 16, help: "patch side iSz (default: the trunk's)" },
+    head: {
+      type: 'string',
+      choices: ['paper', 'shared'],
+      help: "heads: the paper's, or the official code's shared 1x1 conv to 128 + linear (default: the trunk's)",
+    },
     out: { type: 'string', required: true, help: 'run folder to write' },
     resume: { type: 'boolean', default: false, help: 'continue the run in --out from its checkpoint' },
     'max-steps': { type: 'integer', min: 0, help: 'stop after this many steps in total' },
@@ -138,10 +143,11 @@ export const DEMO: CommandSpec = {
   summary:
     'Make a synthetic COCO-format dataset, train a tiny DeepMask on it for a few minutes, and compare its AR ' +
     'with the untrained model.',
-  usage: 'deepmask demo [--out RUN] [--minutes M]',
+  usage: 'deepmask demo [--out RUN] [--minutes M] [--max-steps N]',
   flags: {
     out: { type: 'string', help: 'run folder (default: runs/demo-<date>-<time>)' },
     minutes: { type: 'number', min: 0, default: 5, help: 'training wall time' },
+    'max-steps': { type: 'integer', min: 0, help: 'stop training after this many steps (a quick look)' },
     'train-images': { type: 'integer', min: 1, default: 300, help: 'synthetic training images' },
     'val-images': {
       type: 'integer',

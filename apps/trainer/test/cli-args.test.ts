@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { smallDataset } from './fixtures.js';
 import { runCli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'deepmask-cli-'));
@@ -112,6 +113,19 @@ describe('command line', () => {
     ]);
   });
 
+  it('names a missing image file of the training data', async () => {
+    const { root, data } = await smallDataset();
+    rmSync(join(data.train.dir, '000002.jpg'));
+    const result = await runCli([
+      ...['train', '--backend', 'cpu', '--trunk', 'tiny', '--batch-size', '4', '--max-steps', '3'],
+      ...['--data', data.train.dir, '--ann', data.train.ann, '--out', join(root, 'run')],
+    ]);
+    rmSync(root, { recursive: true, force: true });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`cannot read image '${join(data.train.dir, '000002.jpg')}': ENOENT`);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('explains how to get the tensorflow backend when it is not installed', async () => {
     const result = await runCli(['summary', '--trunk', 'tiny', '--backend', 'tensorflow']);
     if (result.code === 0) return; // tfjs-node is installed here: nothing to explain.
@@ -119,5 +133,24 @@ describe('command line', () => {
       '--backend tensorflow needs @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node',
     );
     expect(result.stderr).toContain('pnpm --filter @deepmask/trainer add @tensorflow/tfjs-node');
+  });
+});
+
+describe('summary', () => {
+  it('prints the layer table and the parameter counts per part, at the asked input size', async () => {
+    const { code, stdout } = await runCli(['summary', '--trunk', 'tiny', '--input', '96']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('input 96x96x3');
+    // conv 3x3, 3 -> 8 channels, stride 2: 3*3*3*8 weights + 8 biases, 48x48 out of 96x96.
+    expect(stdout).toMatch(/trunk\/conv1 +conv 3x3\/2 +48x48x8 +224\n/);
+    const count = (label: string) =>
+      Number(new RegExp(`number of parameters ${label}: ([\\d,]+)`).exec(stdout)?.[1].replace(/,/g, ''));
+    const rows = [...stdout.matchAll(/^(trunk|mask|score)\/\S+ .* ([\d,]+)$/gm)];
+    const sumOf = (part: string) =>
+      rows.filter((r) => r[1] === part).reduce((sum, r) => sum + Number(r[2].replace(/,/g, '')), 0);
+    expect(count('trunk')).toBe(sumOf('trunk'));
+    expect(count('mask branch')).toBe(sumOf('mask'));
+    expect(count('score branch')).toBe(sumOf('score'));
+    expect(count('total')).toBe(count('trunk') + count('mask branch') + count('score branch'));
   });
 });

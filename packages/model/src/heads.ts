@@ -50,12 +50,22 @@ function addLinear(
 function applyLinear(x: tf.Tensor, layer: Linear): tf.Tensor2D {
   const [inSize, outSize] = [layer.kernel.size / layer.bias.size, layer.bias.size];
   const flat = tf.reshape(x, [x.shape[0], inSize]);
-  return tf.fused.matMul({ a: flat, b: tf.reshape(layer.kernel, [inSize, outSize]), bias: layer.bias }) as tf.Tensor2D;
+  return tf.fused.matMul({
+    a: flat,
+    b: tf.reshape(layer.kernel, [inSize, outSize]),
+    bias: layer.bias,
+  }) as tf.Tensor2D;
 }
 
 /** The F x F linear as a dense valid conv: [B, h, w, C] -> [B, h - F + 1, w - F + 1, out]. */
 function applyLinearDense(x: tf.Tensor4D, layer: Linear): tf.Tensor4D {
-  return tf.fused.conv2d({ x, filter: layer.kernel as tf.Tensor4D, strides: 1, pad: 'valid', bias: layer.bias });
+  return tf.fused.conv2d({
+    x,
+    filter: layer.kernel as tf.Tensor4D,
+    strides: 1,
+    pad: 'valid',
+    bias: layer.bias,
+  });
 }
 
 /** The 1x1 conv (with ReLU) and the F x F linear that give every window its embedding. */
@@ -89,7 +99,14 @@ function addEmbedding(
     rows,
   );
   const reduce = (x: tf.Tensor4D) =>
-    tf.fused.conv2d({ x, filter: conv.kernel as tf.Tensor4D, strides: 1, pad: 'valid', bias: conv.bias, activation: 'relu' });
+    tf.fused.conv2d({
+      x,
+      filter: conv.kernel as tf.Tensor4D,
+      strides: 1,
+      pad: 'valid',
+      bias: conv.bias,
+      activation: 'relu',
+    });
   return {
     patch: (x: tf.Tensor4D): tf.Tensor2D => applyLinear(reduce(x), linear),
     dense: (x: tf.Tensor4D): tf.Tensor4D => applyLinearDense(reduce(x), linear),

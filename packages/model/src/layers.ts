@@ -228,10 +228,28 @@ function fusedConv(conv: ConvParts, affine: Step['affine'], relu: boolean) {
     if (conv.depthwise) {
       const filter = affine ? tf.mul(conv.kernel, tf.reshape(affine.scale, [1, 1, -1, 1])) : conv.kernel;
       const bias = affine?.offset ?? conv.bias ?? undefined;
-      return tf.fused.depthwiseConv2d({ x, filter: filter as tf.Tensor4D, strides: conv.stride, pad: conv.pad, bias, activation });
+      return tf.fused.depthwiseConv2d({
+        x,
+        filter: filter as tf.Tensor4D,
+        strides: conv.stride,
+        pad: conv.pad,
+        bias,
+        activation,
+      });
     }
     const filter = affine ? tf.mul(conv.kernel, affine.scale) : conv.kernel; // [k, k, in, out] * [out]
-    const bias = affine ? (conv.bias ? tf.add(tf.mul(conv.bias, affine.scale), affine.offset) : affine.offset) : (conv.bias ?? undefined);
-    return tf.fused.conv2d({ x, filter: filter as tf.Tensor4D, strides: conv.stride, pad: conv.pad, bias, activation });
+    const bias = affine
+      ? conv.bias
+        ? tf.add(tf.mul(conv.bias, affine.scale), affine.offset)
+        : affine.offset
+      : (conv.bias ?? undefined);
+    return tf.fused.conv2d({
+      x,
+      filter: filter as tf.Tensor4D,
+      strides: conv.stride,
+      pad: conv.pad,
+      bias,
+      activation,
+    });
   };
 }

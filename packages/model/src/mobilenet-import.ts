@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DeepMask } from './deepmask.js';
 import { assignWeights } from './io.js';
 
+const MOBILENET_LAYER = /^trunk\/(conv1|conv1_bn|conv_(dw|pw)_\d+(_bn)?)\//;
+
 export interface ImportOptions {
   /** Fetches model.json and the shards (default: the global `fetch`). */
   fetchFunc?: (url: string) => Promise<Response>;
@@ -61,7 +63,10 @@ export async function importMobileNetWeights(
   if (!Array.isArray(modelJson.weightsManifest))
     throw new Error(`${where}: model.json has no weightsManifest`);
 
-  const trunkEntries = model.weights.entries.filter((e) => e.part === 'trunk');
+  // The 'shared' head style puts its 1x1 conv and linear in the trunk part: those are not MobileNet's.
+  const trunkEntries = model.weights.entries.filter(
+    (e) => e.part === 'trunk' && MOBILENET_LAYER.test(e.name),
+  );
   const kerasName = (entry: string) => entry.replace(/^trunk\//, '');
   const needed = trunkEntries.flatMap((e) => {
     const name = kerasName(e.name);

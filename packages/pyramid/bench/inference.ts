@@ -1,8 +1,10 @@
 /**
  * Full-scene inference per 640x480 COCO image, per trunk, on tfjs wasm, split by stage, side by side
  * with the same pipeline in PyTorch on the CPU (bench/torch_pyramid.py, 2 threads) in this one run.
+ * `proposeMasks` times the dense network as a whole; the trunk's share is timed in a second pass over
+ * the same scale batches (resizing and padding included), and the heads get the rest.
  *
- * usage: pnpm bench [--trunks tiny,mobilenet-v1,resnet50,vgg-a] [--images tiny=3,...] [--topN 1000]
+ * usage: pnpm bench [--trunks tiny,mobilenet-v1,resnet50,vgg-a] [--images tiny=2,...] [--topN 1000]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,12 +15,16 @@ import { createDeepMask, defaultConfig, type TrunkName } from '@deepmask/model';
 import { initWasmBackend } from '@deepmask/wasm-training';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
-import { type ProposeTimings, proposeMasks } from '../src/index.js';
+import { DEFAULT_SCALE_BATCHING, planScaleBatches } from '../src/batching.js';
+import { batchInputSize, scaleGeometry } from '../src/geometry.js';
+import { type DenseMaskModel, proposeMasks } from '../src/index.js';
+import { scaleBatchInput } from '../src/scale-input.js';
+import { scaleList } from '../src/scales.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shared = process.env.DEEPMASK_SHARED ?? path.resolve(here, '../../../../shared');
 const valDir = path.join(shared, 'data/coco-mini/val2017');
-const STAGES = ['denseMs', 'rankMs', 'decodeMs', 'pasteMs', 'totalMs'] as const;
+const STAGES = ['trunkMs', 'headsMs', 'rankMs', 'decodeMs', 'pasteMs', 'totalMs'] as const;
 
 function option(name: string, fallback: string): string {
   const k = process.argv.indexOf(`--${name}`);
@@ -27,7 +33,7 @@ function option(name: string, fallback: string): string {
 
 const trunks = option('trunks', 'tiny,mobilenet-v1,resnet50,vgg-a').split(',') as TrunkName[];
 const imagesPerTrunk = new Map(
-  option('images', 'tiny=3,mobilenet-v1=2,resnet50=1,vgg-a=1')
+  option('images', 'tiny=2,mobilenet-v1=1,resnet50=1,vgg-a=1')
     .split(',')
     .map((kv) => kv.split('=') as [string, string]),
 );
@@ -41,7 +47,9 @@ interface Image {
 }
 
 async function valImages(count: number): Promise<Image[]> {
-  const json = JSON.parse(readFileSync(path.join(shared, 'data/coco-mini/annotations/instances_val2017.json'), 'utf8'));
+  const json = JSON.parse(
+    readFileSync(path.join(shared, 'data/coco-mini/annotations/instances_val2017.json'), 'utf8'),
+  );
   const names: string[] = json.images
     .filter((im: { width: number; height: number }) => im.width === 640 && im.height === 480)
     .map((im: { file_name: string }) => im.file_name)
@@ -49,13 +57,38 @@ async function valImages(count: number): Promise<Image[]> {
     .slice(0, count);
   return Promise.all(
     names.map(async (name) => {
-      const { data, info } = await sharp(path.join(valDir, name)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(path.join(valDir, name))
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       return { name, pixels: new Uint8Array(data), height: info.height, width: info.width };
     }),
   );
 }
 
 type Row = Record<(typeof STAGES)[number], number> & { images: number; proposals: number };
+
+/** Milliseconds of resizing, padding and the trunk alone over the scale batches that proposeMasks runs. */
+function trunkMs(model: DenseMaskModel & { trunkFeatures(x: tf.Tensor4D): tf.Tensor4D }, image: tf.Tensor3D) {
+  const [height, width] = image.shape;
+  const geometries = scaleList().map((s) => scaleGeometry(height, width, s, model.config.inputSizePx));
+  const groups = planScaleBatches(
+    geometries.map((g) => batchInputSize([g])),
+    DEFAULT_SCALE_BATCHING,
+  );
+  const start = performance.now();
+  for (const group of groups) {
+    tf.tidy(() => {
+      const input = scaleBatchInput(
+        image,
+        group.map((k) => geometries[k]),
+        model.config.pixelMean,
+      );
+      tf.slice(model.trunkFeatures(input), [0, 0, 0, 0], [1, 1, 1, 1]).dataSync();
+    });
+  }
+  return performance.now() - start;
+}
 
 async function tfjsRow(trunk: TrunkName, images: Image[]): Promise<Row> {
   const model = createDeepMask(defaultConfig(trunk), { seed: 1 });
@@ -64,10 +97,21 @@ async function tfjsRow(trunk: TrunkName, images: Image[]): Promise<Row> {
   const small = tf.image.resizeBilinear(tensors[0], [120, 160]);
   await proposeMasks(model, small, { topN });
   small.dispose();
-  const sums: Row = { denseMs: 0, rankMs: 0, decodeMs: 0, pasteMs: 0, totalMs: 0, images: images.length, proposals: 0 };
+  const sums: Row = {
+    trunkMs: 0,
+    headsMs: 0,
+    rankMs: 0,
+    decodeMs: 0,
+    pasteMs: 0,
+    totalMs: 0,
+    images: images.length,
+    proposals: 0,
+  };
   for (const image of tensors) {
     const { proposals, timings } = await proposeMasks(model, image, { topN });
-    for (const stage of STAGES) sums[stage] += timings[stage as keyof ProposeTimings] / images.length;
+    const trunk = trunkMs(model, image);
+    const stages = { ...timings, trunkMs: trunk, headsMs: timings.denseMs - trunk };
+    for (const stage of STAGES) sums[stage] += stages[stage] / images.length;
     sums.proposals += proposals.length / images.length;
   }
   for (const t of tensors) t.dispose();
@@ -83,10 +127,14 @@ function torchRow(trunk: TrunkName, images: Image[], dir: string): Row | string 
     writeFileSync(file, im.pixels);
     return `${file}:${im.height}:${im.width}`;
   });
-  const run = spawnSync('/usr/bin/python3', [path.join(here, 'torch_pyramid.py'), trunk, String(topN), ...specs], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
+  const run = spawnSync(
+    '/usr/bin/python3',
+    [path.join(here, 'torch_pyramid.py'), trunk, String(topN), ...specs],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    },
+  );
   if (run.status !== 0) return `torch failed: ${run.stderr.trim().split('\n').pop()}`;
   return JSON.parse(run.stdout.trim().split('\n').pop()!);
 }
@@ -104,7 +152,11 @@ async function main() {
       const images = all.slice(0, Number(imagesPerTrunk.get(trunk) ?? 1));
       const wasm = await tfjsRow(trunk, images);
       const torch = torchRow(trunk, images, dir);
-      results[trunk] = { wasm, torch, ratio: typeof torch === 'string' ? undefined : wasm.totalMs / torch.totalMs };
+      results[trunk] = {
+        wasm,
+        torch,
+        ratio: typeof torch === 'string' ? undefined : wasm.totalMs / torch.totalMs,
+      };
       process.stderr.write(`${trunk}: wasm ${fmt(wasm.totalMs)}\n`);
     }
   } finally {
@@ -116,21 +168,23 @@ async function main() {
     `machine: ${cpus[0]?.model ?? 'unknown'} x${cpus.length}; tfjs ${tf.version_core} wasm ${wasm.build}, ` +
       `${wasm.threads} threads${wasm.note ? ` (${wasm.note})` : ''}; torch 2 threads`,
   );
-  console.log('trunk         imgs | wasm: dense   rank  decode  paste   total | torch: dense  rank decode paste  total | wasm/torch');
+  const columns = (r: Row, width: number) =>
+    [r.trunkMs, r.headsMs, r.rankMs, r.decodeMs + r.pasteMs, r.totalMs]
+      .map((v) => fmt(v).padStart(width))
+      .join('');
+  console.log(
+    'trunk         imgs | wasm:  trunk   heads    rank   masks   total | torch:  trunk   heads    rank   masks   total | wasm/torch',
+  );
   for (const [trunk, r] of Object.entries(results)) {
-    const w = r.wasm;
-    const t = r.torch;
-    const torchCols =
-      typeof t === 'string'
-        ? t.padEnd(43)
-        : [t.denseMs, t.rankMs, t.decodeMs, t.pasteMs, t.totalMs].map((v) => fmt(v).padStart(7)).join('');
-    const wasmCols = [w.denseMs, w.rankMs, w.decodeMs, w.pasteMs, w.totalMs].map((v) => fmt(v).padStart(8)).join('');
+    const torchCols = typeof r.torch === 'string' ? r.torch.padEnd(40) : columns(r.torch, 8);
     console.log(
-      `${trunk.padEnd(13)} ${String(w.images).padStart(4)} |${wasmCols} | ${torchCols} | ${r.ratio ? r.ratio.toFixed(2) : '-'}`,
+      `${trunk.padEnd(13)} ${String(r.wasm.images).padStart(4)} |${columns(r.wasm, 8)} | ${torchCols} | ${r.ratio ? r.ratio.toFixed(2) : '-'}`,
     );
   }
   const machine = `${cpus[0]?.model} x${cpus.length}`;
-  console.log(JSON.stringify({ bench: 'pyramid-inference', topN, machine, wasmThreads: wasm.threads, results }));
+  console.log(
+    JSON.stringify({ bench: 'pyramid-inference', topN, machine, wasmThreads: wasm.threads, results }),
+  );
 }
 
 await main();

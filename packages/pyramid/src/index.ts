@@ -7,6 +7,7 @@ export type {
   DenseMaskModel,
   Proposal,
   ProposeOptions,
+  ProposeProgress,
   ProposeResult,
   ProposeTimings,
   ScaleBatching,

@@ -48,40 +48,38 @@ export async function proposeMasks(
     geometries.map((g) => batchInputSize([g])),
     options.scaleBatching ?? DEFAULT_SCALE_BATCHING,
   );
+  const progress = options.onProgress ?? (() => {});
   const timings = { denseMs: 0, rankMs: 0, decodeMs: 0, pasteMs: 0, totalMs: 0 };
   const perScale: ScaleCandidates[] = new Array(scales.length);
   try {
+    let scalesDone = 0;
     for (const group of groups) {
       const results = await runScaleBatch(model, image, group, geometries, topN, timings);
       group.forEach((k, b) => {
         perScale[k] = results[b];
       });
+      scalesDone += group.length;
+      await progress({ stage: 'dense', done: scalesDone, total: scales.length });
     }
-    let t = performance.now();
+    const t = performance.now();
     const best = rankCandidates(
       perScale.flatMap((s) => s.candidates),
       topN,
     );
     const embeddings = chosenEmbeddings(perScale, best);
     timings.rankMs += performance.now() - t;
-    const proposals: Proposal[] = [];
+    let proposals: Proposal[];
     try {
-      for (let from = 0; from < best.length; from += decodeBatchSize) {
-        t = performance.now();
-        const chunk = best.slice(from, from + decodeBatchSize);
-        const logits = await decodeChunk(model, embeddings, from, chunk.length);
-        const t2 = performance.now();
-        timings.decodeMs += t2 - t;
-        for (let k = 0; k < chunk.length; k++) {
-          const proposal = pasteCandidate(chunk[k], logits, k, geometries, scales, height, width, {
-            size: model.config.maskSizePx,
-            logitThreshold,
-            keep: options.keepMaskLogits ?? false,
-          });
-          if (proposal) proposals.push(proposal);
-        }
-        timings.pasteMs += performance.now() - t2;
-      }
+      proposals = await decodeProposals(model, best, embeddings, {
+        geometries,
+        height,
+        width,
+        logitThreshold,
+        keep: options.keepMaskLogits ?? false,
+        decodeBatchSize,
+        timings,
+        progress,
+      });
     } finally {
       embeddings.dispose();
     }
@@ -92,6 +90,42 @@ export async function proposeMasks(
   } finally {
     for (const s of perScale) s?.embeddings.dispose();
   }
+}
+
+interface DecodeContext {
+  geometries: readonly ScaleGeometry[];
+  height: number;
+  width: number;
+  logitThreshold: number;
+  keep: boolean;
+  decodeBatchSize: number;
+  timings: { decodeMs: number; pasteMs: number };
+  progress: NonNullable<ProposeOptions['onProgress']>;
+}
+
+/** The masks of `best` (embeddings [best.length, E]) decoded in chunks, pasted; empty ones dropped. */
+async function decodeProposals(
+  model: DenseMaskModel,
+  best: readonly Candidate[],
+  embeddings: tf.Tensor2D,
+  context: DecodeContext,
+): Promise<Proposal[]> {
+  const { decodeBatchSize, timings } = context;
+  const proposals: Proposal[] = [];
+  for (let from = 0; from < best.length; from += decodeBatchSize) {
+    const t = performance.now();
+    const chunk = best.slice(from, from + decodeBatchSize);
+    const logits = await decodeChunk(model, embeddings, from, chunk.length);
+    const t2 = performance.now();
+    timings.decodeMs += t2 - t;
+    for (let k = 0; k < chunk.length; k++) {
+      const proposal = pasteCandidate(chunk[k], logits, k, model.config.maskSizePx, context);
+      if (proposal) proposals.push(proposal);
+    }
+    timings.pasteMs += performance.now() - t2;
+    await context.progress({ stage: 'decode', done: from + chunk.length, total: best.length });
+  }
+  return proposals;
 }
 
 /** One forward pass over a batch of scales; per scale its scores and the embeddings of its best `topN` cells. */
@@ -187,26 +221,24 @@ function pasteCandidate(
   candidate: Candidate,
   logits: Float32Array,
   k: number,
-  geometries: readonly ScaleGeometry[],
-  scales: readonly number[],
-  height: number,
-  width: number,
-  mask: { size: number; logitThreshold: number; keep: boolean },
+  size: number,
+  { geometries, height, width, logitThreshold, keep }: DecodeContext,
 ): Proposal | null {
-  const { x, y, patchBox } = cellToImage(geometries[candidate.scaleIndex], candidate.row, candidate.col);
-  const own = logits.subarray(k * mask.size * mask.size, (k + 1) * mask.size * mask.size);
-  const rle = pasteMaskLogits(own, mask.size, patchBox, mask.logitThreshold, height, width);
+  const geometry = geometries[candidate.scaleIndex];
+  const { x, y, patchBox } = cellToImage(geometry, candidate.row, candidate.col);
+  const own = logits.subarray(k * size * size, (k + 1) * size * size);
+  const rle = pasteMaskLogits(own, size, patchBox, logitThreshold, height, width);
   if (rleArea(rle) === 0) return null;
   const proposal: Proposal = {
     score: sigmoid(candidate.scoreLogit),
     bbox: rleToBbox(rle) as [number, number, number, number],
     rle,
-    scale: scales[candidate.scaleIndex],
+    scale: geometry.scale,
     x,
     y,
     patchBox,
   };
-  if (mask.keep) proposal.maskLogits = own.slice();
+  if (keep) proposal.maskLogits = own.slice();
   return proposal;
 }
 

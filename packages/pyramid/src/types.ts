@@ -44,6 +44,18 @@ export interface ProposeOptions {
   scaleBatching?: ScaleBatching;
   /** Masks decoded per `decodeMasks` call. */
   decodeBatchSize?: number;
+  /**
+   * Called after each batch of scales and each chunk of decoded masks; awaited, so that a page can
+   * repaint between the steps.
+   */
+  onProgress?: (progress: ProposeProgress) => void | Promise<void>;
+}
+
+/** How far `proposeMasks` is: `done` of `total` scales ('dense') or top-N candidates ('decode'). */
+export interface ProposeProgress {
+  stage: 'dense' | 'decode';
+  done: number;
+  total: number;
 }
 
 export interface Proposal {

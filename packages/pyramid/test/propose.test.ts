@@ -1,4 +1,5 @@
 import { rleArea, rleFromCocoJson, rleFromRowMajor } from '@deepmask/coco';
+import { createDeepMask, defaultConfig } from '@deepmask/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proposeMasks, toCocoResults } from '../src/index.js';
@@ -125,6 +126,45 @@ describe.each(BACKENDS)('proposeMasks on %s with a model of known outputs', (bac
     expect(tf.memory().numTensors).toBe(before);
     scene.dispose();
     expect(calls.decode).toEqual([50, ...Array(3).fill([128, 128, 44]).flat()]);
+  });
+
+  it('feeds a real model the image padded by half a patch of its mean colour, and keeps its score map', async () => {
+    // 96 x 128 padded by 16 is 128 x 160, already a multiple of the stride: the whole input is that padding
+    const model = createDeepMask(defaultConfig('tiny', { inputSizePx: 32, maskSizePx: 8 }), { seed: 3 });
+    const mean = model.config.pixelMean;
+    const { scoreMaps } = await proposeMasks(model, image, { scales: [1], topN: 1, scoreMaps: true });
+    const expected = tf.tidy(() => {
+      const centred = tf.sub(tf.cast(image, 'float32'), mean);
+      const padded = tf.add(
+        tf.pad(centred, [
+          [16, 16],
+          [16, 16],
+          [0, 0],
+        ]),
+        mean,
+      ) as tf.Tensor3D;
+      return tf.sigmoid(model.predictDense(tf.expandDims(padded, 0)).scoreLogits).dataSync();
+    });
+    model.dispose();
+    expect(scoreMaps![0].probabilities.length).toBe(expected.length);
+    const worst = Math.max(...expected.map((p, k) => Math.abs(p - scoreMaps![0].probabilities[k])));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('reports progress per batch of scales and per decoded chunk, awaiting the callback', async () => {
+    const { model } = fakeModel();
+    const seen: string[] = [];
+    await proposeMasks(model, image, {
+      scales: [1, 0.5],
+      topN: 50, // of 7 x 9 + 4 x 5 = 83 cells
+      decodeBatchSize: 20,
+      scaleBatching: false,
+      onProgress: async ({ stage, done, total }) => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        seen.push(`${stage} ${done}/${total}`);
+      },
+    });
+    expect(seen).toEqual(['dense 1/2', 'dense 2/2', 'decode 20/50', 'decode 40/50', 'decode 50/50']);
   });
 
   it('writes COCO results that @deepmask/coco reads back', async () => {

@@ -37,7 +37,7 @@ export function patchToImageY(placement: PatchPlacement, inputSizePx: number, v:
 }
 
 /** The object centre of the paper: the centre of its box. */
-export function objectCentre(box: Box): [number, number] {
+function objectCentre(box: Box): [number, number] {
   return [box[0] + box[2] / 2, box[1] + box[3] / 2];
 }
 
@@ -62,13 +62,13 @@ export function positivePlacement(box: Box, rules: PlacementRules, random: Rando
 }
 
 /** Distance of the object centre from the patch centre, in patch pixels: the larger of |dx| and |dy|. */
-export function centreOffsetPx(placement: PatchPlacement, box: Box): number {
+function centreOffsetPx(placement: PatchPlacement, box: Box): number {
   const [x, y] = objectCentre(box);
   return Math.max(Math.abs(x - placement.centreX), Math.abs(y - placement.centreY)) * placement.scale;
 }
 
 /** |log2| of the object's larger side in the patch over the canonical size (Infinity for an empty box). */
-export function scaleOffsetLog2(placement: PatchPlacement, box: Box, canonicalSizePx: number): number {
+function scaleOffsetLog2(placement: PatchPlacement, box: Box, canonicalSizePx: number): number {
   return Math.abs(Math.log2((Math.max(box[2], box[3]) * placement.scale) / canonicalSizePx));
 }
 

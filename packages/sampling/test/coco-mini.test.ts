@@ -59,6 +59,8 @@ describe.skipIf(!present)('createSampler on coco-mini train (sharp)', () => {
     expect(bad).toEqual([]);
     const positives = all.filter((p) => p.label === 1).length;
     expect(Math.abs(positives / all.length - 0.5)).toBeLessThan(0.04);
+    const flipped = all.filter((p) => p.flipped).length;
+    expect(Math.abs(flipped / all.length - 0.5)).toBeLessThan(0.04);
     // Negatives near crowds count: some image with a crowd region must have given negatives.
     const crowdImages = new Set(dataset.annotations.filter((a) => a.iscrowd).map((a) => a.image_id));
     expect(all.some((p) => p.label === -1 && crowdImages.has(p.imageId))).toBe(true);
@@ -66,9 +68,11 @@ describe.skipIf(!present)('createSampler on coco-mini train (sharp)', () => {
 
   it("targets each positive's own mask through its transform", async () => {
     const ious: number[] = [];
+    let flippedPositives = 0;
     for (const batch of batches.slice(0, 30)) {
       batch.samples.forEach((p, k) => {
         if (p.label !== 1) return;
+        if (p.flipped) flippedPositives++;
         const a = annotations.get(p.annotationId)!;
         const image = dataset.image(p.imageId);
         // Independently: decode the object's RLE to a row-major bitmap, read it at each label pixel centre.
@@ -86,6 +90,8 @@ describe.skipIf(!present)('createSampler on coco-mini train (sharp)', () => {
       });
     }
     expect(ious.length).toBeGreaterThan(400);
+    // Flipped positives are in there, checked against the mirrored transform.
+    expect(flippedPositives).toBeGreaterThan(150);
     expect(Math.min(...ious)).toBeGreaterThan(0.98);
   });
 

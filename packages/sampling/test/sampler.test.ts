@@ -182,6 +182,37 @@ describe('createSampler on a synthetic scene', () => {
     await iterator.return(undefined as never);
   });
 
+  it('prepares the next batches while the consumer trains on the current one', async () => {
+    const prefetching = sampler({ batchSize: 4 });
+    const events: string[] = [];
+    const batch = prefetching.batch;
+    // prefetch asks for its batches through the sampler's own `batch`: record when each is asked and done.
+    Object.assign(prefetching, {
+      batch: (i: number) => {
+        events.push(`ask ${i}`);
+        return batch(i).then((b) => {
+          events.push(`done ${i}`);
+          return b;
+        });
+      },
+    });
+    const iterator = prefetching.prefetch(0, 2);
+    for (let step = 0; step < 3; step++) {
+      await iterator.next();
+      events.push(`train ${step}`);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // a training step
+      events.push(`trained ${step}`);
+    }
+    await iterator.return(undefined as never);
+    // Batch k + 1 is asked for before step k starts and done before it ends: decoding overlapped training.
+    for (let step = 0; step < 3; step++) {
+      expect(events.indexOf(`ask ${step + 1}`)).toBeLessThan(events.indexOf(`train ${step}`));
+      expect(events.indexOf(`done ${step + 1}`)).toBeLessThan(events.indexOf(`trained ${step}`));
+    }
+    // Never more than `depth` batches ahead of the consumer.
+    expect(events.indexOf('ask 3')).toBeGreaterThan(events.indexOf('train 1'));
+  });
+
   it('alternates one-head batches: mask batches of positives, 50/50 score batches', async () => {
     const alternating = sampler({ batchMode: 'alternating', batchSize: 16 });
     const all = await batches(alternating, 200);

@@ -40,8 +40,15 @@ function conv2DBackpropInput(args: {
   // A 1x1 filter commutes with the zero dilation: convolve the small dy first and waste nothing.
   const dx =
     g.filterHeight === 1 && g.filterWidth === 1
-      ? scope.padOrCrop(scope.dilate(scope.run('Conv2D', { x: dy, filter: rotated }, convAttrs), g.strides), placement)
-      : scope.run('Conv2D', { x: scope.padOrCrop(scope.dilate(dy, g.strides), placement), filter: rotated }, convAttrs);
+      ? scope.padOrCrop(
+          scope.dilate(scope.run('Conv2D', { x: dy, filter: rotated }, convAttrs), g.strides),
+          placement,
+        )
+      : scope.run(
+          'Conv2D',
+          { x: scope.padOrCrop(scope.dilate(dy, g.strides), placement), filter: rotated },
+          convAttrs,
+        );
   return scope.finish(dx);
 }
 

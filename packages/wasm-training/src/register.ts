@@ -1,4 +1,5 @@
 import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import { adoptWasmBatchMatMul, batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.js';
@@ -6,8 +7,9 @@ import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 
 /**
- * Kernels that tfjs-backend-wasm 4.22 lacks, its scalar Conv2DBackpropInput (replaced for speed) and its
- * MaxPoolGrad (replaced because it loses gradient).
+ * Kernels that tfjs-backend-wasm 4.22 lacks, its scalar Conv2DBackpropInput (replaced for speed), its
+ * MaxPoolGrad (replaced because it loses gradient) and its BatchMatMul (wrapped: transposed operands take
+ * a scalar path).
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -15,17 +17,21 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   depthwiseBackpropFilterConfig,
   depthwiseBackpropInputConfig,
   maxPoolGradConfig,
+  batchMatMulConfig,
 ];
 
 /**
  * Registers the gradient kernels for backend 'wasm'. Idempotent; call it before the first gradient
- * (registering after the wasm backend initialised is fine: these kernels need no setup).
+ * (before or after the wasm backend initialised).
  */
 export function registerWasmTrainingKernels(): void {
   for (const config of WASM_TRAINING_KERNELS) {
     const existing = getKernel(config.kernelName, 'wasm');
     if (existing?.kernelFunc === config.kernelFunc) continue;
-    if (existing !== undefined) unregisterKernel(config.kernelName, 'wasm');
+    if (existing !== undefined) {
+      if (config === batchMatMulConfig) adoptWasmBatchMatMul(existing);
+      unregisterKernel(config.kernelName, 'wasm');
+    }
     registerKernel(config);
   }
 }

@@ -1,6 +1,7 @@
 import {
   getKernel,
   type KernelBackend,
+  type KernelConfig,
   type NamedAttrMap,
   type NamedTensorInfoMap,
   type TensorInfo,
@@ -26,6 +27,19 @@ export class WasmKernelScope {
     if (kernel === undefined) {
       throw new Error(`@deepmask/wasm-training: the wasm backend has no '${kernelName}' kernel to build on`);
     }
+    return this.runKernelMulti(kernel, inputs, attrs);
+  }
+
+  /** Runs a given kernel (e.g. wasm's own one that a replacement delegates to). */
+  runKernel(kernel: KernelConfig, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
+    return this.runKernelMulti(kernel, inputs, attrs)[0];
+  }
+
+  private runKernelMulti(
+    kernel: KernelConfig,
+    inputs: NamedTensorInfoMap,
+    attrs: NamedAttrMap,
+  ): TensorInfo[] {
     const result = kernel.kernelFunc({ inputs, attrs, backend: this.backend });
     const outputs = Array.isArray(result) ? result : [result];
     this.intermediates.push(...outputs);

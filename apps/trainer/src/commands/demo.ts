@@ -23,6 +23,7 @@ export async function demoCommand(
       {
         out,
         minutes: values.minutes as number,
+        maxSteps: values['max-steps'] as number | undefined,
         trainImages: values['train-images'] as number,
         valImages: values['val-images'] as number,
         ...optimisationOptions(values),

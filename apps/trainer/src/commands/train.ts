@@ -1,4 +1,4 @@
-import type { TrunkName } from '@deepmask/model';
+import type { DeepMaskConfig, HeadStyle, TrunkName } from '@deepmask/model';
 import { type BackendName, selectBackend } from '../backend.js';
 import type { CommandIo } from '../main.js';
 import type { FlagValues } from '../options.js';
@@ -36,7 +36,7 @@ export async function trainCommand(
     valAnn: values['val-ann'] as string | undefined,
     trunk: values.trunk as TrunkName,
     trunkWeights: values['trunk-weights'] as string | undefined,
-    model: inputSize === undefined ? undefined : { inputSizePx: inputSize },
+    model: modelOverrides(inputSize, values.head as HeadStyle | undefined),
     out: values.out as string,
     resume: values.resume as boolean,
     maxSteps: values['max-steps'] as number | undefined,
@@ -77,4 +77,17 @@ export async function withInterrupt<T>(
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** The official code's heads reduce the features to 128 channels and use one hidden score layer. */
+function modelOverrides(
+  inputSize: number | undefined,
+  head: HeadStyle | undefined,
+): Partial<DeepMaskConfig> | undefined {
+  const overrides: Partial<DeepMaskConfig> = {
+    ...(inputSize === undefined ? {} : { inputSizePx: inputSize }),
+    ...(head === 'shared' ? { head, reducedChannels: 128, scoreHiddenSizes: [1024] } : {}),
+    ...(head === 'paper' ? { head } : {}),
+  };
+  return Object.keys(overrides).length === 0 ? undefined : overrides;
 }

@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { adoptedWasmBatchMatMul, adoptWasmBatchMatMul, batchMatMulConfig } from '../src/batch-mat-mul.js';
+import { maxAbsDifference, onBothBackends, randomValues, useBackend } from './backends.js';
+
+interface MatMulCase {
+  a: number[];
+  b: number[];
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+// Every transpose combination, shapes where either side is the cheaper one to move, folded and broadcast
+// batches of A, and batched B (handed to wasm unchanged).
+const CASES: MatMulCase[] = [];
+for (const transposeA of [false, true]) {
+  for (const transposeB of [false, true]) {
+    const shaped = (rows: number, cols: number, t: boolean) => (t ? [cols, rows] : [rows, cols]);
+    CASES.push({ a: shaped(5, 7, transposeA), b: shaped(7, 3, transposeB), transposeA, transposeB });
+    CASES.push({ a: shaped(3, 40, transposeA), b: shaped(40, 90, transposeB), transposeA, transposeB });
+    CASES.push({ a: shaped(90, 40, transposeA), b: shaped(40, 2, transposeB), transposeA, transposeB });
+    CASES.push({
+      a: [1, ...shaped(6, 4, transposeA)],
+      b: [1, ...shaped(4, 5, transposeB)],
+      transposeA,
+      transposeB,
+    });
+    CASES.push({ a: [3, ...shaped(6, 4, transposeA)], b: shaped(4, 5, transposeB), transposeA, transposeB });
+    CASES.push({
+      a: [2, 3, ...shaped(6, 4, transposeA)],
+      b: [1, ...shaped(4, 5, transposeB)],
+      transposeA,
+      transposeB,
+    });
+    CASES.push({
+      a: [3, ...shaped(6, 4, transposeA)],
+      b: [3, ...shaped(4, 5, transposeB)],
+      transposeA,
+      transposeB,
+    });
+  }
+}
+
+afterAll(async () => {
+  await useBackend('cpu');
+});
+
+describe.each(CASES)('BatchMatMul a $a b $b transposeA $transposeA transposeB $transposeB', (c) => {
+  it('equals cpu within 1e-4, with the same shape', async () => {
+    const aValues = randomValues(
+      c.a.reduce((p, d) => p * d, 1),
+      41,
+    );
+    const bValues = randomValues(
+      c.b.reduce((p, d) => p * d, 1),
+      42,
+    );
+    let wasmShape: number[] = [];
+    let cpuShape: number[] = [];
+    const { cpu, wasm } = await onBothBackends(() => {
+      const product = tf.matMul(tf.tensor(aValues, c.a), tf.tensor(bValues, c.b), c.transposeA, c.transposeB);
+      if (tf.getBackend() === 'wasm') wasmShape = product.shape;
+      else cpuShape = product.shape;
+      return product;
+    });
+    expect(wasmShape).toEqual(cpuShape);
+    expect(maxAbsDifference(wasm[0], cpu[0])).toBeLessThan(1e-4);
+  });
+});
+
+describe('BatchMatMul on wasm', () => {
+  it("calls wasm's own kernel only untransposed with batch 1 (its XNNPACK path)", async () => {
+    await useBackend('wasm');
+    const registered = tf.getKernel('BatchMatMul', 'wasm')!;
+    expect(registered.kernelFunc).toBe(batchMatMulConfig.kernelFunc);
+    const calls: string[] = [];
+    const spy = (wasm: tf.KernelConfig): tf.KernelConfig => ({
+      ...wasm,
+      kernelFunc: (args) => {
+        const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+        calls.push(`${a.shape} ${b.shape} ${args.attrs?.transposeA} ${args.attrs?.transposeB}`);
+        return wasm.kernelFunc(args);
+      },
+    });
+    const original = adoptedWasmBatchMatMul();
+    adoptWasmBatchMatMul(spy(original));
+    try {
+      tf.tidy(() => {
+        tf.matMul(tf.ones([8, 100]), tf.ones([8, 30]), true, false);
+        tf.matMul(tf.ones([8, 30]), tf.ones([100, 30]), false, true);
+        tf.matMul(tf.ones([4, 8, 30]), tf.ones([30, 5]));
+      });
+    } finally {
+      adoptWasmBatchMatMul(original);
+    }
+    expect(calls).toEqual([
+      '1,100,8 1,8,30 false false',
+      '1,100,30 1,30,8 false false',
+      '1,32,30 1,30,5 false false',
+    ]);
+  });
+
+  it('frees every intermediate tensor', async () => {
+    await useBackend('wasm');
+    const a = tf.tensor(randomValues(40 * 3, 1), [40, 3]);
+    const b = tf.tensor(randomValues(40 * 90, 2), [40, 90]);
+    const run = () => tf.dispose([tf.matMul(a, b, true, false), tf.matMul(b, a, true, false)]);
+    run();
+    const before = tf.memory().numTensors;
+    const bytesBefore = tf.memory().numBytes;
+    for (let i = 0; i < 5; i++) run();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.memory().numBytes).toBe(bytesBefore);
+    tf.dispose([a, b]);
+  });
+});
