@@ -45,22 +45,11 @@ export function rleFromRowMajor(mask: Uint8Array, height: number, width: number)
   const n = height * width;
   if (mask.length !== n)
     throw new RangeError(`rleFromRowMajor: mask has ${mask.length} pixels, expected ${n}`);
-  const counts: number[] = [];
-  let value = 0;
-  let run = 0;
-  for (let x = 0; x < width; x++) {
-    for (let i = x; i < n; i += width) {
-      const v = mask[i] !== 0 ? 1 : 0;
-      if (v !== value) {
-        counts.push(run);
-        run = 0;
-        value = v;
-      }
-      run++;
-    }
+  const columnMajor = new Uint8Array(n);
+  for (let y = 0, i = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, i++) columnMajor[x * height + y] = mask[i];
   }
-  counts.push(run);
-  return { size: [height, width], counts: Uint32Array.from(counts) };
+  return rleEncode(columnMajor, height, width);
 }
 
 /** RLE to a row-major mask of 0/1 bytes (index y * width + x). */

@@ -59,22 +59,7 @@ function pointwiseFilterGradient(
 ): TensorInfo {
   const [sh, sw] = g.strides;
   const sampled =
-    sh === 1 && sw === 1
-      ? window
-      : scope.run(
-          'StridedSlice',
-          { x: window },
-          {
-            begin: [0, 0, 0, 0],
-            end: window.shape,
-            strides: [1, sh, sw, 1],
-            beginMask: 0,
-            endMask: 0,
-            ellipsisMask: 0,
-            newAxisMask: 0,
-            shrinkAxisMask: 0,
-          },
-        );
+    sh === 1 && sw === 1 ? window : scope.stridedSlice(window, [0, 0, 0, 0], window.shape, [1, sh, sw, 1]);
   const rows = g.batchSize * g.outHeight * g.outWidth;
   const a = scope.reshape(sampled, [1, rows, inChannels]);
   const b = scope.reshape(dy, [1, rows, outChannels]);

@@ -53,19 +53,11 @@ function maxPoolGrad(args: {
   const views: TensorInfo[] = [];
   for (let a = 0; a < fh; a++) {
     for (let b = 0; b < fw; b++) {
-      const view = scope.run(
-        'StridedSlice',
-        { x: padded },
-        {
-          begin: [0, a, b, 0],
-          end: [n, a + (oh - 1) * sh + 1, b + (ow - 1) * sw + 1, c],
-          strides: [1, sh, sw, 1],
-          beginMask: 0,
-          endMask: 0,
-          ellipsisMask: 0,
-          newAxisMask: 0,
-          shrinkAxisMask: 0,
-        },
+      const view = scope.stridedSlice(
+        padded,
+        [0, a, b, 0],
+        [n, a + (oh - 1) * sh + 1, b + (ow - 1) * sw + 1, c],
+        [1, sh, sw, 1],
       );
       views.push(scope.reshape(view, [1, n * oh * ow * c]));
     }

@@ -54,6 +54,15 @@ export class WasmKernelScope {
     return this.run('Transpose', { x }, { perm });
   }
 
+  /** Every `strides`-th element of `x` from `begin` (inclusive) to `end` (exclusive) on each axis. */
+  stridedSlice(x: TensorInfo, begin: number[], end: number[], strides: number[]): TensorInfo {
+    return this.run(
+      'StridedSlice',
+      { x },
+      { begin, end, strides, beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0 },
+    );
+  }
+
   /** Pads (positive amounts) or crops (negative amounts) each axis: `amounts[axis] = [before, after]`. */
   padOrCrop(x: TensorInfo, amounts: Array<[number, number]>): TensorInfo {
     const cropBegin = amounts.map(([before]) => Math.max(-before, 0));
