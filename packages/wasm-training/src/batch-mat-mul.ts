@@ -8,6 +8,7 @@ import {
   util,
 } from '@tensorflow/tfjs-core';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
+import { assertWasmHeadroom } from './wasm-memory-guard.js';
 
 /**
  * tfjs-backend-wasm 4.22 runs BatchMatMul on XNNPACK (SIMD, threaded) only when neither operand is
@@ -56,12 +57,15 @@ function batchMatMul(args: {
   const swappedCost = (transposeA ? 0 : aSize) + (transposeB ? 0 : bSize) + m * n;
 
   const scope = new WasmKernelScope(args.backend as never);
-  const multiply = (x: TensorInfo, y: TensorInfo) =>
-    scope.runKernel(
+  const multiply = (x: TensorInfo, y: TensorInfo) => {
+    // XNNPACK packs y (and a bias of its columns) into a buffer of its own.
+    assertWasmHeadroom(args.backend, 4 * (util.sizeFromShape(y.shape) + y.shape[1]));
+    return scope.runKernel(
       wasm,
       { a: scope.reshape(x, [1, ...x.shape]), b: scope.reshape(y, [1, ...y.shape]) },
       { transposeA: false, transposeB: false },
     );
+  };
   const product =
     directCost <= swappedCost
       ? multiply(asMatrix(scope, left, false), asMatrix(scope, right, false))

@@ -1,6 +1,7 @@
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from './register.js';
+import { guardWasmMemory } from './wasm-memory-guard.js';
 
 export interface WasmBackendOptions {
   /**
@@ -24,7 +25,8 @@ let choice: WasmBackendChoice | undefined;
 /**
  * Initialises tfjs-backend-wasm (making it the active backend) with the threaded SIMD build when more
  * than one thread is asked for, and registers the training kernels. Idempotent: the wasm module loads
- * once per process, so later calls return the first call's choice.
+ * once per process, so later calls return the first call's choice. An allocation beyond wasm32's 4 GiB
+ * then throws a clear error (see `guardWasmMemory`).
  */
 export async function initWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackendChoice> {
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
@@ -34,6 +36,7 @@ export async function initWasmBackend(options: WasmBackendOptions = {}): Promise
   if (choice === undefined) choice = await loadWasm(options.threads);
   if (!(await tf.setBackend('wasm')))
     throw new Error('initWasmBackend: the wasm backend failed to initialise');
+  guardWasmMemory(tf.backend());
   return choice;
 }
 

@@ -1,0 +1,3 @@
+import { describeMemoryLimit } from './memory-limit.js';
+
+describeMemoryLimit(2);
