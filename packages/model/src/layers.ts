@@ -225,31 +225,21 @@ function fuse(steps: Step[]): Step[] {
 function fusedConv(conv: ConvParts, affine: Step['affine'], relu: boolean) {
   const activation = relu ? 'relu' : 'linear';
   return (x: tf.Tensor4D): tf.Tensor4D => {
-    if (conv.depthwise) {
-      const filter = affine ? tf.mul(conv.kernel, tf.reshape(affine.scale, [1, 1, -1, 1])) : conv.kernel;
-      const bias = affine?.offset ?? conv.bias ?? undefined;
-      return tf.fused.depthwiseConv2d({
-        x,
-        filter: filter as tf.Tensor4D,
-        strides: conv.stride,
-        pad: conv.pad,
-        bias,
-        activation,
-      });
-    }
-    const filter = affine ? tf.mul(conv.kernel, affine.scale) : conv.kernel; // [k, k, in, out] * [out]
-    const bias = affine
-      ? conv.bias
-        ? tf.add(tf.mul(conv.bias, affine.scale), affine.offset)
-        : affine.offset
-      : (conv.bias ?? undefined);
-    return tf.fused.conv2d({
-      x,
-      filter: filter as tf.Tensor4D,
-      strides: conv.stride,
-      pad: conv.pad,
-      bias,
-      activation,
-    });
+    const { filter, bias } = conv.depthwise ? depthwiseFolded(conv, affine) : denseFolded(conv, affine);
+    const fused = conv.depthwise ? tf.fused.depthwiseConv2d : tf.fused.conv2d;
+    return fused({ x, filter: filter as tf.Tensor4D, strides: conv.stride, pad: conv.pad, bias, activation });
   };
+}
+
+/** A depthwise filter [k, k, c, 1] with a following affine folded into it (scale per channel c). */
+function depthwiseFolded(conv: ConvParts, affine: Step['affine']) {
+  const filter = affine ? tf.mul(conv.kernel, tf.reshape(affine.scale, [1, 1, -1, 1])) : conv.kernel;
+  return { filter, bias: affine?.offset ?? conv.bias ?? undefined };
+}
+
+/** A filter [k, k, in, out] with a following affine folded into it (scale per output channel). */
+function denseFolded(conv: ConvParts, affine: Step['affine']) {
+  if (!affine) return { filter: conv.kernel, bias: conv.bias ?? undefined };
+  const bias = conv.bias ? tf.add(tf.mul(conv.bias, affine.scale), affine.offset) : affine.offset;
+  return { filter: tf.mul(conv.kernel, affine.scale), bias };
 }
