@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as seeded } from '../bench/proposals.js';
 import {
   maskIou,
   mergeRles,
@@ -16,18 +17,6 @@ import {
 } from '../src/index.js';
 import { maskFacts, maskIouFast, rleIouPair } from '../src/iou.js';
 import { decodeCountsInto, scanCountsString } from '../src/rle-string.js';
-
-/** mulberry32, so every run tests the same masks. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Column-major masks: empty, full, noise, and a few rectangles (long runs that wrap columns). */
 function randomMask(random: () => number, h: number, w: number): Uint8Array {
