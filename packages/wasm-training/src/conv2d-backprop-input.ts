@@ -6,13 +6,19 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { convGeometry, dilatedGradientPadding, shape4 } from './conv-geometry.js';
+import { type ConvGeometry, convGeometry, dilatedGradientPadding, shape4 } from './conv-geometry.js';
+import { col2imAdd, imageChunks } from './im2col.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /**
- * dx = a stride-1 'valid' convolution (XNNPACK) of dy, zero-dilated by the forward stride and padded,
- * with the filter rotated by 180 degrees and its in/out channels swapped. Replaces wasm's own
- * Conv2DBackpropInput, a scalar loop.
+ * dx for a forward convolution, on XNNPACK, in whichever of two forms multiplies no zeros. Replaces wasm's
+ * own Conv2DBackpropInput, a scalar loop.
+ * - Stride 1 with the output as large as the input: a 'valid' convolution of the padded dy with the filter
+ *   rotated by 180 degrees and its in/out channels swapped.
+ * - Otherwise (strides, small outputs of big filters): the window matrix of dx is dy times the filter
+ *   transposed, `[N oh ow, O] x [O, fh fw C]`, added back onto the pixels (col2im). A convolution of the
+ *   zero-dilated dy would multiply (stride^2 - 1) zeros for every value.
+ * - 1x1 filters with strides: convolve the small dy first, then dilate (nothing is multiplied by zero).
  */
 function conv2DBackpropInput(args: {
   inputs: Conv2DBackpropInputInputs;
@@ -33,23 +39,57 @@ function conv2DBackpropInput(args: {
     false,
     dataFormat,
   );
+  const pointwise = g.filterHeight === 1 && g.filterWidth === 1;
+  const sameSize = g.outHeight * g.outWidth >= g.inHeight * g.inWidth;
+  if (!pointwise && !sameSize) return scope.finish(windowGradient(scope, dy, filter, g));
   const convAttrs = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] };
-  // [fh, fw, C, O] -> rotated [fh, fw, O, C]
-  const rotated = scope.transpose(scope.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
+  const rotated = rotateFilter(scope, filter);
   const placement = [[0, 0], ...dilatedGradientPadding(g), [0, 0]] as Array<[number, number]>;
-  // A 1x1 filter commutes with the zero dilation: convolve the small dy first and waste nothing.
-  const dx =
-    g.filterHeight === 1 && g.filterWidth === 1
-      ? scope.padOrCrop(
-          scope.dilate(scope.run('Conv2D', { x: dy, filter: rotated }, convAttrs), g.strides),
-          placement,
-        )
-      : scope.run(
-          'Conv2D',
-          { x: scope.padOrCrop(scope.dilate(dy, g.strides), placement), filter: rotated },
-          convAttrs,
-        );
+  const dx = pointwise
+    ? scope.padOrCrop(
+        scope.dilate(scope.run('Conv2D', { x: dy, filter: rotated }, convAttrs), g.strides),
+        placement,
+      )
+    : scope.run('Conv2D', { x: scope.padOrCrop(dy, placement), filter: rotated }, convAttrs);
   return scope.finish(dx);
+}
+
+/** [fh, fw, C, O] -> [fh, fw, O, C] rotated by 180 degrees (wasm's Reverse is a slow per-element loop). */
+function rotateFilter(scope: WasmKernelScope, filter: TensorInfo): TensorInfo {
+  const [fh, fw, c, o] = filter.shape;
+  let reversed = filter;
+  if (fh * fw > 1) {
+    reversed = scope.allocate(filter.shape);
+    const [source, target] = [scope.floats(filter), scope.floats(reversed)];
+    const tap = c * o;
+    for (let t = 0; t < fh * fw; t++) {
+      target.set(source.subarray(t * tap, (t + 1) * tap), (fh * fw - 1 - t) * tap);
+    }
+  }
+  return scope.transpose(reversed, [0, 1, 3, 2]);
+}
+
+/** col2im of `dy [N oh ow, O] x filter^T [O, fh fw C]`, chunked over images: [N, H, W, C]. */
+function windowGradient(
+  scope: WasmKernelScope,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+): TensorInfo {
+  const [fh, fw, inChannels, outChannels] = filter.shape;
+  const dx = scope.allocate([g.batchSize, g.inHeight, g.inWidth, inChannels]);
+  scope.floats(dx).fill(0);
+  const weights = scope.reshape(filter, [1, fh * fw * inChannels, outChannels]);
+  for (const [first, count] of imageChunks(g, inChannels)) {
+    const rows = scope.reshape(scope.images(dy, first, count), [
+      1,
+      count * g.outHeight * g.outWidth,
+      outChannels,
+    ]);
+    const cols = scope.run('BatchMatMul', { a: rows, b: weights }, { transposeA: false, transposeB: true });
+    col2imAdd(scope.floats(cols), g, inChannels, first, scope.floats(dx));
+  }
+  return dx;
 }
 
 export const conv2DBackpropInputConfig: KernelConfig = {

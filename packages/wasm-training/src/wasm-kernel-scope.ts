@@ -6,6 +6,13 @@ import {
   type NamedTensorInfoMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { asBatchedMatrices, transposeMatrices } from './matrix-transpose.js';
+
+/** The two methods of tfjs-backend-wasm's BackendWasm that reach its memory. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
 
 /**
  * Runs wasm's own registered kernels from inside another kernel and frees every intermediate result
@@ -46,12 +53,46 @@ export class WasmKernelScope {
     return outputs;
   }
 
+  /** A new float32 tensor in wasm memory, freed by `finish` unless returned; its contents are undefined. */
+  allocate(shape: number[]): TensorInfo {
+    const info = (this.backend as unknown as WasmHeap).makeOutput(shape, 'float32');
+    this.intermediates.push(info);
+    return info;
+  }
+
+  /**
+   * The float32 values of `info` in wasm memory, for loops that no wasm kernel offers. Take views after the
+   * scope's last allocation: an allocation can grow the memory, which detaches views taken before it.
+   */
+  floats(info: TensorInfo): Float32Array {
+    if (info.dtype !== 'float32') {
+      throw new Error(`@deepmask/wasm-training: expected a float32 tensor, got ${info.dtype}`);
+    }
+    return (this.backend as unknown as WasmHeap).typedArrayFromHeap(info) as Float32Array;
+  }
+
   reshape(x: TensorInfo, shape: number[]): TensorInfo {
     return this.run('Reshape', { x }, { shape });
   }
 
+  /**
+   * Matrix transposes (the only kind the kernels here need, e.g. [A, B] -> [B, A] or [n, A, B] -> [n, B, A])
+   * run as a loop over wasm memory: wasm's Transpose moves 50-60M values/s on large matrices, the loop
+   * several times more. Other permutations go to wasm's kernel.
+   */
   transpose(x: TensorInfo, perm: number[]): TensorInfo {
-    return this.run('Transpose', { x }, { perm });
+    const matrices = x.dtype === 'float32' ? asBatchedMatrices(x.shape, perm) : null;
+    if (matrices === null) return this.run('Transpose', { x }, { perm });
+    const out = this.allocate(perm.map((axis) => x.shape[axis]));
+    transposeMatrices(this.floats(x), matrices, this.floats(out));
+    return out;
+  }
+
+  /** Images `first .. first + count - 1` of an NHWC tensor (the tensor itself when that is all of them). */
+  images(x: TensorInfo, first: number, count: number): TensorInfo {
+    if (first === 0 && count === x.shape[0]) return x;
+    const [, h, w, c] = x.shape;
+    return this.run('Slice', { x }, { begin: [first, 0, 0, 0], size: [count, h, w, c] });
   }
 
   /** Every `strides`-th element of `x` from `begin` (inclusive) to `end` (exclusive) on each axis. */

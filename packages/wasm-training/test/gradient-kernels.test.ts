@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { setWindowMatrixBudget } from '../src/im2col.js';
 import { registerWasmTrainingKernels } from '../src/index.js';
 import { maxAbsDifference, onBothBackends, randomValues, useBackend } from './backends.js';
 
@@ -129,29 +130,47 @@ describe('registerWasmTrainingKernels', () => {
   });
 });
 
+/** Both convolution gradients of `c` on cpu and on wasm, from the same values. */
+async function convGradients(c: ConvCase) {
+  await useBackend('cpu');
+  const dyShape = outShape(c, false);
+  const xValues = randomValues(sizeOf(c.x), 11);
+  const filterValues = randomValues(sizeOf(c.filter), 12);
+  const dyValues = randomValues(sizeOf(dyShape), 13);
+  return onBothBackends(() => {
+    const x = tf.tensor4d(xValues, c.x);
+    const filter = tf.tensor4d(filterValues, c.filter);
+    const dy = tf.tensor4d(dyValues, dyShape);
+    const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC' };
+    return [
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.filter }) as tf.Tensor,
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: c.x }) as tf.Tensor,
+    ];
+  });
+}
+
 describe.each(CONV_CASES)('conv2d $name', (c) => {
   it('Conv2DBackpropFilter and Conv2DBackpropInput equal cpu within 1e-4', async () => {
-    await useBackend('cpu');
-    const dyShape = outShape(c, false);
-    const xValues = randomValues(sizeOf(c.x), 11);
-    const filterValues = randomValues(sizeOf(c.filter), 12);
-    const dyValues = randomValues(sizeOf(dyShape), 13);
-    const { cpu, wasm } = await onBothBackends(() => {
-      const x = tf.tensor4d(xValues, c.x);
-      const filter = tf.tensor4d(filterValues, c.filter);
-      const dy = tf.tensor4d(dyValues, dyShape);
-      const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC' };
-      return [
-        tf
-          .engine()
-          .runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.filter }) as tf.Tensor,
-        tf
-          .engine()
-          .runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: c.x }) as tf.Tensor,
-      ];
-    });
+    const { cpu, wasm } = await convGradients(c);
     expect(maxAbsDifference(wasm[0], cpu[0])).toBeLessThan(TOLERANCE);
     expect(maxAbsDifference(wasm[1], cpu[1])).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe.each(CONV_CASES.filter((c) => c.x[0] > 1))('conv2d $name, one image per window matrix', (c) => {
+  it('sums the chunks to the same gradients as cpu', async () => {
+    const budget = setWindowMatrixBudget(1);
+    try {
+      const { cpu, wasm } = await convGradients(c);
+      expect(maxAbsDifference(wasm[0], cpu[0])).toBeLessThan(TOLERANCE);
+      expect(maxAbsDifference(wasm[1], cpu[1])).toBeLessThan(TOLERANCE);
+    } finally {
+      setWindowMatrixBudget(budget);
+    }
   });
 });
 

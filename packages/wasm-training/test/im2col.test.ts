@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { convGeometry } from '../src/conv-geometry.js';
+import { col2imAdd, im2colTransposed, imageChunks, setWindowMatrixBudget } from '../src/im2col.js';
+import { asBatchedMatrices, transposeMatrices } from '../src/matrix-transpose.js';
+import { randomValues } from './backends.js';
+
+const geometry = (x: number[], filter: number[], stride: number, pad: 'same' | 'valid') =>
+  convGeometry('test', x as never, filter as never, stride, 1, pad, undefined, false);
+
+/** im2colTransposed's [K, M] matrix back in [M, K] order, as a list. */
+function windowRows(
+  x: Float32Array,
+  g: ReturnType<typeof geometry>,
+  channels: number,
+  first: number,
+  images: number,
+) {
+  const k = g.filterHeight * g.filterWidth * channels;
+  const m = images * g.outHeight * g.outWidth;
+  const colsT = new Float32Array(k * m);
+  im2colTransposed(x, g, channels, first, colsT);
+  return Array.from({ length: m * k }, (_, t) => colsT[(t % k) * m + Math.floor(t / k)]);
+}
+
+describe('im2colTransposed', () => {
+  it('lists each 2x2 window of a 3x3 image as a row (stride 1, valid)', () => {
+    const x = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(windowRows(x, geometry([1, 3, 3, 1], [2, 2, 1, 1], 1, 'valid'), 1, 0, 1)).toEqual([
+      1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9,
+    ]);
+  });
+
+  it('fills the padding with zeros and keeps channels together (3x3, stride 2, same)', () => {
+    // x[0, y, x, c] = 10 (3 y + x) + c on a 3x3 image with 2 channels; 'same' pads 1 on each side.
+    const x = Float32Array.from({ length: 18 }, (_, k) => 10 * Math.floor(k / 2) + (k % 2));
+    const g = geometry([1, 3, 3, 2], [3, 3, 2, 1], 2, 'same');
+    expect([g.outHeight, g.outWidth, g.padTop, g.padLeft]).toEqual([2, 2, 1, 1]);
+    const pixel = (y: number, xx: number) =>
+      y < 0 || y > 2 || xx < 0 || xx > 2 ? [0, 0] : [10 * (3 * y + xx), 10 * (3 * y + xx) + 1];
+    const expected: number[] = [];
+    for (const [i, j] of [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]) {
+      for (let a = 0; a < 3; a++)
+        for (let b = 0; b < 3; b++) expected.push(...pixel(2 * i + a - 1, 2 * j + b - 1));
+    }
+    expect(windowRows(x, g, 2, 0, 1)).toEqual(expected);
+  });
+
+  it('starts at the given image', () => {
+    const x = Float32Array.from({ length: 8 }, (_, k) => k); // 2 images of 2x2x1
+    expect(windowRows(x, geometry([2, 2, 2, 1], [2, 2, 1, 1], 1, 'valid'), 1, 1, 1)).toEqual([4, 5, 6, 7]);
+  });
+
+  it('has col2imAdd as its adjoint: <im2col(x), Y> = <x, col2im(Y)>', () => {
+    const g = geometry([2, 7, 6, 3], [3, 3, 3, 1], 2, 'same');
+    const x = randomValues(2 * 7 * 6 * 3, 5);
+    const y = randomValues(2 * g.outHeight * g.outWidth * 27, 6);
+    const cols = Float32Array.from(windowRows(x, g, 3, 0, 2));
+    const back = new Float32Array(x.length);
+    col2imAdd(y, g, 3, 0, back);
+    const dot = (p: Float32Array, q: Float32Array) => p.reduce((sum, v, k) => sum + v * q[k], 0);
+    expect(dot(cols, y)).toBeCloseTo(dot(x, back), 4);
+  });
+
+  it('chunks images so that each window matrix fits the budget, at least one image per chunk', () => {
+    const g = geometry([5, 8, 8, 4], [3, 3, 4, 1], 1, 'same'); // 8 * 8 * 36 = 2304 values per image
+    expect(imageChunks(g, 4)).toEqual([[0, 5]]);
+    const budget = setWindowMatrixBudget(5000);
+    try {
+      expect(imageChunks(g, 4)).toEqual([
+        [0, 2],
+        [2, 2],
+        [4, 1],
+      ]);
+      setWindowMatrixBudget(1);
+      expect(imageChunks(g, 4).map(([, count]) => count)).toEqual([1, 1, 1, 1, 1]);
+    } finally {
+      setWindowMatrixBudget(budget);
+    }
+  });
+});
+
+describe('matrix transposes', () => {
+  it('recognises permutations that swap two blocks of axes between fixed ones', () => {
+    expect(asBatchedMatrices([2, 3, 4], [0, 2, 1])).toEqual({ batch: 2, rows: 3, cols: 4, inner: 1 });
+    expect(asBatchedMatrices([2, 3, 4, 5], [1, 2, 0, 3])).toEqual({ batch: 1, rows: 2, cols: 12, inner: 5 });
+    expect(asBatchedMatrices([2, 3, 4, 5], [2, 3, 0, 1])).toEqual({ batch: 1, rows: 6, cols: 20, inner: 1 });
+    expect(asBatchedMatrices([2, 3, 4, 5], [3, 1, 2, 0])).toBeNull();
+    expect(asBatchedMatrices([2, 3, 4, 5], [1, 0, 3, 2])).toBeNull();
+    expect(asBatchedMatrices([2, 3], [0, 1])).toBeNull();
+  });
+
+  it('moves values like a transpose, with blocks of inner values kept together', () => {
+    const source = Float32Array.from({ length: 12 }, (_, k) => k); // [2, 3, 2]: rows 2, cols 3, inner 2
+    const target = new Float32Array(12);
+    transposeMatrices(source, { batch: 1, rows: 2, cols: 3, inner: 2 }, target);
+    expect([...target]).toEqual([0, 1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11]);
+  });
+});
