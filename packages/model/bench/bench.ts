@@ -185,3 +185,5 @@ console.log(
     results,
   }),
 );
+// wasm threads keep the event loop alive
+process.exit(0);

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type DeepMaskConfig, featureSizeOf, STRIDE_PX, validateConfig } from './config.js';
-import { buildHeads, type DenseOutputs, type Heads, type PatchOutputs } from './heads.js';
+import { checkCells, type DenseCell } from './dense-cells.js';
+import { buildHeads, type DenseOutputs, type DenseScores, type Heads, type PatchOutputs } from './heads.js';
 import { saveWeights, type UrlOrHandler } from './io.js';
 import { type BuiltLayers, buildLayers } from './layers.js';
 import { type ModelSummary, summarize } from './summary.js';
 import { trunkSpecs } from './trunks.js';
 import { WeightStore } from './weights.js';
 
-export type { DenseOutputs, PatchOutputs };
+export type { DenseCell, DenseOutputs, DenseScores, PatchOutputs };
 
 export interface PredictOptions {
   /** Dropout on (the score branch); off by default. */
@@ -71,25 +72,55 @@ export class DeepMask {
   /**
    * images [B, H, W, 3] raw pixels -> one embedding and one score logit per 16 px: cell (i, j) is the patch
    * whose top-left pixel is (16 j, 16 i); the grid is (floor(H/16) - F + 1) x (floor(W/16) - F + 1).
+   * The same as `predictDenseScores` and `embedCells` at every cell.
    */
   predictDense(images: tf.Tensor4D): DenseOutputs {
+    return tf.tidy(() => this.heads.dense(this.denseFeatures(images, 'predictDense')));
+  }
+
+  /**
+   * images [B, H, W, 3] raw pixels -> the score logits of the dense grid (as `predictDense`) and the
+   * features that `embedCells` turns into the mask embedding of any cell: the first step of a dense pass
+   * that embeds only the cells it keeps. maskFeatures is `[B, h + F - 1, w + F - 1, reducedChannels]` for
+   * 'paper' heads (the 1x1 conv's output: each cell reads its F x F window) and the embeddings
+   * `[B, h, w, embeddingSize]` themselves for 'shared' heads (the score reads them at every cell anyway).
+   */
+  predictDenseScores(images: tf.Tensor4D): DenseScores {
+    return tf.tidy(() => this.heads.denseScores(this.denseFeatures(images, 'predictDenseScores')));
+  }
+
+  /**
+   * maskFeatures of `predictDenseScores` -> the mask embeddings `[K, E]` of `cells`, in their order: equal to
+   * `predictDense`'s maskEmbedding at those cells. Reads maskFeatures once (a download on GPU backends) and
+   * multiplies their windows in chunks of at most 16 MiB (`WINDOW_CHUNK_BYTES`).
+   */
+  embedCells(maskFeatures: tf.Tensor4D, cells: readonly DenseCell[]): tf.Tensor2D {
+    const { channels, window } = this.heads.maskFeatures;
+    const [batch, height, width, c] = maskFeatures.shape;
+    if (maskFeatures.rank !== 4 || c !== channels || height < window || width < window) {
+      throw new Error(
+        `embedCells: maskFeatures must be [B, h, w, ${channels}] with h, w >= ${window} ` +
+          `(from predictDenseScores); got [${maskFeatures.shape}]`,
+      );
+    }
+    checkCells(cells, [batch, height - window + 1, width - window + 1], 'embedCells');
+    if (cells.length === 0) return tf.zeros([0, this.config.embeddingSize]);
+    return tf.tidy(() => this.heads.embedCells(maskFeatures, cells));
+  }
+
+  /** Checked images -> trunk features cropped to the whole 16-px cells (call inside a tidy). */
+  private denseFeatures(images: tf.Tensor4D, where: string): tf.Tensor4D {
     const size = this.config.inputSizePx;
     const [batch, height, width, c] = images.shape;
     if (images.rank !== 4 || c !== 3 || height < size || width < size) {
-      throw new Error(
-        `predictDense: images must be [B, H, W, 3] with H, W >= ${size}; got [${images.shape}]`,
-      );
+      throw new Error(`${where}: images must be [B, H, W, 3] with H, W >= ${size}; got [${images.shape}]`);
     }
-    return tf.tidy(() => {
-      const features = this.trunk.apply(this.normalise(images));
-      const rows = Math.floor(height / STRIDE_PX);
-      const cols = Math.floor(width / STRIDE_PX);
-      // 'same'-padded trunks give ceil(H/16) rows; a window over the last partial row is no full patch.
-      const [, fh, fw, fc] = features.shape;
-      const cropped =
-        fh === rows && fw === cols ? features : tf.slice(features, [0, 0, 0, 0], [batch, rows, cols, fc]);
-      return this.heads.dense(cropped);
-    });
+    const features = this.trunk.apply(this.normalise(images));
+    const rows = Math.floor(height / STRIDE_PX);
+    const cols = Math.floor(width / STRIDE_PX);
+    // 'same'-padded trunks give ceil(H/16) rows; a window over the last partial row is no full patch.
+    const [, fh, fw, fc] = features.shape;
+    return fh === rows && fw === cols ? features : tf.slice(features, [0, 0, 0, 0], [batch, rows, cols, fc]);
   }
 
   /** embeddings [K, E] of chosen dense cells -> their mask logits [K, oSz, oSz]. */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type DeepMaskConfig, featureSizeOf } from './config.js';
+import { type DenseCell, windowsTimes } from './dense-cells.js';
 import { fineStridePool } from './fine-stride.js';
 import type { Shape3, SummaryRow } from './layers.js';
 import type { Part, WeightStore } from './weights.js';
@@ -14,11 +15,26 @@ export type DenseOutputs = {
   scoreLogits: tf.Tensor3D;
 };
 
+/**
+ * The dense scores and what the mask embedding of any cell needs: for 'paper' heads the reduced features
+ * (1x1 conv + ReLU) `[B, h + F - 1, w + F - 1, r]`, for 'shared' heads the dense embedding `[B, h, w, E]`.
+ */
+export type DenseScores = {
+  scoreLogits: tf.Tensor3D;
+  maskFeatures: tf.Tensor4D;
+};
+
 /** The part of the network after the trunk, in both forms over the same variables. */
 export interface Heads {
   rows: SummaryRow[];
+  /** Channels of `maskFeatures`, and the side of the window of it that one cell's embedding reads. */
+  maskFeatures: { channels: number; window: number };
   /** features [N, F, F, C] -> one mask and one score per patch. */
   patch(features: tf.Tensor4D, training: boolean): PatchOutputs;
+  /** features [B, h, w, C] -> scores of the (h - F + 1) x (w - F + 1) windows and their mask features. */
+  denseScores(features: tf.Tensor4D): DenseScores;
+  /** maskFeatures of `denseScores` -> the embeddings [K, E] of `cells` (already checked). */
+  embedCells(maskFeatures: tf.Tensor4D, cells: readonly DenseCell[]): tf.Tensor2D;
   /** features [B, h, w, C] -> embeddings and scores of the (h - F + 1) x (w - F + 1) windows. */
   dense(features: tf.Tensor4D): DenseOutputs;
   /** embeddings [K, E] -> mask logits [K, oSz, oSz]. */
@@ -109,7 +125,11 @@ function addEmbedding(
     });
   return {
     patch: (x: tf.Tensor4D): tf.Tensor2D => applyLinear(reduce(x), linear),
-    dense: (x: tf.Tensor4D): tf.Tensor4D => applyLinearDense(reduce(x), linear),
+    /** [B, h, w, C] -> the reduced features [B, h, w, r] that `dense` and `atCells` read. */
+    reduce,
+    dense: (reduced: tf.Tensor4D): tf.Tensor4D => applyLinearDense(reduced, linear),
+    atCells: (reduced: tf.Tensor4D, cells: readonly DenseCell[]): tf.Tensor2D =>
+      windowsTimes(reduced, cells, f, (windows) => applyLinear(windows, linear)),
   };
 }
 
@@ -166,22 +186,28 @@ function paperHeads(store: WeightStore, config: DeepMaskConfig, trunkOut: Shape3
   const [hidden0, ...hiddenRest] = config.scoreHiddenSizes;
   const first = addLinear(store, 'score/linear1', 'score', [half, half, c, hidden0], rows);
   const rest = mlp(scoreLinears(store, hidden0, hiddenRest, 2, rows), config.dropoutRate, true);
+  const denseScores = (features: tf.Tensor4D): DenseScores => {
+    const [batch, height, width] = features.shape;
+    const scoreLogits = fineStridePool(features, height - f + 1, width - f + 1, (pooled) => {
+      const hidden = applyLinearDense(pooled, first); // [B, h', w', hidden0]
+      const [, h, w, size] = hidden.shape;
+      return tf.reshape(rest(tf.reshape(hidden, [-1, size]), false), [batch, h, w]);
+    });
+    return { scoreLogits, maskFeatures: embedding.reduce(features) };
+  };
   return {
     rows,
+    maskFeatures: { channels: config.reducedChannels, window: f },
     patch: (features, training) => ({
       maskLogits: decode(embedding.patch(features)),
       // [N, F, F, C] -> [N, F/2, F/2, C] -> [N, hidden0] -> [N, 1]
       scoreLogits: tf.reshape(rest(applyLinear(tf.maxPool(features, 2, 2, 'valid'), first), training), [-1]),
     }),
+    denseScores,
+    embedCells: embedding.atCells,
     dense: (features) => {
-      const maskEmbedding = embedding.dense(features);
-      const [batch, rowsOut, colsOut] = maskEmbedding.shape;
-      const scoreLogits = fineStridePool(features, rowsOut, colsOut, (pooled) => {
-        const hidden = applyLinearDense(pooled, first); // [B, h', w', hidden0]
-        const [, h, w, width] = hidden.shape;
-        return tf.reshape(rest(tf.reshape(hidden, [-1, width]), false), [batch, h, w]);
-      });
-      return { maskEmbedding, scoreLogits };
+      const { scoreLogits, maskFeatures } = denseScores(features);
+      return { maskEmbedding: embedding.dense(maskFeatures), scoreLogits };
     },
     decode,
   };
@@ -197,22 +223,34 @@ function sharedHeads(store: WeightStore, config: DeepMaskConfig, trunkOut: Shape
     config.dropoutRate,
     false,
   );
+  const dense = (features: tf.Tensor4D): DenseOutputs => {
+    const maskEmbedding = embedding.dense(embedding.reduce(features)); // [B, h, w, E]
+    const [batch, h, w, e] = maskEmbedding.shape;
+    const scoreLogits = tf.reshape(score(tf.reshape(maskEmbedding, [-1, e]), false), [
+      batch,
+      h,
+      w,
+    ]) as tf.Tensor3D;
+    return { maskEmbedding, scoreLogits };
+  };
   return {
     rows,
+    // The score MLP reads the embedding of every cell, so it is dense anyway: it is the mask features.
+    maskFeatures: { channels: config.embeddingSize, window: 1 },
     patch: (features, training) => {
       const shared = embedding.patch(features); // [N, E]
       return { maskLogits: decode(shared), scoreLogits: tf.reshape(score(shared, training), [-1]) };
     },
-    dense: (features) => {
-      const maskEmbedding = embedding.dense(features); // [B, h, w, E]
-      const [batch, h, w, e] = maskEmbedding.shape;
-      const scoreLogits = tf.reshape(score(tf.reshape(maskEmbedding, [-1, e]), false), [
-        batch,
-        h,
-        w,
-      ]) as tf.Tensor3D;
-      return { maskEmbedding, scoreLogits };
+    denseScores: (features) => {
+      const { maskEmbedding, scoreLogits } = dense(features);
+      return { scoreLogits, maskFeatures: maskEmbedding };
     },
+    embedCells: (maskEmbedding, cells) => {
+      const [, h, w, e] = maskEmbedding.shape;
+      const rowsAt = Int32Array.from(cells, (c) => (c.batch * h + c.row) * w + c.col);
+      return tf.gather(tf.reshape(maskEmbedding, [-1, e]), tf.tensor1d(rowsAt, 'int32')) as tf.Tensor2D;
+    },
+    dense,
     decode,
   };
 }

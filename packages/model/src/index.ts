@@ -3,7 +3,9 @@ export {
   type CreateOptions,
   createDeepMask,
   DeepMask,
+  type DenseCell,
   type DenseOutputs,
+  type DenseScores,
   type PatchOutputs,
   type PredictOptions,
 } from './deepmask.js';

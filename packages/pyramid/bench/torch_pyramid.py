@@ -1,9 +1,10 @@
 """The pyramid of @deepmask/pyramid in PyTorch (CPU): the same architectures (random weights),
-scales, padding, fine-stride pooling, ranking, mask decoding and pasting, timed per stage.
+scales, padding, fine-stride pooling, ranking, mask embedding of the top N only, decoding and pasting,
+timed per stage.
 
 usage: python3 torch_pyramid.py TRUNK TOP_N RAW_IMAGE... (RAW_IMAGE: path:height:width of uint8 RGB)
-Prints one JSON line: {"trunk", "images", "trunkMs", "headsMs", "rankMs", "decodeMs", "pasteMs", "totalMs"}
-(means; trunkMs includes resizing and padding).
+Prints one JSON line: {"trunk", "images", "trunkMs", "headsMs", "rankMs", "embedMs", "decodeMs", "pasteMs",
+"totalMs"} (means; trunkMs includes resizing and padding; headsMs is the score branch and the mask features).
 """
 import json
 import math
@@ -28,6 +29,10 @@ CONFIGS = {
     'tiny': (64, 16, 'paper', 32, 64, [64, 64], IMAGENET),
 }
 SCALES = [2 ** (-2 + 0.5 * k) for k in range(7)]
+# This torch build (BLAS_INFO=generic) runs matmuls slowly and convolutions fast (oneDNN), so the linears
+# of the top N run as convolutions, all scales' windows in one call: oneDNN repacks the 200 MB F x F kernel
+# per call (about 0.5 s).
+WINDOW_CHUNK_BYTES = 512 * 2 ** 20
 
 
 def vgg_a():
@@ -104,25 +109,44 @@ class DenseDeepMask(nn.Module):
             for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
                 rest += ([nn.ReLU()] if i > 0 else []) + [nn.Conv2d(a, b, 1)]
             self.score_rest = nn.Sequential(*rest)
-        self.decode = nn.Linear(e, self.osz * self.osz)
+        self.decode = nn.Conv2d(e, self.osz * self.osz, 1)  # the last mask linear, as a 1x1 conv (see above)
         self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1))
         self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1))
 
-    def heads(self, feats, height, width):
-        """trunk features of an [1, 3, H, W] input -> embedding [1, E, h, w], score logits [h, w]."""
+    def dense_scores(self, feats, height, width):
+        """trunk features of an [1, 3, H, W] input -> score logits [h, w] and the mask features: the reduced
+        features [1, r, h + F - 1, w + F - 1] ('paper') or the dense embedding [1, E, h, w] ('shared')."""
         rows, cols = height // 16, width // 16
         feats = feats[:, :, :rows, :cols]
-        emb = self.embed(F.relu(self.reduce(feats)))
-        h, w = emb.shape[2], emb.shape[3]
+        reduced = F.relu(self.reduce(feats))
         if self.head == 'shared':
-            return emb, self.score_rest(emb)[0, 0]
+            emb = self.embed(reduced)
+            return self.score_rest(emb)[0, 0], emb
+        f = self.isz // 16
+        h, w = rows - f + 1, cols - f + 1
         # OverFeat fine-stride pooling: pool at the 4 offsets, interleave
         score = torch.zeros(2 * math.ceil(h / 2), 2 * math.ceil(w / 2))
         for dy in (0, 1):
             for dx in (0, 1):
                 s = self.score_rest(self.score_first(F.max_pool2d(feats[:, :, dy:, dx:], 2)))[0, 0]
                 score[dy::2, dx::2][:s.shape[0], :s.shape[1]] = s[:math.ceil((h - dy) / 2), :math.ceil((w - dx) / 2)]
-        return emb, score[:h, :w]
+        return score[:h, :w], reduced
+
+    def cell_inputs(self, features, rows, cols):
+        """mask features of one scale -> what the embedding of cells (rows[k], cols[k]) reads: their
+        embeddings [K, E] ('shared') or their F x F windows [K, r, F, F] ('paper')."""
+        if self.head == 'shared':
+            return features[0][:, rows, cols].t()
+        f = self.isz // 16
+        # slices: faster than advanced indexing here
+        return torch.stack([features[0, :, i:i + f, j:j + f] for i, j in zip(rows.tolist(), cols.tolist())])
+
+    def embed_cells(self, inputs):
+        """cell_inputs of any scales, concatenated -> the embeddings [K, E]: the F x F linear as a conv."""
+        if self.head == 'shared':
+            return inputs
+        per_chunk = max(1, WINDOW_CHUNK_BYTES // (4 * inputs[0].numel()))
+        return torch.cat([self.embed(inputs[k:k + per_chunk]).flatten(1) for k in range(0, len(inputs), per_chunk)])
 
 
 def rle_counts(mask):
@@ -148,27 +172,34 @@ def propose(model, image, top_n, threshold=0.2):
         xs = F.pad(F.interpolate(x, size=(hs, ws), mode='bilinear', align_corners=False), (border,) * 4)
         feats = model.trunk(xs)
         trunk_s += time.perf_counter() - ta
-        emb, score = model.heads(feats, xs.shape[2], xs.shape[3])
-        per_scale.append((s, ws / width, hs / height, emb[0], score.reshape(-1)))
+        score, features = model.dense_scores(feats, xs.shape[2], xs.shape[3])
+        per_scale.append((ws / width, hs / height, features, score))
     t1 = time.perf_counter()
-    scores = torch.cat([p[4] for p in per_scale])
+    scores = torch.cat([p[3].reshape(-1) for p in per_scale])
     best = torch.topk(scores, min(top_n, scores.numel())).indices
-    offsets = np.cumsum([0] + [p[4].numel() for p in per_scale])
-    chosen = []
-    for k in best.tolist():
-        si = int(np.searchsorted(offsets, k, side='right') - 1)
-        s, sx, sy, emb, _ = per_scale[si]
-        cell = k - offsets[si]
-        i, j = divmod(cell, emb.shape[2])
-        chosen.append((si, i, j, emb[:, i, j]))
-    embeddings = torch.stack([c[3] for c in chosen])
+    offsets = torch.tensor(np.cumsum([0] + [p[3].numel() for p in per_scale]))
+    scale_of = torch.searchsorted(offsets, best, right=True) - 1
+    cell = best - offsets[scale_of]
     t2 = time.perf_counter()
-    masks = model.decode(embeddings).view(-1, 1, model.osz, model.osz)
+    # the mask embedding of the top N only: their inputs gathered per scale, then back in ranking order
+    inputs, chosen, order = [], [], []
+    for si, (sx, sy, features, score) in enumerate(per_scale):
+        at = (scale_of == si).nonzero()[:, 0]
+        i, j = cell[at] // score.shape[1], cell[at] % score.shape[1]
+        if at.numel() > 0:
+            inputs.append(model.cell_inputs(features, i, j))
+        order += at.tolist()
+        chosen += [(k, si, a, b) for k, a, b in zip(at.tolist(), i.tolist(), j.tolist())]
+    embeddings = torch.empty(best.numel(), model.decode.in_channels)
+    embeddings[torch.tensor(order)] = model.embed_cells(torch.cat(inputs))
+    chosen = [c[1:] for c in sorted(chosen)]
     t3 = time.perf_counter()
+    masks = model.decode(embeddings[:, :, None, None]).view(-1, 1, model.osz, model.osz)
+    t4 = time.perf_counter()
     logit = math.log(threshold / (1 - threshold))
     proposals = 0
-    for (si, i, j, _), m in zip(chosen, masks):
-        _, sx, sy, _, _ = per_scale[si]
+    for (si, i, j), m in zip(chosen, masks):
+        sx, sy, _, _ = per_scale[si]
         pw, ph = model.isz / sx, model.isz / sy
         x0, y0 = 16 * j / sx - pw / 2, 16 * i / sy - ph / 2
         up = F.interpolate(m[None], size=(max(1, round(ph)), max(1, round(pw))), mode='bilinear', align_corners=False)[0, 0]
@@ -180,9 +211,10 @@ def propose(model, image, top_n, threshold=0.2):
         if full.any():
             rle_counts(full)
             proposals += 1
-    t4 = time.perf_counter()
-    return {'trunkMs': trunk_s * 1e3, 'headsMs': (t1 - t0 - trunk_s) * 1e3, 'rankMs': (t2 - t1) * 1e3, 'decodeMs': (t3 - t2) * 1e3,
-            'pasteMs': (t4 - t3) * 1e3, 'totalMs': (t4 - t0) * 1e3, 'proposals': proposals}
+    t5 = time.perf_counter()
+    return {'trunkMs': trunk_s * 1e3, 'headsMs': (t1 - t0 - trunk_s) * 1e3, 'rankMs': (t2 - t1) * 1e3,
+            'embedMs': (t3 - t2) * 1e3, 'decodeMs': (t4 - t3) * 1e3, 'pasteMs': (t5 - t4) * 1e3,
+            'totalMs': (t5 - t0) * 1e3, 'proposals': proposals}
 
 
 def main():
@@ -192,11 +224,10 @@ def main():
     for spec in specs:
         path, h, w = spec.split(':')
         images.append(np.fromfile(path, dtype=np.uint8).reshape(int(h), int(w), 3))
-    small = images[0][::4, ::4].copy()
-    propose(model, small, top_n)  # warm-up
+    propose(model, images[0], top_n)  # warm-up at full size, as the wasm side
     runs = [propose(model, im, top_n) for im in images]
     out = {'trunk': trunk, 'images': len(runs), 'threads': torch.get_num_threads(), 'torch': torch.__version__}
-    for key in ['trunkMs', 'headsMs', 'rankMs', 'decodeMs', 'pasteMs', 'totalMs', 'proposals']:
+    for key in ['trunkMs', 'headsMs', 'rankMs', 'embedMs', 'decodeMs', 'pasteMs', 'totalMs', 'proposals']:
         out[key] = sum(r[key] for r in runs) / len(runs)
     print(json.dumps(out))
 

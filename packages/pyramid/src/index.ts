@@ -4,6 +4,7 @@ export { cellToImage, imageToCell, type ScaleGeometry, STRIDE_PX, scaleGeometry 
 export { proposeMasks } from './propose.js';
 export { DEFAULT_SCALES, scaleList } from './scales.js';
 export type {
+  DenseCell,
   DenseMaskModel,
   Proposal,
   ProposeOptions,

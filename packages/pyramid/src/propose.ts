@@ -8,18 +8,24 @@ import { scaleBatchInput } from './scale-input.js';
 import { scaleList } from './scales.js';
 import type { DenseMaskModel, Proposal, ProposeOptions, ProposeResult, ScoreMap } from './types.js';
 
-/** Score logits of one scale's own grid, and the embeddings of its best cells. */
+/** Score logits of one scale's own grid and its best cells. */
 interface ScaleCandidates {
   scoreLogits: Float32Array;
   candidates: Candidate[];
-  /** [candidates.length, E] */
-  embeddings: tf.Tensor2D;
+}
+
+/** One forward pass over a batch of scales: its images' mask features, kept until the top N are embedded. */
+interface ScaleBatch {
+  /** Scale indices, in batch order. */
+  group: readonly number[];
+  /** [group.length, ...] from `predictDenseScores`. */
+  maskFeatures: tf.Tensor4D;
 }
 
 /**
- * DeepMask full-scene inference: the dense model at every scale, all (scale, location) scores ranked
- * together, the masks of the top N decoded, pasted into the image and thresholded. Proposals whose
- * mask is empty are dropped. `image` is `[H, W, 3]` raw RGB 0..255.
+ * DeepMask full-scene inference: the dense scores at every scale, all (scale, location) scores ranked
+ * together, and only for the top N the mask embedding, the mask, pasted into the image and thresholded.
+ * Proposals whose mask is empty are dropped. `image` is `[H, W, 3]` raw RGB 0..255.
  */
 export async function proposeMasks(
   model: DenseMaskModel,
@@ -49,46 +55,53 @@ export async function proposeMasks(
     options.scaleBatching ?? DEFAULT_SCALE_BATCHING,
   );
   const progress = options.onProgress ?? (() => {});
-  const timings = { denseMs: 0, rankMs: 0, decodeMs: 0, pasteMs: 0, totalMs: 0 };
+  const timings = { denseMs: 0, rankMs: 0, embedMs: 0, decodeMs: 0, pasteMs: 0, totalMs: 0 };
   const perScale: ScaleCandidates[] = new Array(scales.length);
+  const batches: ScaleBatch[] = [];
   try {
     let scalesDone = 0;
     for (const group of groups) {
-      const results = await runScaleBatch(model, image, group, geometries, topN, timings);
+      const { maskFeatures, results } = await runScaleBatch(model, image, group, geometries, topN, timings);
+      batches.push({ group, maskFeatures });
       group.forEach((k, b) => {
         perScale[k] = results[b];
       });
       scalesDone += group.length;
       await progress({ stage: 'dense', done: scalesDone, total: scales.length });
     }
-    const t = performance.now();
+    let t = performance.now();
     const best = rankCandidates(
       perScale.flatMap((s) => s.candidates),
       topN,
     );
-    const embeddings = chosenEmbeddings(perScale, best);
     timings.rankMs += performance.now() - t;
-    let proposals: Proposal[];
-    try {
-      proposals = await decodeProposals(model, best, embeddings, {
-        geometries,
-        height,
-        width,
-        logitThreshold,
-        keep: options.keepMaskLogits ?? false,
-        decodeBatchSize,
-        timings,
-        progress,
-      });
-    } finally {
-      embeddings.dispose();
+    t = performance.now();
+    const embeddings = best.length > 0 ? embedBest(model, batches, best) : null;
+    for (const batch of batches) batch.maskFeatures.dispose();
+    timings.embedMs += performance.now() - t;
+    let proposals: Proposal[] = [];
+    if (embeddings) {
+      try {
+        proposals = await decodeProposals(model, best, embeddings, {
+          geometries,
+          height,
+          width,
+          logitThreshold,
+          keep: options.keepMaskLogits ?? false,
+          decodeBatchSize,
+          timings,
+          progress,
+        });
+      } finally {
+        embeddings.dispose();
+      }
     }
     timings.totalMs = performance.now() - start;
     const result: ProposeResult = { proposals, timings };
     if (options.scoreMaps) result.scoreMaps = perScale.map((s, k) => scoreMap(s.scoreLogits, geometries[k]));
     return result;
   } finally {
-    for (const s of perScale) s?.embeddings.dispose();
+    for (const batch of batches) batch.maskFeatures.dispose();
   }
 }
 
@@ -128,7 +141,7 @@ async function decodeProposals(
   return proposals;
 }
 
-/** One forward pass over a batch of scales; per scale its scores and the embeddings of its best `topN` cells. */
+/** One forward pass over a batch of scales: its mask features and, per scale, its scores and best cells. */
 async function runScaleBatch(
   model: DenseMaskModel,
   image: tf.Tensor3D,
@@ -136,68 +149,87 @@ async function runScaleBatch(
   geometries: readonly ScaleGeometry[],
   topN: number,
   timings: { denseMs: number; rankMs: number },
-): Promise<ScaleCandidates[]> {
+): Promise<{ maskFeatures: tf.Tensor4D; results: ScaleCandidates[] }> {
   let t = performance.now();
   const members = group.map((k) => geometries[k]);
-  const { maskEmbedding, scoreLogits } = tf.tidy(() => {
+  const { maskFeatures, scoreLogits } = tf.tidy(() => {
     const input = scaleBatchInput(image, members, model.config.pixelMean);
-    return model.predictDense(input);
+    return model.predictDenseScores(input);
   });
   try {
     const [batch, rows, cols] = scoreLogits.shape;
     const [expectedRows, expectedCols] = denseGridSize(batchInputSize(members), model.config.inputSizePx);
     if (batch !== group.length || rows !== expectedRows || cols !== expectedCols) {
       throw new Error(
-        `proposeMasks: model.predictDense returned scoreLogits of shape [${scoreLogits.shape}] for an input of ` +
-          `${group.length} images; expected [${group.length}, ${expectedRows}, ${expectedCols}] (stride 16)`,
+        `proposeMasks: model.predictDenseScores returned scoreLogits of shape [${scoreLogits.shape}] for ` +
+          `an input of ${group.length} images; expected [${group.length}, ${expectedRows}, ${expectedCols}] ` +
+          '(stride 16)',
       );
     }
     const scores = await scoreLogits.data();
     timings.denseMs += performance.now() - t;
     t = performance.now();
-    const flatEmbedding = tf.reshape(maskEmbedding, [
-      batch * rows * cols,
-      maskEmbedding.shape[3],
-    ]) as tf.Tensor2D;
     const results = members.map((g, b) => {
       const own = new Float32Array(g.rows * g.cols);
       for (let i = 0; i < g.rows; i++) {
         own.set(scores.subarray((b * rows + i) * cols, (b * rows + i) * cols + g.cols), i * g.cols);
       }
-      const best = topIndices(own, topN);
-      const candidates = Array.from(best, (cell) => ({
+      const candidates = Array.from(topIndices(own, topN), (cell) => ({
         scaleIndex: group[b],
         row: Math.floor(cell / g.cols),
         col: cell % g.cols,
         scoreLogit: own[cell],
       }));
-      const rowsInBatch = Int32Array.from(candidates, (c) => (b * rows + c.row) * cols + c.col);
-      const embeddings = tf.tidy(() => tf.gather(flatEmbedding, tf.tensor1d(rowsInBatch, 'int32')));
-      return { scoreLogits: own, candidates, embeddings };
+      return { scoreLogits: own, candidates };
     });
-    flatEmbedding.dispose();
     timings.rankMs += performance.now() - t;
-    return results;
+    return { maskFeatures, results };
+  } catch (error) {
+    maskFeatures.dispose();
+    throw error;
   } finally {
-    maskEmbedding.dispose();
     scoreLogits.dispose();
   }
 }
 
-/** The embeddings of `best`, in its order: [best.length, E]. */
-function chosenEmbeddings(perScale: readonly ScaleCandidates[], best: readonly Candidate[]): tf.Tensor2D {
-  const position = new Map<Candidate, number>();
-  let offset = 0;
-  for (const s of perScale) {
-    for (const c of s.candidates) position.set(c, offset++);
-  }
-  const rows = Int32Array.from(best, (c) => position.get(c)!);
+/**
+ * The mask embeddings of `best`, in its order: [best.length, E]. Each scale batch embeds its own chosen
+ * cells in one `embedCells` call (the model bounds its memory); the rows are then put in ranking order.
+ */
+function embedBest(model: DenseMaskModel, batches: readonly ScaleBatch[], best: readonly Candidate[]) {
+  const where = new Map<number, { batch: number; image: number }>();
+  batches.forEach(({ group }, batch) => {
+    group.forEach((scaleIndex, image) => {
+      where.set(scaleIndex, { batch, image });
+    });
+  });
+  const order = new Int32Array(best.length);
   return tf.tidy(() => {
-    const all = tf.concat(
-      perScale.map((s) => s.embeddings),
-      0,
-    );
-    return tf.gather(all, tf.tensor1d(rows, 'int32'));
+    const parts: tf.Tensor2D[] = [];
+    let offset = 0;
+    batches.forEach(({ maskFeatures }, batch) => {
+      const chosen = best.flatMap((c, k) => (where.get(c.scaleIndex)!.batch === batch ? [k] : []));
+      if (chosen.length === 0) return;
+      const cells = chosen.map((k) => ({
+        batch: where.get(best[k].scaleIndex)!.image,
+        row: best[k].row,
+        col: best[k].col,
+      }));
+      const embedded = model.embedCells(maskFeatures, cells);
+      if (embedded.rank !== 2 || embedded.shape[0] !== cells.length) {
+        throw new Error(
+          `proposeMasks: model.embedCells returned shape [${embedded.shape}] for ${cells.length} cells; ` +
+            `expected [${cells.length}, E]`,
+        );
+      }
+      parts.push(embedded);
+      chosen.forEach((k, m) => {
+        order[k] = offset + m;
+      });
+      offset += chosen.length;
+    });
+    const all = parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor2D);
+    return tf.gather(all, tf.tensor1d(order, 'int32')) as tf.Tensor2D;
   });
 }
 

@@ -1,9 +1,16 @@
 import type { Rle } from '@deepmask/coco';
 import type * as tf from '@tensorflow/tfjs-core';
 
+/** One cell of a dense score grid: image `batch` of the forward pass, `row` and `col` of its grid. */
+export interface DenseCell {
+  batch: number;
+  row: number;
+  col: number;
+}
+
 /**
- * What the pyramid needs of a DeepMask model: its dense form and its mask decoder
- * (`@deepmask/model`'s `DeepMask` satisfies it).
+ * What the pyramid needs of a DeepMask model: its dense scores, the mask embedding of chosen cells and the
+ * mask decoder (`@deepmask/model`'s `DeepMask` satisfies it).
  */
 export interface DenseMaskModel {
   readonly config: {
@@ -14,7 +21,11 @@ export interface DenseMaskModel {
     /** Per-channel RGB mean (0..255): the padding's colour, which the model normalises to zero. */
     readonly pixelMean: readonly number[];
   };
-  predictDense(images: tf.Tensor4D): { maskEmbedding: tf.Tensor4D; scoreLogits: tf.Tensor3D };
+  /** images [B, H, W, 3] -> score logits [B, h, w] (stride 16) and whatever `embedCells` reads. */
+  predictDenseScores(images: tf.Tensor4D): { scoreLogits: tf.Tensor3D; maskFeatures: tf.Tensor4D };
+  /** maskFeatures of one `predictDenseScores` call -> the mask embeddings [K, E] of `cells`, in order. */
+  embedCells(maskFeatures: tf.Tensor4D, cells: readonly DenseCell[]): tf.Tensor2D;
+  /** embeddings [K, E] -> mask logits [K, oSz, oSz]. */
   decodeMasks(embedding: tf.Tensor2D): tf.Tensor3D;
 }
 
@@ -86,10 +97,16 @@ export interface ScoreMap {
 
 /** Milliseconds per stage. */
 export interface ProposeTimings {
-  /** Resizing, padding and the dense network (trunk and heads), until the scores are read. */
+  /**
+   * Resizing, padding and `predictDenseScores` at every scale: the trunk, the score branch and the mask
+   * features (for 'paper' heads the 1x1 conv; for 'shared' heads the dense embedding), until the scores
+   * are read.
+   */
   denseMs: number;
-  /** Ranking all (scale, location) scores and gathering the embeddings of the best. */
+  /** Each scale's best `topN` cells, then all (scale, location) candidates ranked together. */
   rankMs: number;
+  /** `embedCells` of the top N (the F x F mask linear at those cells only), in ranking order. */
+  embedMs: number;
   /** `decodeMasks` of the top N, until the logits are read. */
   decodeMs: number;
   /** Resizing, pasting, thresholding and encoding the masks. */

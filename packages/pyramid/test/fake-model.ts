@@ -1,25 +1,37 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { DenseMaskModel } from '../src/index.js';
+import type { DenseCell, DenseMaskModel } from '../src/index.js';
+
+/** Rows `(batch, row, col)` of a dense map [B, h, w, E]: [K, E]. */
+export function cellRows(map: tf.Tensor4D, cells: readonly DenseCell[]): tf.Tensor2D {
+  const [, h, w, e] = map.shape;
+  const rows = Int32Array.from(cells, (c) => (c.batch * h + c.row) * w + c.col);
+  return tf.tidy(() => tf.gather(tf.reshape(map, [-1, e]), tf.tensor1d(rows, 'int32')));
+}
 
 /**
  * A test double with outputs known by hand: each cell's embedding is the mean red value of its patch
- * (E = 1), its score logit is `(mean - 128) / 16`, and its mask is constant, `(mean - 32) / 8`, over
- * the whole patch. `calls` records the batch sizes of `predictDense` and `decodeMasks`.
+ * (E = 1; the mask features are these embeddings), its score logit is `(mean - 128) / 16`, and its mask is
+ * constant, `(mean - 32) / 8`, over the whole patch. `calls` records the batch sizes of `predictDenseScores`,
+ * the cell counts of `embedCells` and the batch sizes of `decodeMasks`.
  */
 export function fakeModel(inputSizePx = 32, maskSizePx = 4) {
-  const calls = { dense: [] as number[], decode: [] as number[] };
+  const calls = { dense: [] as number[], embed: [] as number[], decode: [] as number[] };
   const model: DenseMaskModel = {
     config: { inputSizePx, maskSizePx, pixelMean: [0, 0, 0] },
-    predictDense(images) {
+    predictDenseScores(images) {
       calls.dense.push(images.shape[0]);
       return tf.tidy(() => {
         const red = tf.slice(images, [0, 0, 0, 0], [-1, -1, -1, 1]);
         const mean = tf.avgPool(red, inputSizePx, 16, 'valid') as tf.Tensor4D; // [B, h, w, 1]
         return {
-          maskEmbedding: mean,
+          maskFeatures: mean,
           scoreLogits: tf.squeeze(tf.div(tf.sub(mean, 128), 16), [3]) as tf.Tensor3D,
         };
       });
+    },
+    embedCells(maskFeatures, cells) {
+      calls.embed.push(cells.length);
+      return cellRows(maskFeatures, cells);
     },
     decodeMasks(embedding) {
       calls.decode.push(embedding.shape[0]);

@@ -2,9 +2,9 @@ import { rleArea, rleFromCocoJson, rleFromRowMajor } from '@deepmask/coco';
 import { createDeepMask, defaultConfig } from '@deepmask/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { proposeMasks, toCocoResults } from '../src/index.js';
+import { type DenseMaskModel, type Proposal, proposeMasks, toCocoResults } from '../src/index.js';
 import { BACKENDS, useBackend } from './backends.js';
-import { fakeModel, imageWithSquares } from './fake-model.js';
+import { cellRows, fakeModel, imageWithSquares } from './fake-model.js';
 
 /** Row-major mask of the box `[x, y, w, h]` in a `height x width` image. */
 function boxMask(height: number, width: number, [x0, y0, w, h]: number[]) {
@@ -111,12 +111,12 @@ describe.each(BACKENDS)('proposeMasks on %s with a model of known outputs', (bac
     ]);
     expect(scoreMaps![0].probabilities[3 * 9 + 5]).toBeCloseTo(sigmoid(127 / 16), 6);
     expect(scoreMaps![1].cellSizePx).toEqual([32, 32]);
-    for (const key of ['denseMs', 'rankMs', 'decodeMs', 'pasteMs', 'totalMs'] as const) {
+    for (const key of ['denseMs', 'rankMs', 'embedMs', 'decodeMs', 'pasteMs', 'totalMs'] as const) {
       expect(timings[key]).toBeGreaterThanOrEqual(0);
     }
   });
 
-  it('decodes only the top N masks of a 640 x 480 image at scale 2, and leaks no tensors', async () => {
+  it('embeds and decodes only the top N of a 640 x 480 image at scale 2, and leaks no tensors', async () => {
     const scene = imageWithSquares(480, 640, [[100, 100, 200, 150]]);
     const { model, calls } = fakeModel();
     await proposeMasks(model, scene, { scales: [2], topN: 50 });
@@ -124,9 +124,69 @@ describe.each(BACKENDS)('proposeMasks on %s with a model of known outputs', (bac
     for (let k = 0; k < 3; k++)
       await proposeMasks(model, scene, { scales: [2, 0.5], topN: 300, decodeBatchSize: 128 });
     expect(tf.memory().numTensors).toBe(before);
+    const none = await proposeMasks(model, scene, { scales: [1], topN: 0 });
     scene.dispose();
+    expect(none.proposals).toEqual([]);
     expect(calls.decode).toEqual([50, ...Array(3).fill([128, 128, 44]).flat()]);
+    // Scale 2 (1,312 x 992 padded) exceeds the pixel budget: two forward passes per run. The top 300 all
+    // lie at scale 2 (inside the square; ties go to the first scale), so scale 0.5 embeds no cell.
+    expect(calls.dense).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(calls.embed).toEqual([50, 300, 300, 300]);
   });
+
+  it('leaks no tensors when the model fails between the scales', async () => {
+    const { model } = fakeModel();
+    let passes = 0;
+    const failing: DenseMaskModel = {
+      ...model,
+      predictDenseScores(images) {
+        passes += 1;
+        if (passes === 2) throw new Error('second pass fails');
+        return model.predictDenseScores(images);
+      },
+    };
+    const before = tf.memory().numTensors;
+    await expect(proposeMasks(failing, image, { scales: [1, 0.5], scaleBatching: false })).rejects.toThrow(
+      'second pass fails',
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  for (const head of ['paper', 'shared'] as const) {
+    it(`${head} heads: embedding only the top N gives the proposals of the full dense embedding`, async () => {
+      const config = defaultConfig('tiny', { head, inputSizePx: 32, maskSizePx: 8, scoreHiddenSizes: [16] });
+      const model = createDeepMask(config, { seed: 4 });
+      // Reference: every cell's embedding from predictDense; the chosen rows gathered from it.
+      const dense: DenseMaskModel = {
+        config: model.config,
+        predictDenseScores(images) {
+          const { maskEmbedding, scoreLogits } = model.predictDense(images);
+          return { scoreLogits, maskFeatures: maskEmbedding };
+        },
+        embedCells: cellRows,
+        decodeMasks: (embedding) => model.decodeMasks(embedding),
+      };
+      const scene = imageWithSquares(150, 200, [
+        [20, 30, 40, 40],
+        [120, 60, 64, 50],
+      ]);
+      const options = { topN: 150, keepMaskLogits: true, scoreMaps: true };
+      const fast = await proposeMasks(model, scene, options);
+      const reference = await proposeMasks(dense, scene, options);
+      scene.dispose();
+      model.dispose();
+      const withoutLogits = (ps: Proposal[]) => ps.map(({ maskLogits, ...p }) => p);
+      expect(fast.proposals.length).toBeGreaterThan(100);
+      expect(withoutLogits(fast.proposals)).toEqual(withoutLogits(reference.proposals));
+      expect(fast.scoreMaps).toEqual(reference.scoreMaps);
+      const worst = Math.max(
+        ...fast.proposals.map((p, k) =>
+          Math.max(...p.maskLogits!.map((v, i) => Math.abs(v - reference.proposals[k].maskLogits![i]))),
+        ),
+      );
+      expect(worst).toBeLessThan(1e-4);
+    });
+  }
 
   it('feeds a real model the image padded by half a patch of its mean colour, and keeps its score map', async () => {
     // 96 x 128 padded by 16 is 128 x 160, already a multiple of the stride: the whole input is that padding
