@@ -226,8 +226,18 @@ function fusedConv(conv: ConvParts, affine: Step['affine'], relu: boolean) {
   const activation = relu ? 'relu' : 'linear';
   return (x: tf.Tensor4D): tf.Tensor4D => {
     const { filter, bias } = conv.depthwise ? depthwiseFolded(conv, affine) : denseFolded(conv, affine);
+    const { stride, pad } = conv;
+    if (tf.engine().state.gradientDepth > 0) {
+      // Under a gradient tape a fused conv computes the gradients of all its inputs (tfjs' customGrad):
+      // a frozen bias's sum over the activations and the input image's gradient would be wasted.
+      const y = conv.depthwise
+        ? tf.depthwiseConv2d(x, filter as tf.Tensor4D, stride, pad)
+        : tf.conv2d(x, filter as tf.Tensor4D, stride, pad);
+      const biased: tf.Tensor4D = bias === undefined ? y : tf.add(y, bias);
+      return relu ? tf.relu(biased) : biased;
+    }
     const fused = conv.depthwise ? tf.fused.depthwiseConv2d : tf.fused.conv2d;
-    return fused({ x, filter: filter as tf.Tensor4D, strides: conv.stride, pad: conv.pad, bias, activation });
+    return fused({ x, filter: filter as tf.Tensor4D, strides: stride, pad, bias, activation });
   };
 }
 
