@@ -4,12 +4,13 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.js';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
+import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 
 /**
  * Kernels that tfjs-backend-wasm 4.22 lacks, its scalar Conv2DBackpropInput (replaced for speed), its
- * MaxPoolGrad (replaced because it loses gradient) and its BatchMatMul (wrapped: transposed operands take
- * a scalar path).
+ * MaxPoolGrad (replaced because it loses gradient), its BatchMatMul (wrapped: transposed operands take
+ * a scalar path) and its Identity (copies every tensor that a gradient keeps; now shared).
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -18,6 +19,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   depthwiseBackpropInputConfig,
   maxPoolGradConfig,
   batchMatMulConfig,
+  identityConfig,
 ];
 
 /**
