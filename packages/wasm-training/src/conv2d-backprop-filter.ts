@@ -7,7 +7,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { type ConvGeometry, convGeometry, shape4 } from './conv-geometry.js';
-import { im2colTransposed, imageChunks } from './im2col.js';
+import { im2colTransposed, windowChunks } from './im2col.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /**
@@ -37,9 +37,8 @@ function conv2DBackpropFilter(args: {
   );
   const [fh, fw, inChannels, outChannels] = filterShape;
   let sum: TensorInfo | undefined;
-  for (const [first, count] of imageChunks(g, inChannels)) {
-    const rows = count * g.outHeight * g.outWidth;
-    const dyRows = scope.reshape(scope.images(dy, first, count), [1, rows, outChannels]);
+  for (const [first, count] of windowChunks(g, inChannels)) {
+    const dyRows = scope.matrixRows(dy, first, count);
     const windows = windowMatrix(scope, x, g, inChannels, first, count);
     const partial = scope.run(
       'BatchMatMul',
@@ -52,9 +51,9 @@ function conv2DBackpropFilter(args: {
 }
 
 /**
- * The windows of images `first ..` as the columns of `op(matrix)` = [1, fh fw C, count oh ow]: x itself
- * where they are its pixels (1x1, stride 1, no padding; BatchMatMul then picks the cheaper transpose),
- * else built transposed by im2col.
+ * The windows at output positions `first .. first + count - 1` as the columns of `op(matrix)` =
+ * [1, fh fw C, count]: x's pixels themselves where those are the windows (1x1, stride 1, no padding;
+ * BatchMatMul then picks the cheaper transpose), else built transposed by im2col.
  */
 function windowMatrix(
   scope: WasmKernelScope,
@@ -64,13 +63,12 @@ function windowMatrix(
   first: number,
   count: number,
 ): { matrix: TensorInfo; transposeA: boolean } {
-  const columns = count * g.outHeight * g.outWidth;
   const windowSize = g.filterHeight * g.filterWidth * channels;
-  const pixels = count * g.inHeight * g.inWidth;
-  if (windowSize === channels && columns === pixels && g.padTop === 0 && g.padLeft === 0) {
-    return { matrix: scope.reshape(scope.images(x, first, count), [1, pixels, channels]), transposeA: true };
+  const samePixels = g.inHeight === g.outHeight && g.inWidth === g.outWidth;
+  if (windowSize === channels && samePixels && g.padTop === 0 && g.padLeft === 0) {
+    return { matrix: scope.matrixRows(x, first, count), transposeA: true };
   }
-  const colsT = scope.allocate([1, windowSize, columns]);
+  const colsT = scope.allocate([1, windowSize, count]);
   im2colTransposed(scope.floats(x), g, channels, first, scope.floats(colsT));
   return { matrix: colsT, transposeA: false };
 }

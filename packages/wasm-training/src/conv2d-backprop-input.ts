@@ -7,7 +7,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { type ConvGeometry, convGeometry, dilatedGradientPadding, shape4 } from './conv-geometry.js';
-import { col2imAdd, imageChunks } from './im2col.js';
+import { col2imAdd, windowChunks } from './im2col.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /**
@@ -69,7 +69,7 @@ function rotateFilter(scope: WasmKernelScope, filter: TensorInfo): TensorInfo {
   return scope.transpose(reversed, [0, 1, 3, 2]);
 }
 
-/** col2im of `dy [N oh ow, O] x filter^T [O, fh fw C]`, chunked over images: [N, H, W, C]. */
+/** col2im of `dy [N oh ow, O] x filter^T [O, fh fw C]`, chunked over output positions: [N, H, W, C]. */
 function windowGradient(
   scope: WasmKernelScope,
   dy: TensorInfo,
@@ -80,12 +80,8 @@ function windowGradient(
   const dx = scope.allocate([g.batchSize, g.inHeight, g.inWidth, inChannels]);
   scope.floats(dx).fill(0);
   const weights = scope.reshape(filter, [1, fh * fw * inChannels, outChannels]);
-  for (const [first, count] of imageChunks(g, inChannels)) {
-    const rows = scope.reshape(scope.images(dy, first, count), [
-      1,
-      count * g.outHeight * g.outWidth,
-      outChannels,
-    ]);
+  for (const [first, count] of windowChunks(g, inChannels)) {
+    const rows = scope.matrixRows(dy, first, count);
     const cols = scope.run('BatchMatMul', { a: rows, b: weights }, { transposeA: false, transposeB: true });
     col2imAdd(scope.floats(cols), g, inChannels, first, scope.floats(dx));
   }

@@ -88,11 +88,18 @@ export class WasmKernelScope {
     return out;
   }
 
-  /** Images `first .. first + count - 1` of an NHWC tensor (the tensor itself when that is all of them). */
-  images(x: TensorInfo, first: number, count: number): TensorInfo {
-    if (first === 0 && count === x.shape[0]) return x;
-    const [, h, w, c] = x.shape;
-    return this.run('Slice', { x }, { begin: [first, 0, 0, 0], size: [count, h, w, c] });
+  /**
+   * Rows `first .. first + count - 1` of `x` seen as a [1, rows, last axis] matrix (for an NHWC tensor: its
+   * pixels in order); a reshape of `x` itself when that is all of them.
+   */
+  matrixRows(x: TensorInfo, first: number, count: number): TensorInfo {
+    const width = x.shape[x.shape.length - 1];
+    const rows = x.shape.reduce((product, size) => product * size, 1) / width;
+    if (first === 0 && count === rows) return this.reshape(x, [1, rows, width]);
+    // wasm's Slice first copies all of x out of the heap (readSync), however few rows it keeps.
+    const out = this.allocate([1, count, width]);
+    this.floats(out).set(this.floats(x).subarray(first * width, (first + count) * width));
+    return out;
   }
 
   /** Every `strides`-th element of `x` from `begin` (inclusive) to `end` (exclusive) on each axis. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { convGeometry } from '../src/conv-geometry.js';
-import { col2imAdd, im2colTransposed, imageChunks, setWindowMatrixBudget } from '../src/im2col.js';
+import { col2imAdd, im2colTransposed, setWindowMatrixBudget, windowChunks } from '../src/im2col.js';
 import { asBatchedMatrices, transposeMatrices } from '../src/matrix-transpose.js';
 import { randomValues } from './backends.js';
 
@@ -12,20 +12,20 @@ function windowRows(
   x: Float32Array,
   g: ReturnType<typeof geometry>,
   channels: number,
-  first: number,
-  images: number,
+  firstColumn: number,
+  columns: number,
 ) {
   const k = g.filterHeight * g.filterWidth * channels;
-  const m = images * g.outHeight * g.outWidth;
+  const m = columns;
   const colsT = new Float32Array(k * m);
-  im2colTransposed(x, g, channels, first, colsT);
+  im2colTransposed(x, g, channels, firstColumn, colsT);
   return Array.from({ length: m * k }, (_, t) => colsT[(t % k) * m + Math.floor(t / k)]);
 }
 
 describe('im2colTransposed', () => {
   it('lists each 2x2 window of a 3x3 image as a row (stride 1, valid)', () => {
     const x = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(windowRows(x, geometry([1, 3, 3, 1], [2, 2, 1, 1], 1, 'valid'), 1, 0, 1)).toEqual([
+    expect(windowRows(x, geometry([1, 3, 3, 1], [2, 2, 1, 1], 1, 'valid'), 1, 0, 4)).toEqual([
       1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9,
     ]);
   });
@@ -47,37 +47,42 @@ describe('im2colTransposed', () => {
       for (let a = 0; a < 3; a++)
         for (let b = 0; b < 3; b++) expected.push(...pixel(2 * i + a - 1, 2 * j + b - 1));
     }
-    expect(windowRows(x, g, 2, 0, 1)).toEqual(expected);
+    expect(windowRows(x, g, 2, 0, 4)).toEqual(expected);
   });
 
-  it('starts at the given image', () => {
-    const x = Float32Array.from({ length: 8 }, (_, k) => k); // 2 images of 2x2x1
-    expect(windowRows(x, geometry([2, 2, 2, 1], [2, 2, 1, 1], 1, 'valid'), 1, 1, 1)).toEqual([4, 5, 6, 7]);
+  it('starts at the given output position, also inside an image', () => {
+    const x = Float32Array.from({ length: 18 }, (_, k) => k); // 2 images of 3x3x1
+    const g = geometry([2, 3, 3, 1], [2, 2, 1, 1], 1, 'valid'); // 2x2 positions per image
+    expect(windowRows(x, g, 1, 4, 1)).toEqual([9, 10, 12, 13]);
+    // The last position of image 0, then the first two of image 1.
+    expect(windowRows(x, g, 1, 3, 3)).toEqual([4, 5, 7, 8, 9, 10, 12, 13, 10, 11, 13, 14]);
   });
 
   it('has col2imAdd as its adjoint: <im2col(x), Y> = <x, col2im(Y)>', () => {
     const g = geometry([2, 7, 6, 3], [3, 3, 3, 1], 2, 'same');
     const x = randomValues(2 * 7 * 6 * 3, 5);
     const y = randomValues(2 * g.outHeight * g.outWidth * 27, 6);
-    const cols = Float32Array.from(windowRows(x, g, 3, 0, 2));
+    const cols = Float32Array.from(windowRows(x, g, 3, 0, 2 * g.outHeight * g.outWidth));
     const back = new Float32Array(x.length);
     col2imAdd(y, g, 3, 0, back);
     const dot = (p: Float32Array, q: Float32Array) => p.reduce((sum, v, k) => sum + v * q[k], 0);
     expect(dot(cols, y)).toBeCloseTo(dot(x, back), 4);
   });
 
-  it('chunks images so that each window matrix fits the budget, at least one image per chunk', () => {
-    const g = geometry([5, 8, 8, 4], [3, 3, 4, 1], 1, 'same'); // 8 * 8 * 36 = 2304 values per image
-    expect(imageChunks(g, 4)).toEqual([[0, 5]]);
-    const budget = setWindowMatrixBudget(5000);
+  it('chunks output positions so that each window matrix fits the budget, at least one each', () => {
+    const g = geometry([5, 8, 8, 4], [3, 3, 4, 1], 1, 'same'); // 320 positions, 36 values each
+    expect(windowChunks(g, 4)).toEqual([[0, 320]]);
+    const budget = setWindowMatrixBudget(5000); // 138 positions
     try {
-      expect(imageChunks(g, 4)).toEqual([
-        [0, 2],
-        [2, 2],
-        [4, 1],
+      expect(windowChunks(g, 4)).toEqual([
+        [0, 138],
+        [138, 138],
+        [276, 44],
       ]);
       setWindowMatrixBudget(1);
-      expect(imageChunks(g, 4).map(([, count]) => count)).toEqual([1, 1, 1, 1, 1]);
+      const chunks = windowChunks(g, 4);
+      expect(chunks).toHaveLength(320);
+      expect(chunks.every(([first, count], k) => first === k && count === 1)).toBe(true);
     } finally {
       setWindowMatrixBudget(budget);
     }
