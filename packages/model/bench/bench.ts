@@ -1,8 +1,9 @@
 /**
  * Forward (patch and dense form) and one training step per trunk on wasm, side by side with the same
  * architecture in PyTorch on CPU (bench/torch_deepmask.py, 2 threads), case by case in one run.
+ * Then the ceiling that bounds both: one 3x3 convolution and one matrix product, the same on each side.
  * Usage: pnpm --filter @deepmask/model bench [-- --trunks tiny,resnet50 --reps 3]
- * Prints a table, then one JSON line {"bench": "@deepmask/model", ...}.
+ * Prints two tables, then one JSON line {"bench": "@deepmask/model", ...}.
  */
 import '@tensorflow/tfjs'; // registers the gradients (tfjs-core's Node bundle has none) and the cpu backend
 import { spawnSync } from 'node:child_process';
@@ -105,19 +106,51 @@ async function benchWasm(c: Case): Promise<Timings> {
   return { patchMs, denseMs, trainMs };
 }
 
+/** [batch, size, channels] of a 3x3 'same' convolution with as many output channels (VGG-A's conv3). */
+const CEILING_CONV = [4, 56, 256] as const;
+/** Side of the square matrix multiplied by itself. */
+const CEILING_MATMUL = 1024;
+
+interface Ceiling {
+  convMs: number;
+  matMulMs: number;
+}
+
+async function ceilingWasm(): Promise<Ceiling> {
+  const [n, size, channels] = CEILING_CONV;
+  const x = tf.randomUniform([n, size, size, channels]) as tf.Tensor4D;
+  const filter = tf.randomUniform([3, 3, channels, channels]) as tf.Tensor4D;
+  const a = tf.randomUniform([CEILING_MATMUL, CEILING_MATMUL]) as tf.Tensor2D;
+  const timed = (op: () => tf.Tensor) => async () => {
+    const out = op();
+    await out.data();
+    out.dispose();
+  };
+  const convMs = await bestMs(
+    timed(() => tf.conv2d(x, filter, 1, 'same')),
+    reps,
+  );
+  const matMulMs = await bestMs(
+    timed(() => tf.matMul(a, a)),
+    reps,
+  );
+  tf.dispose([x, filter, a]);
+  return { convMs, matMulMs };
+}
+
 const torchScript = join(dirname(fileURLToPath(import.meta.url)), 'torch_deepmask.py');
 const torchCheck = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
 const torchAvailable = torchCheck.status === 0;
 
-function benchTorch(c: Case): Timings | null {
+function runTorch<T>(name: string, input: object): T | null {
   if (!torchAvailable) return null;
   const run = spawnSync('/usr/bin/python3', [torchScript], {
-    input: JSON.stringify([c]),
+    input: JSON.stringify([input]),
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });
-  if (run.status !== 0) throw new Error(`torch_deepmask.py failed for ${c.name}: ${run.stderr}`);
-  return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as Timings;
+  if (run.status !== 0) throw new Error(`torch_deepmask.py failed for ${name}: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as T;
 }
 
 registerWasmTrainingKernels();
@@ -129,7 +162,7 @@ const wasmThreads = getThreadsCount();
 const results = [];
 for (const c of CASES) {
   const wasm = await benchWasm(c);
-  const torch = benchTorch(c);
+  const torch = runTorch<Timings>(c.name, c);
   results.push({
     trunk: c.name,
     inputSizePx: c.config.inputSizePx,
@@ -141,6 +174,11 @@ for (const c of CASES) {
   });
   console.error(`${c.name}: done`);
 }
+
+const ceiling = {
+  wasm: await ceilingWasm(),
+  torch: runTorch<Ceiling>('ceiling', { name: 'ceiling', reps, conv: CEILING_CONV, matMul: CEILING_MATMUL }),
+};
 
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const header = ['trunk', 'measure', 'n', 'wasm ms', 'wasm n/s', 'torch ms', 'torch n/s', 'wasm/torch'];
@@ -175,6 +213,21 @@ console.log(
 console.log(line(header));
 console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const row of rows) console.log(line(row));
+
+const [n, size, channels] = CEILING_CONV;
+const ceilingFlops: [string, keyof Ceiling, number][] = [
+  [`conv 3x3 ${n}x${size}x${size}x${channels}`, 'convMs', 2 * n * size * size * 9 * channels * channels],
+  [`matMul ${CEILING_MATMUL}^3`, 'matMulMs', 2 * CEILING_MATMUL ** 3],
+];
+console.log('\nceiling (one kernel, GFLOP/s)');
+for (const [label, key, flops] of ceilingFlops) {
+  const w = ceiling.wasm[key];
+  const t = ceiling.torch?.[key];
+  const rate = (ms: number) => (flops / ms / 1e6).toFixed(0);
+  console.log(
+    `${label.padEnd(22)}  wasm ${fmt(w)} ms ${rate(w)} GFLOP/s  torch ${t ? `${fmt(t)} ms ${rate(t)} GFLOP/s  wasm/torch ${(w / t).toFixed(2)}` : '-'}`,
+  );
+}
 console.log(
   JSON.stringify({
     bench: '@deepmask/model',
@@ -183,6 +236,7 @@ console.log(
     torchThreads: torchAvailable ? 2 : null,
     reps,
     results,
+    ceiling: { conv: CEILING_CONV, matMul: CEILING_MATMUL, ...ceiling },
   }),
 );
 // wasm threads keep the event loop alive

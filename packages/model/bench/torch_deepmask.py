@@ -1,7 +1,9 @@
 """The same DeepMask architectures as @deepmask/model, in PyTorch on CPU, for side-by-side timings.
 
 Reads a JSON list of cases on stdin ({name, config, patchBatch, trainBatch, denseSizePx, reps}) and
-prints one JSON line per case: {name, patchMs, denseMs, trainMs} (best of reps). Uses 2 threads.
+prints one JSON line per case: {name, patchMs, denseMs, trainMs} (best of reps). A case
+{name: 'ceiling', reps} times one 3x3 convolution and one square matrix product instead (see
+CEILING_CONV, CEILING_MATMUL in bench.ts): {name, convMs, matMulMs}. Uses 2 threads.
 """
 import json
 import sys
@@ -216,6 +218,18 @@ def run(case):
             'torch': torch.__version__, 'threads': torch.get_num_threads()}
 
 
+def ceiling(case):
+    """The two kernels that bound the trunks' speed, on the shapes bench.ts gives."""
+    n, size, channels = case['conv']
+    x = torch.rand(n, channels, size, size)
+    w = torch.rand(channels, channels, 3, 3)
+    a = torch.rand(case['matMul'], case['matMul'])
+    with torch.no_grad():
+        conv_ms = best_ms(lambda: F.conv2d(x, w, padding=1), case['reps'])
+        mat_mul_ms = best_ms(lambda: a @ a, case['reps'])
+    return {'name': 'ceiling', 'convMs': conv_ms, 'matMulMs': mat_mul_ms}
+
+
 if __name__ == '__main__':
     for case in json.load(sys.stdin):
-        print(json.dumps(run(case)), flush=True)
+        print(json.dumps(ceiling(case) if case['name'] == 'ceiling' else run(case)), flush=True)
