@@ -18,7 +18,7 @@ function threadsStep(threads: number): { threads: number; build: string; stepMs:
 const kernels = await benchKernels(REPEATS);
 const pad = (s: string, n: number) => s.padEnd(n);
 const fmt = (ms: number | undefined) => (ms === undefined ? '-' : ms.toFixed(1));
-console.log(`\nGradient kernels, wasm (1 thread) vs cpu backend, median of ${REPEATS} (ms)`);
+console.log(`\nKernels, wasm (1 thread) vs cpu backend, median of ${REPEATS} (ms)`);
 console.log(
   `${pad('case', 48)} ${pad('kernel', 36)} ${pad('wasm', 9)} ${pad('cpu', 9)} ${pad('cpu/wasm', 9)} wasm builtin`,
 );

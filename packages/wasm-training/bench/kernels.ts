@@ -94,6 +94,30 @@ function maxPoolCase(name: string, x: Shape4, size: number, stride: number, pad:
   };
 }
 
+function sliceCase(name: string, shape: number[], begin: number[], size: number[]): KernelCase {
+  return { name, kernel: 'Slice', make: () => ({ inputs: { x: tf.ones(shape) }, attrs: { begin, size } }) };
+}
+
+function concatCase(name: string, shape: number[], count: number, axis: number): KernelCase {
+  return {
+    name,
+    kernel: 'Concat',
+    // Concat takes its inputs as a list.
+    make: () => ({
+      inputs: Array.from({ length: count }, () => tf.randomNormal(shape)) as never,
+      attrs: { axis },
+    }),
+  };
+}
+
+function sumCase(name: string, shape: number[], axis: number[]): KernelCase {
+  return {
+    name,
+    kernel: 'Sum',
+    make: () => ({ inputs: { x: tf.randomNormal(shape) }, attrs: { axis, keepDims: false } }),
+  };
+}
+
 // Layer shapes of the trunks at batch 2 (reduced widths, so that the cpu column ends in a minute or two).
 export const KERNEL_CASES: KernelCase[] = [
   ...convCase('vgg 3x3 s1 [2,28,28,64]->64', [2, 28, 28, 64], [3, 3, 64, 64], 1, 'same'),
@@ -107,6 +131,10 @@ export const KERNEL_CASES: KernelCase[] = [
   ...depthwiseCase('mobilenet dw 3x3 s2 [2,56,56,128]', [2, 56, 56, 128], 2, kerasPad),
   maxPoolCase('resnet maxpool 3x3 s2 [2,112,112,64]', [2, 112, 112, 64], 3, 2, 'same'),
   maxPoolCase('score maxpool 2x2 s2 [2,14,14,512]', [2, 14, 14, 512], 2, 2, 'valid'),
+  sliceCase('1800 rows of [1,200704,128]', [1, 200704, 128], [0, 1000, 0], [1, 1800, 128]),
+  sliceCase('crop [8,56,56,64] -> [8,50,50,64]', [8, 56, 56, 64], [0, 3, 3, 0], [8, 50, 50, 64]),
+  concatCase('stack 2 x [8,56,56,1] (fine-stride)', [8, 56, 56, 1], 2, 3),
+  sumCase('bias gradient [4,112,112,64] -> [64]', [4, 112, 112, 64], [0, 1, 2]),
 ];
 
 export interface KernelTiming {
@@ -114,7 +142,7 @@ export interface KernelTiming {
   kernel: string;
   wasmMs: number;
   cpuMs: number;
-  /** wasm's own kernel where this package replaces one (Conv2DBackpropInput, MaxPoolGrad). */
+  /** wasm's own kernel where this package replaces one (Conv2DBackpropInput, MaxPoolGrad, Slice, ...). */
   wasmBuiltinMs?: number;
 }
 

@@ -9,20 +9,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 import { assertWasmHeadroom } from './wasm-memory-guard.js';
-
-/**
- * tfjs-backend-wasm 4.22 runs BatchMatMul on XNNPACK (SIMD, threaded) only when neither operand is
- * transposed and both have batch 1; anything else falls to a scalar single-threaded loop, and every
- * matmul gradient transposes an operand. This kernel hands wasm's kernel only that fast form: it
- * transposes whichever side moves fewer elements (or computes C^T = op(B)^T op(A)^T and transposes the
- * small result), and folds a batch of A into rows when B is shared. Other batched cases go to wasm as is.
- */
-let wasmBatchMatMul: KernelConfig | undefined;
-
-/** Keeps wasm's own BatchMatMul as the fast path to delegate to (called when registering). */
-export function adoptWasmBatchMatMul(kernel: KernelConfig): void {
-  if (kernel.kernelFunc !== batchMatMulConfig.kernelFunc) wasmBatchMatMul = kernel;
-}
+import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 
 interface Operand {
   info: TensorInfo;
@@ -32,12 +19,19 @@ interface Operand {
   transposed: boolean;
 }
 
+/**
+ * tfjs-backend-wasm 4.22 runs BatchMatMul on XNNPACK (SIMD, threaded) only when neither operand is
+ * transposed and both have batch 1; anything else falls to a scalar single-threaded loop, and every
+ * matmul gradient transposes an operand. This kernel hands wasm's kernel only that fast form: it
+ * transposes whichever side moves fewer elements (or computes C^T = op(B)^T op(A)^T and transposes the
+ * small result), and folds a batch of A into rows when B is shared. Other batched cases go to wasm as is.
+ */
 function batchMatMul(args: {
   inputs: { a: TensorInfo; b: TensorInfo };
   backend: unknown;
   attrs: BatchMatMulAttrs;
 }): TensorInfo {
-  const wasm = adoptedWasmBatchMatMul();
+  const wasm = adoptedWasmKernel(BatchMatMul);
   const { a, b } = args.inputs;
   const { transposeA, transposeB } = args.attrs;
   const batchA = util.sizeFromShape(a.shape.slice(0, -2));
@@ -83,21 +77,9 @@ function asMatrix(scope: WasmKernelScope, x: Operand, flipped: boolean): TensorI
   return x.transposed !== flipped ? scope.transpose(matrix, [1, 0]) : matrix;
 }
 
-/** wasm's own BatchMatMul that this kernel delegates to. */
-export function adoptedWasmBatchMatMul(): KernelConfig {
-  if (wasmBatchMatMul === undefined) {
-    throw new Error(
-      "@deepmask/wasm-training: wasm's BatchMatMul kernel was not registered when the training kernels were; " +
-        "import '@tensorflow/tfjs-backend-wasm' before registerWasmTrainingKernels()",
-    );
-  }
-  return wasmBatchMatMul;
-}
-
 export const batchMatMulConfig: KernelConfig = {
   kernelName: BatchMatMul,
   backendName: 'wasm',
-  // wasm's kernel binds its C++ function in its setup, which the engine runs only for registered kernels.
-  setupFunc: (backend) => wasmBatchMatMul?.setupFunc?.(backend),
+  setupFunc: wasmSetupOf(BatchMatMul),
   kernelFunc: batchMatMul as unknown as KernelFunc,
 };

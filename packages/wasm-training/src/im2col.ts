@@ -134,4 +134,3 @@ export function windowChunks(g: ConvGeometry, channels: number): Array<[number, 
   for (let first = 0; first < total; first += size) chunks.push([first, Math.min(size, total - first)]);
   return chunks;
 }
-

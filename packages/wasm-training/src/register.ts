@@ -1,16 +1,22 @@
 import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
-import { adoptWasmBatchMatMul, batchMatMulConfig } from './batch-mat-mul.js';
+import { batchMatMulConfig } from './batch-mat-mul.js';
+import { concatConfig } from './concat.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.js';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
 import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { sliceConfig } from './slice.js';
+import { sumConfig } from './sum.js';
+import { adoptWasmKernel } from './wasm-originals.js';
 
 /**
  * Kernels that tfjs-backend-wasm 4.22 lacks, its scalar Conv2DBackpropInput (replaced for speed), its
  * MaxPoolGrad (replaced because it loses gradient), its BatchMatMul (wrapped: transposed operands take
- * a scalar path) and its Identity (copies every tensor that a gradient keeps; now shared).
+ * a scalar path), its Identity (copies every tensor that a gradient keeps; now shared), its Slice (copies
+ * the whole input out of wasm memory first), its Concat (a subarray per block, however short) and its
+ * Sum over leading axes (transposes them innermost first: every bias gradient).
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -20,18 +26,22 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   maxPoolGradConfig,
   batchMatMulConfig,
   identityConfig,
+  sliceConfig,
+  concatConfig,
+  sumConfig,
 ];
 
 /**
- * Registers the gradient kernels for backend 'wasm'. Idempotent; call it before the first gradient
- * (before or after the wasm backend initialised).
+ * Registers the gradient kernels for backend 'wasm', keeping each wasm kernel they replace for those that
+ * delegate to it. Idempotent; call it before the first gradient (before or after the wasm backend
+ * initialised).
  */
 export function registerWasmTrainingKernels(): void {
   for (const config of WASM_TRAINING_KERNELS) {
     const existing = getKernel(config.kernelName, 'wasm');
     if (existing?.kernelFunc === config.kernelFunc) continue;
     if (existing !== undefined) {
-      if (config === batchMatMulConfig) adoptWasmBatchMatMul(existing);
+      adoptWasmKernel(existing);
       unregisterKernel(config.kernelName, 'wasm');
     }
     registerKernel(config);

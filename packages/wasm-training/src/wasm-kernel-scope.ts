@@ -7,12 +7,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { asBatchedMatrices, transposeMatrices } from './matrix-transpose.js';
-
-/** The two methods of tfjs-backend-wasm's BackendWasm that reach its memory. */
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
+import type { WasmHeap } from './wasm-heap.js';
 
 /**
  * Runs wasm's own registered kernels from inside another kernel and frees every intermediate result
@@ -95,11 +90,9 @@ export class WasmKernelScope {
   matrixRows(x: TensorInfo, first: number, count: number): TensorInfo {
     const width = x.shape[x.shape.length - 1];
     const rows = x.shape.reduce((product, size) => product * size, 1) / width;
-    if (first === 0 && count === rows) return this.reshape(x, [1, rows, width]);
-    // wasm's Slice first copies all of x out of the heap (readSync), however few rows it keeps.
-    const out = this.allocate([1, count, width]);
-    this.floats(out).set(this.floats(x).subarray(first * width, (first + count) * width));
-    return out;
+    const matrix = this.reshape(x, [1, rows, width]);
+    if (first === 0 && count === rows) return matrix;
+    return this.run('Slice', { x: matrix }, { begin: [0, first, 0], size: [1, count, width] });
   }
 
   /** Every `strides`-th element of `x` from `begin` (inclusive) to `end` (exclusive) on each axis. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adoptedWasmBatchMatMul, adoptWasmBatchMatMul, batchMatMulConfig } from '../src/batch-mat-mul.js';
+import { batchMatMulConfig } from '../src/batch-mat-mul.js';
+import { adoptedWasmKernel, adoptWasmKernel } from '../src/wasm-originals.js';
 import { maxAbsDifference, onBothBackends, randomValues, useBackend } from './backends.js';
 
 interface MatMulCase {
@@ -82,8 +83,8 @@ describe('BatchMatMul on wasm', () => {
         return wasm.kernelFunc(args);
       },
     });
-    const original = adoptedWasmBatchMatMul();
-    adoptWasmBatchMatMul(spy(original));
+    const original = adoptedWasmKernel('BatchMatMul');
+    adoptWasmKernel(spy(original));
     try {
       tf.tidy(() => {
         tf.matMul(tf.ones([8, 100]), tf.ones([8, 30]), true, false);
@@ -91,7 +92,7 @@ describe('BatchMatMul on wasm', () => {
         tf.matMul(tf.ones([4, 8, 30]), tf.ones([30, 5]));
       });
     } finally {
-      adoptWasmBatchMatMul(original);
+      adoptWasmKernel(original);
     }
     expect(calls).toEqual([
       '1,100,8 1,8,30 false false',

@@ -1,0 +1,47 @@
+import {
+  type KernelConfig,
+  type KernelFunc,
+  Sum,
+  type SumAttrs,
+  type SumInputs,
+  type TensorInfo,
+  util,
+} from '@tensorflow/tfjs-core';
+import type { WasmHeap } from './wasm-heap.js';
+import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
+
+/**
+ * Sums over leading axes (a bias gradient: dy [N, H, W, C] summed to [C]) as one pass over wasm memory,
+ * row after row into float64 totals. wasm's Sum reduces only innermost axes: it first transposes the
+ * reduced axes there (its Transpose moves 50-60M values/s) and then adds in float32. Other reductions
+ * go to wasm's kernel.
+ */
+function sum(args: { inputs: SumInputs; backend: unknown; attrs: SumAttrs }): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { axis, keepDims } = args.attrs;
+  const axes = util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const leading = axes.every((a, k) => a === k);
+  if (x.dtype !== 'float32' || axes.length === 0 || !leading) {
+    return adoptedWasmKernel(Sum).kernelFunc(args as never) as TensorInfo;
+  }
+  const reduced = axes.length;
+  const rows = util.sizeFromShape(x.shape.slice(0, reduced));
+  const width = util.sizeFromShape(x.shape.slice(reduced));
+  const outShape = keepDims ? x.shape.map((size, a) => (a < reduced ? 1 : size)) : x.shape.slice(reduced);
+  const heap = args.backend as WasmHeap;
+  const out = heap.makeOutput(outShape, 'float32');
+  const values = heap.typedArrayFromHeap(x);
+  const totals = new Float64Array(width);
+  for (let r = 0, at = 0; r < rows; r++) {
+    for (let c = 0; c < width; c++, at++) totals[c] += values[at];
+  }
+  heap.typedArrayFromHeap(out).set(totals);
+  return out;
+}
+
+export const sumConfig: KernelConfig = {
+  kernelName: Sum,
+  backendName: 'wasm',
+  setupFunc: wasmSetupOf(Sum),
+  kernelFunc: sum as unknown as KernelFunc,
+};

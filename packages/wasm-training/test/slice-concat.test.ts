@@ -1,0 +1,252 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { concatConfig } from '../src/concat.js';
+import { sliceConfig } from '../src/slice.js';
+import { adoptedWasmKernel, adoptWasmKernel } from '../src/wasm-originals.js';
+import { randomValues, useBackend } from './backends.js';
+
+type NumericDType = 'float32' | 'int32' | 'bool';
+const DTYPES: NumericDType[] = ['float32', 'int32', 'bool'];
+
+interface Result {
+  shape: number[];
+  dtype: string;
+  values: unknown[];
+}
+
+/** A deterministic tensor of `dtype` on the active backend (ints in [-100, 100], bools about half true). */
+function sample(shape: number[], dtype: NumericDType, seed: number): tf.Tensor {
+  const values = randomValues(
+    shape.reduce((p, d) => p * d, 1),
+    seed,
+  );
+  if (dtype === 'float32') return tf.tensor(values, shape);
+  if (dtype === 'int32')
+    return tf.tensor(
+      Int32Array.from(values, (v) => Math.round(v * 100)),
+      shape,
+      'int32',
+    );
+  return tf.tensor(
+    Uint8Array.from(values, (v) => (v > 0 ? 1 : 0)),
+    shape,
+    'bool',
+  );
+}
+
+/** `compute`'s result on 'cpu' and on 'wasm' (with this package's kernels). */
+async function onBoth(compute: () => tf.Tensor): Promise<{ cpu: Result; wasm: Result }> {
+  const results: Record<string, Result> = {};
+  for (const backend of ['cpu', 'wasm']) {
+    await useBackend(backend);
+    const out = tf.tidy(compute);
+    results[backend] = { shape: out.shape, dtype: out.dtype, values: Array.from(await out.data()) };
+    out.dispose();
+  }
+  return { cpu: results.cpu, wasm: results.wasm };
+}
+
+/** The Concat kernel itself, which receives its inputs as a list (`tf.concat` upcasts and skips one input). */
+function runConcat(inputs: tf.Tensor[], axis: number): tf.Tensor {
+  return tf.engine().runKernel('Concat', inputs as unknown as tf.NamedTensorMap, { axis }) as tf.Tensor;
+}
+
+afterAll(async () => {
+  await useBackend('cpu');
+});
+
+interface SliceCase {
+  shape: number[];
+  begin: number[];
+  size: number[];
+}
+
+// Ranks 1-5; contiguous slices, runs shorter and longer than the value-by-value threshold (16), a run of
+// one value (one channel of NHWC), size -1 and an empty slice.
+const SLICES: SliceCase[] = [
+  { shape: [10], begin: [3], size: [5] },
+  { shape: [10], begin: [4], size: [-1] },
+  { shape: [6, 7], begin: [2, 0], size: [3, 7] },
+  { shape: [6, 7], begin: [1, 2], size: [4, 3] },
+  { shape: [6, 7], begin: [0, 5], size: [-1, 2] },
+  { shape: [6, 7], begin: [2, 3], size: [0, 2] },
+  { shape: [4, 5, 6], begin: [1, 0, 0], size: [2, 5, 6] },
+  { shape: [4, 5, 6], begin: [1, 1, 0], size: [2, 3, 6] },
+  { shape: [4, 5, 6], begin: [0, 2, 1], size: [4, 2, 4] },
+  { shape: [4, 5, 6], begin: [1, 2, 2], size: [1, -1, 2] },
+  { shape: [3, 40, 50], begin: [1, 5, 10], size: [2, 20, 30] },
+  { shape: [2, 5, 6, 3], begin: [0, 1, 1, 0], size: [2, 3, 4, 3] },
+  { shape: [2, 5, 6, 3], begin: [0, 0, 0, 1], size: [2, 5, 6, 1] },
+  { shape: [2, 5, 6, 3], begin: [1, 0, 0, 0], size: [1, -1, -1, -1] },
+  { shape: [2, 3, 4, 5, 6], begin: [1, 1, 0, 2, 1], size: [1, 2, 4, 3, 4] },
+  { shape: [2, 3, 4, 5, 6], begin: [1, 1, 2, 0, 0], size: [1, 1, 2, 5, 6] },
+  { shape: [2, 3, 4, 5, 6], begin: [0, 1, 1, 1, 0], size: [-1, 2, 3, 4, -1] },
+];
+
+describe.each(SLICES)('Slice of $shape from $begin, size $size', (c) => {
+  it.each(DTYPES)('%s: equals cpu exactly', async (dtype) => {
+    const { cpu, wasm } = await onBoth(() => tf.slice(sample(c.shape, dtype, 7), c.begin, c.size));
+    expect(wasm).toEqual(cpu);
+  });
+});
+
+interface ConcatCase {
+  /** Each input's shape; inputs differ only on `axis`. */
+  shapes: number[][];
+  axis: number;
+}
+
+function concatCases(): ConcatCase[] {
+  const cases: ConcatCase[] = [];
+  const base = [2, 3, 4];
+  for (const axis of [0, 1, 2, -1, -2, -3]) {
+    const at = axis < 0 ? axis + base.length : axis;
+    const along = (n: number) => base.map((d, i) => (i === at ? n : d));
+    cases.push({ shapes: [along(1), along(0), along(3), along(2)], axis });
+  }
+  // Blocks of one value (a stack along a new last axis), of 2 channels, and long blocks.
+  cases.push({
+    shapes: [
+      [2, 5, 6, 1],
+      [2, 5, 6, 1],
+    ],
+    axis: 3,
+  });
+  cases.push({
+    shapes: [
+      [2, 5, 6, 2],
+      [2, 5, 6, 1],
+      [2, 5, 6, 2],
+    ],
+    axis: -1,
+  });
+  cases.push({
+    shapes: [
+      [2, 5, 6, 3],
+      [2, 5, 4, 3],
+    ],
+    axis: 2,
+  });
+  cases.push({ shapes: [[7], [0], [5]], axis: 0 });
+  cases.push({
+    shapes: [
+      [3, 8, 2, 2, 3],
+      [3, 1, 2, 2, 3],
+    ],
+    axis: 1,
+  });
+  // One non-empty input among empty ones.
+  cases.push({
+    shapes: [
+      [0, 4],
+      [3, 4],
+      [0, 4],
+    ],
+    axis: 0,
+  });
+  return cases;
+}
+
+describe.each(concatCases())('Concat of $shapes on axis $axis', (c) => {
+  it.each(DTYPES)('%s: equals cpu exactly', async (dtype) => {
+    const { cpu, wasm } = await onBoth(() =>
+      tf.concat(
+        c.shapes.map((shape, k) => sample(shape, dtype, 11 + k)),
+        c.axis,
+      ),
+    );
+    expect(wasm).toEqual(cpu);
+  });
+});
+
+describe('Concat kernel with one input (tf.concat clones it before any kernel)', () => {
+  it.each(DTYPES)('%s: equals cpu exactly', async (dtype) => {
+    const { cpu, wasm } = await onBoth(() => runConcat([sample([3, 4], dtype, 5)], 1));
+    expect(wasm).toEqual(cpu);
+  });
+});
+
+describe('Slice and Concat on wasm', () => {
+  it('never read the whole input out of wasm memory', async () => {
+    await useBackend('wasm');
+    const backend = tf.engine().backend;
+    const x = sample([1, 2000, 64], 'float32', 3);
+    const readSync = vi.spyOn(backend, 'readSync');
+    try {
+      const parts = [
+        tf.slice(x, [0, 100, 0], [1, 1800, 64]),
+        tf.slice(x, [0, 0, 8], [1, 2000, 16]),
+        tf.concat([x, x], 2),
+      ];
+      expect(readSync).not.toHaveBeenCalled();
+      tf.dispose(parts);
+    } finally {
+      readSync.mockRestore();
+      x.dispose();
+    }
+  });
+
+  it("hands strings, and inputs of mixed dtypes, to wasm's own kernels", async () => {
+    await useBackend('wasm');
+    expect(tf.getKernel('Slice', 'wasm')?.kernelFunc).toBe(sliceConfig.kernelFunc);
+    expect(tf.getKernel('Concat', 'wasm')?.kernelFunc).toBe(concatConfig.kernelFunc);
+    const calls: string[] = [];
+    const originals = ['Slice', 'Concat'].map(adoptedWasmKernel);
+    for (const original of originals) {
+      adoptWasmKernel({
+        ...original,
+        kernelFunc: (args) => {
+          calls.push(original.kernelName);
+          return original.kernelFunc(args);
+        },
+      });
+    }
+    try {
+      const words = tf.tensor(['a', 'bb', 'ccc', 'dddd'], [2, 2]);
+      const sliced = tf.slice(words, [0, 1], [2, 1]);
+      const joined = tf.concat([words, words], 1);
+      const mixed = tf.tidy(() => runConcat([tf.tensor1d([0.5]), tf.tensor1d([2], 'int32')], 0));
+      tf.tidy(() => [tf.slice(tf.ones([4, 4]), [1, 1], [2, 2]), tf.concat([tf.ones([2]), tf.zeros([2])])]);
+      expect(calls).toEqual(['Slice', 'Concat', 'Concat']);
+      expect(await sliced.array()).toEqual([['bb'], ['dddd']]);
+      expect(await joined.array()).toEqual([
+        ['a', 'bb', 'a', 'bb'],
+        ['ccc', 'dddd', 'ccc', 'dddd'],
+      ]);
+      expect(Array.from(await mixed.data())).toEqual([0.5, 2]);
+      tf.dispose([words, sliced, joined, mixed]);
+    } finally {
+      for (const original of originals) adoptWasmKernel(original);
+    }
+  });
+
+  it('rejects a slice that overflows its input, naming the axis', async () => {
+    await useBackend('wasm');
+    const x = tf.ones([4, 5]);
+    expect(() => tf.slice(x, [1, 2], [2, 4])).toThrow(
+      /begin\[1\] \+ size\[1\] \(6\) would overflow input.shape\[1\] \(5\)/,
+    );
+    x.dispose();
+  });
+
+  it('leave no tensor behind over repeated calls', async () => {
+    await useBackend('wasm');
+    const x = sample([3, 40, 50], 'float32', 9);
+    const empty = tf.zeros([3, 0, 50]);
+    const run = () =>
+      tf.dispose([
+        tf.slice(x, [1, 5, 10], [2, 20, 30]),
+        tf.slice(x, [1, 0, 0], [1, -1, -1]),
+        tf.concat([x, empty, x], 1),
+        tf.concat([empty, x], 1),
+      ]);
+    run();
+    const before = tf.memory();
+    const dataIdsBefore = tf.engine().backend.numDataIds();
+    for (let i = 0; i < 5; i++) run();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    expect(tf.engine().backend.numDataIds()).toBe(dataIdsBefore);
+    tf.dispose([x, empty]);
+  });
+});
