@@ -1,9 +1,11 @@
 """The same DeepMask architectures as @deepmask/model, in PyTorch on CPU, for side-by-side timings.
 
-Reads a JSON list of cases on stdin ({name, config, patchBatch, trainBatch, denseSizePx, reps}) and
-prints one JSON line per case: {name, patchMs, denseMs, trainMs} (best of reps). A case
-{name: 'ceiling', reps} times one 3x3 convolution and one square matrix product instead (see
-CEILING_CONV, CEILING_MATMUL in bench.ts): {name, convMs, matMulMs}. Uses 2 threads.
+A worker that bench.ts drives one line at a time, so that both sides alternate run by run (this
+machine's speed drifts by 2x within minutes). Each stdin line is a JSON request, answered by one line:
+  {"op": "case", "case": {name, config, patchBatch, trainBatch, denseSizePx}} -> {"ready": true}
+  {"op": "ceiling", "conv": [batch, size, channels], "matMul": side}         -> {"ready": true}
+  {"op": "run", "measure": "patch" | "dense" | "train" | "conv" | "matMul"}  -> {"ms": wall time}
+"run" times one call of the measure of the last "case" or "ceiling". Uses 2 threads.
 """
 import json
 import sys
@@ -178,58 +180,70 @@ def joint_loss(masks, scores, mask_targets, labels):
     return (per_pixel * positives).mean() + F.softplus(-labels * scores).mean() / 32
 
 
-def best_ms(fn, reps):
-    """Best of `reps` runs after one warm-up, as bench.ts measures."""
-    fn()
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return min(times)
-
-
-def run(case):
-    config, reps = case['config'], case['reps']
+def case_measures(case):
+    """One callable per measure of a DeepMask case: patch and dense forward, one SGD step."""
+    config = case['config']
     torch.manual_seed(0)
     model = DeepMask(config)
     size, o = config['inputSizePx'], config['maskSizePx']
     patches = torch.rand(case['patchBatch'], 3, size, size)
     image = torch.rand(1, 3, case['denseSizePx'], case['denseSizePx'])
-    model.eval()
-    with torch.no_grad():
-        patch_ms = best_ms(lambda: model(patches), reps)
-        dense_ms = best_ms(lambda: model.dense(image), reps)
-    model.train()
     n = case['trainBatch']
     batch = torch.rand(n, 3, size, size)
     targets = torch.randint(0, 2, (n, o, o)).float() * 2 - 1
     labels = torch.randint(0, 2, (n,)).float() * 2 - 1
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
 
+    def inference(fn):
+        def run():
+            model.eval()
+            with torch.no_grad():
+                fn()
+        return run
+
     def step():
+        model.train()
         optimizer.zero_grad()
         masks, scores = model(batch)
         joint_loss(masks, scores, targets, labels).backward()
         optimizer.step()
 
-    train_ms = best_ms(step, reps)
-    return {'name': case['name'], 'patchMs': patch_ms, 'denseMs': dense_ms, 'trainMs': train_ms,
-            'torch': torch.__version__, 'threads': torch.get_num_threads()}
+    return {'patch': inference(lambda: model(patches)), 'dense': inference(lambda: model.dense(image)),
+            'train': step}
 
 
-def ceiling(case):
+def ceiling_measures(request):
     """The two kernels that bound the trunks' speed, on the shapes bench.ts gives."""
-    n, size, channels = case['conv']
+    n, size, channels = request['conv']
     x = torch.rand(n, channels, size, size)
     w = torch.rand(channels, channels, 3, 3)
-    a = torch.rand(case['matMul'], case['matMul'])
-    with torch.no_grad():
-        conv_ms = best_ms(lambda: F.conv2d(x, w, padding=1), case['reps'])
-        mat_mul_ms = best_ms(lambda: a @ a, case['reps'])
-    return {'name': 'ceiling', 'convMs': conv_ms, 'matMulMs': mat_mul_ms}
+    a = torch.rand(request['matMul'], request['matMul'])
+
+    def no_grad(fn):
+        def run():
+            with torch.no_grad():
+                fn()
+        return run
+
+    return {'conv': no_grad(lambda: F.conv2d(x, w, padding=1)), 'matMul': no_grad(lambda: a @ a)}
+
+
+def serve():
+    measures = {}
+    for line in sys.stdin:
+        request = json.loads(line)
+        if request['op'] == 'case':
+            measures = case_measures(request['case'])
+            reply = {'ready': True, 'torch': torch.__version__, 'threads': torch.get_num_threads()}
+        elif request['op'] == 'ceiling':
+            measures = ceiling_measures(request)
+            reply = {'ready': True}
+        else:
+            start = time.perf_counter()
+            measures[request['measure']]()
+            reply = {'ms': (time.perf_counter() - start) * 1000}
+        print(json.dumps(reply), flush=True)
 
 
 if __name__ == '__main__':
-    for case in json.load(sys.stdin):
-        print(json.dumps(ceiling(case) if case['name'] == 'ceiling' else run(case)), flush=True)
+    serve()
