@@ -2,7 +2,8 @@
  * Forward (patch and dense form) and one training step per trunk on wasm, side by side with the same
  * architecture in PyTorch on CPU (bench/torch_deepmask.py, 2 threads), then the ceiling that bounds both:
  * one 3x3 convolution and one matrix product, the same on each side. The two sides alternate run by run
- * (this machine's speed drifts by 2x within minutes); each reports its best of `reps` after a warm-up.
+ * (this machine's speed drifts by 2x within minutes); each reports its best of `reps` after warm-ups, a
+ * run of a short measure being several calls back to back.
  * Usage: pnpm --filter @deepmask/model bench [-- --trunks tiny,resnet50 --reps 3]
  * Prints two tables, then one JSON line {"bench": "@deepmask/model", ...}.
  */
@@ -65,23 +66,34 @@ const torch = TorchWorker.start(join(dirname(fileURLToPath(import.meta.url)), 't
 const SETTLE_MS = 300;
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
-/** One warm-up of each side, then `reps` rounds of one wasm run and one torch run; the best of each. */
-async function alternate(wasmRun: () => Promise<void>, torchMeasure: string): Promise<SideBySide> {
-  const wasmMs = async () => {
+/** Short measures are repeated back to back until a timed run lasts about this long. */
+const MIN_RUN_MS = 250;
+
+/**
+ * One warm-up of each side, then `reps` rounds of one wasm run and one torch run; the best of each. A run
+ * of a short measure is `repeat` calls back to back, timed together (a lone call of a few ms mostly
+ * measures the other side's caches and its threads waking up).
+ */
+async function alternate(wasmCall: () => Promise<void>, torchMeasure: string): Promise<SideBySide> {
+  const wasmMs = async (repeat: number) => {
     await settle();
     const start = performance.now();
-    await wasmRun();
-    return performance.now() - start;
+    for (let i = 0; i < repeat; i++) await wasmCall();
+    return (performance.now() - start) / repeat;
   };
-  await wasmMs();
-  await torch?.runMs(torchMeasure);
+  const torchMs = async (repeat: number) => {
+    await settle();
+    return torch ? torch.runMs(torchMeasure, repeat) : Number.NaN;
+  };
+  const repeats = (warmUpMs: number) => Math.min(50, Math.max(1, Math.ceil(MIN_RUN_MS / warmUpMs)));
+  // Two warm-ups: the first creates the kernels' operators, the second is near the steady state.
+  await wasmMs(1);
+  const wasmRepeat = repeats(await wasmMs(1));
+  const torchRepeat = torch ? repeats(await torchMs(1)) : 0;
   const best = { wasm: Number.POSITIVE_INFINITY, torch: torch ? Number.POSITIVE_INFINITY : null };
   for (let i = 0; i < reps; i++) {
-    best.wasm = Math.min(best.wasm, await wasmMs());
-    if (torch && best.torch !== null) {
-      await settle();
-      best.torch = Math.min(best.torch, await torch.runMs(torchMeasure));
-    }
+    best.wasm = Math.min(best.wasm, await wasmMs(wasmRepeat));
+    if (best.torch !== null) best.torch = Math.min(best.torch, await torchMs(torchRepeat));
   }
   return best;
 }

@@ -36,9 +36,9 @@ export class TorchWorker {
     return JSON.parse(value) as T;
   }
 
-  /** Wall time (ms) of one run of `measure` of the last case or ceiling set up. */
-  async runMs(measure: string): Promise<number> {
-    return (await this.request<{ ms: number }>({ op: 'run', measure })).ms;
+  /** Mean wall time (ms) of `repeat` back-to-back calls of `measure` of the last case or ceiling set up. */
+  async runMs(measure: string, repeat: number): Promise<number> {
+    return (await this.request<{ ms: number }>({ op: 'run', measure, repeat })).ms;
   }
 
   stop(): void {

@@ -4,8 +4,9 @@ A worker that bench.ts drives one line at a time, so that both sides alternate r
 machine's speed drifts by 2x within minutes). Each stdin line is a JSON request, answered by one line:
   {"op": "case", "case": {name, config, patchBatch, trainBatch, denseSizePx}} -> {"ready": true}
   {"op": "ceiling", "conv": [batch, size, channels], "matMul": side}         -> {"ready": true}
-  {"op": "run", "measure": "patch" | "dense" | "train" | "conv" | "matMul"}  -> {"ms": wall time}
-"run" times one call of the measure of the last "case" or "ceiling". Uses 2 threads.
+  {"op": "run", "measure": "patch" | "dense" | "train" | "conv" | "matMul", "repeat": k}
+                                                                         -> {"ms": mean wall time}
+"run" times k back-to-back calls of the measure of the last "case" or "ceiling". Uses 2 threads.
 """
 import json
 import sys
@@ -239,9 +240,11 @@ def serve():
             measures = ceiling_measures(request)
             reply = {'ready': True}
         else:
+            run, repeat = measures[request['measure']], request['repeat']
             start = time.perf_counter()
-            measures[request['measure']]()
-            reply = {'ms': (time.perf_counter() - start) * 1000}
+            for _ in range(repeat):
+                run()
+            reply = {'ms': (time.perf_counter() - start) * 1000 / repeat}
         print(json.dumps(reply), flush=True)
 
 
