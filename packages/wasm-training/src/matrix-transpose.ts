@@ -30,19 +30,64 @@ export function asBatchedMatrices(shape: readonly number[], perm: readonly numbe
   };
 }
 
+/**
+ * Side of the square tiles a transpose walks: a tile's target rows (TILE lines of TILE values) stay in
+ * the L1 cache while it fills them, where a row-by-row walk wrote every value to a different line (a
+ * [100352, 512] weight: 420 ms row by row, tiled several times less).
+ */
+const TILE = 32;
+
 /** `target[b, c, r, :] = source[b, r, c, :]` for every matrix of the batch. */
 export function transposeMatrices(source: Float32Array, m: BatchedMatrices, target: Float32Array): void {
   const { batch, rows, cols, inner } = m;
   const size = rows * cols * inner;
   for (let b = 0; b < batch; b++) {
     const base = b * size;
-    for (let r = 0; r < rows; r++) {
-      let from = base + r * cols * inner;
-      for (let c = 0; c < cols; c++, from += inner) {
-        const to = base + (c * rows + r) * inner;
-        if (inner < 16) for (let k = 0; k < inner; k++) target[to + k] = source[from + k];
-        else target.set(source.subarray(from, from + inner), to);
+    for (let r0 = 0; r0 < rows; r0 += TILE) {
+      const rEnd = Math.min(r0 + TILE, rows);
+      for (let c0 = 0; c0 < cols; c0 += TILE) {
+        const cEnd = Math.min(c0 + TILE, cols);
+        if (inner === 1) transposeTile(source, target, base, rows, cols, r0, rEnd, c0, cEnd);
+        else transposeBlockTile(source, target, base, m, r0, rEnd, c0, cEnd);
       }
+    }
+  }
+}
+
+function transposeTile(
+  source: Float32Array,
+  target: Float32Array,
+  base: number,
+  rows: number,
+  cols: number,
+  r0: number,
+  rEnd: number,
+  c0: number,
+  cEnd: number,
+): void {
+  for (let c = c0; c < cEnd; c++) {
+    let to = base + c * rows + r0;
+    let from = base + r0 * cols + c;
+    for (let r = r0; r < rEnd; r++, to++, from += cols) target[to] = source[from];
+  }
+}
+
+function transposeBlockTile(
+  source: Float32Array,
+  target: Float32Array,
+  base: number,
+  { rows, cols, inner }: BatchedMatrices,
+  r0: number,
+  rEnd: number,
+  c0: number,
+  cEnd: number,
+): void {
+  for (let r = r0; r < rEnd; r++) {
+    for (let c = c0; c < cEnd; c++) {
+      const from = base + (r * cols + c) * inner;
+      const to = base + (c * rows + r) * inner;
+      if (inner < 16) for (let k = 0; k < inner; k++) target[to + k] = source[from + k];
+      else target.set(source.subarray(from, from + inner), to);
     }
   }
 }

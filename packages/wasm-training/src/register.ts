@@ -5,6 +5,7 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.js';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
+import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { sliceConfig } from './slice.js';
@@ -14,7 +15,8 @@ import { adoptWasmKernel } from './wasm-originals.js';
 /**
  * Kernels that tfjs-backend-wasm 4.22 lacks, its scalar Conv2DBackpropInput (replaced for speed), its
  * MaxPoolGrad (replaced because it loses gradient), its BatchMatMul (wrapped: transposed operands take
- * a scalar path), its Identity (copies every tensor that a gradient keeps; now shared), its Slice (copies
+ * a scalar path), its _FusedMatMul (the same, and every fresh weight packed however little it is used),
+ * its Identity (copies every tensor that a gradient keeps; now shared), its Slice (copies
  * the whole input out of wasm memory first), its Concat (a subarray per block, however short) and its
  * Sum over leading axes (transposes them innermost first: every bias gradient).
  */
@@ -25,6 +27,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   depthwiseBackpropInputConfig,
   maxPoolGradConfig,
   batchMatMulConfig,
+  fusedMatMulConfig,
   identityConfig,
   sliceConfig,
   concatConfig,

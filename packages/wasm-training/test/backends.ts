@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { expect } from 'vitest';
 import { initWasmBackend } from '../src/index.js';
 
 /** Runs `compute` on 'cpu' and on 'wasm' (with the training kernels) and returns both results' values. */
@@ -40,4 +41,34 @@ export function maxAbsDifference(a: Float32Array, b: Float32Array): number {
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
   return worst;
+}
+
+/** The operands of a `[rows, inner] x [inner, cols]` product, once per transpose combination. */
+export function productOperands(
+  rows: number,
+  inner: number,
+  cols: number,
+): Array<{ a: number[]; b: number[]; transposeA: boolean; transposeB: boolean }> {
+  return [false, true].flatMap((transposeA) =>
+    [false, true].map((transposeB) => ({
+      a: transposeA ? [inner, rows] : [rows, inner],
+      b: transposeB ? [cols, inner] : [inner, cols],
+      transposeA,
+      transposeB,
+    })),
+  );
+}
+
+/**
+ * Runs `run` once (first calls may create lasting state), then `times` more, expecting the tensors, their
+ * bytes and the backend's data not to grow.
+ */
+export function expectNoGrowth(run: () => void, times = 5): void {
+  run();
+  const before = tf.memory();
+  const dataIdsBefore = tf.engine().backend.numDataIds();
+  for (let i = 0; i < times; i++) run();
+  expect(tf.memory().numTensors).toBe(before.numTensors);
+  expect(tf.memory().numBytes).toBe(before.numBytes);
+  expect(tf.engine().backend.numDataIds()).toBe(dataIdsBefore);
 }

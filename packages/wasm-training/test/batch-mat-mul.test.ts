@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchMatMulConfig } from '../src/batch-mat-mul.js';
 import { adoptedWasmKernel, adoptWasmKernel } from '../src/wasm-originals.js';
-import { maxAbsDifference, onBothBackends, randomValues, useBackend } from './backends.js';
+import {
+  expectNoGrowth,
+  maxAbsDifference,
+  onBothBackends,
+  productOperands,
+  randomValues,
+  useBackend,
+} from './backends.js';
 
 interface MatMulCase {
   a: number[];
@@ -13,34 +20,17 @@ interface MatMulCase {
 
 // Every transpose combination, shapes where either side is the cheaper one to move, folded and broadcast
 // batches of A, and batched B (handed to wasm unchanged).
-const CASES: MatMulCase[] = [];
-for (const transposeA of [false, true]) {
-  for (const transposeB of [false, true]) {
-    const shaped = (rows: number, cols: number, t: boolean) => (t ? [cols, rows] : [rows, cols]);
-    CASES.push({ a: shaped(5, 7, transposeA), b: shaped(7, 3, transposeB), transposeA, transposeB });
-    CASES.push({ a: shaped(3, 40, transposeA), b: shaped(40, 90, transposeB), transposeA, transposeB });
-    CASES.push({ a: shaped(90, 40, transposeA), b: shaped(40, 2, transposeB), transposeA, transposeB });
-    CASES.push({
-      a: [1, ...shaped(6, 4, transposeA)],
-      b: [1, ...shaped(4, 5, transposeB)],
-      transposeA,
-      transposeB,
-    });
-    CASES.push({ a: [3, ...shaped(6, 4, transposeA)], b: shaped(4, 5, transposeB), transposeA, transposeB });
-    CASES.push({
-      a: [2, 3, ...shaped(6, 4, transposeA)],
-      b: [1, ...shaped(4, 5, transposeB)],
-      transposeA,
-      transposeB,
-    });
-    CASES.push({
-      a: [3, ...shaped(6, 4, transposeA)],
-      b: [3, ...shaped(4, 5, transposeB)],
-      transposeA,
-      transposeB,
-    });
-  }
-}
+const CASES: MatMulCase[] = [
+  ...productOperands(5, 7, 3),
+  ...productOperands(3, 40, 90),
+  ...productOperands(90, 40, 2),
+  ...productOperands(6, 4, 5).flatMap((o) => [
+    { ...o, a: [1, ...o.a], b: [1, ...o.b] },
+    { ...o, a: [3, ...o.a] },
+    { ...o, a: [2, 3, ...o.a], b: [1, ...o.b] },
+    { ...o, a: [3, ...o.a], b: [3, ...o.b] },
+  ]),
+];
 
 afterAll(async () => {
   await useBackend('cpu');
@@ -106,12 +96,7 @@ describe('BatchMatMul on wasm', () => {
     const a = tf.tensor(randomValues(40 * 3, 1), [40, 3]);
     const b = tf.tensor(randomValues(40 * 90, 2), [40, 90]);
     const run = () => tf.dispose([tf.matMul(a, b, true, false), tf.matMul(b, a, true, false)]);
-    run();
-    const before = tf.memory().numTensors;
-    const bytesBefore = tf.memory().numBytes;
-    for (let i = 0; i < 5; i++) run();
-    expect(tf.memory().numTensors).toBe(before);
-    expect(tf.memory().numBytes).toBe(bytesBefore);
+    expectNoGrowth(run);
     tf.dispose([a, b]);
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { concatConfig } from '../src/concat.js';
 import { sliceConfig } from '../src/slice.js';
 import { adoptedWasmKernel, adoptWasmKernel } from '../src/wasm-originals.js';
-import { randomValues, useBackend } from './backends.js';
+import { expectNoGrowth, randomValues, useBackend } from './backends.js';
 
 type NumericDType = 'float32' | 'int32' | 'bool';
 const DTYPES: NumericDType[] = ['float32', 'int32', 'bool'];
@@ -240,13 +240,7 @@ describe('Slice and Concat on wasm', () => {
         tf.concat([x, empty, x], 1),
         tf.concat([empty, x], 1),
       ]);
-    run();
-    const before = tf.memory();
-    const dataIdsBefore = tf.engine().backend.numDataIds();
-    for (let i = 0; i < 5; i++) run();
-    expect(tf.memory().numTensors).toBe(before.numTensors);
-    expect(tf.memory().numBytes).toBe(before.numBytes);
-    expect(tf.engine().backend.numDataIds()).toBe(dataIdsBefore);
+    expectNoGrowth(run);
     tf.dispose([x, empty]);
   });
 });

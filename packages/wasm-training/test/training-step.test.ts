@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { maxAbsDifference, onBothBackends, randomValues, useBackend } from './backends.js';
+import { expectNoGrowth, maxAbsDifference, onBothBackends, randomValues, useBackend } from './backends.js';
 
 // A miniature of every layer kind the trunks and heads train through, in one differentiable function.
 const SHAPES = {
@@ -72,12 +72,7 @@ describe('a training step through every trunk layer kind', () => {
       )(weights);
       tf.dispose(gradients);
     };
-    step();
-    const before = tf.memory().numTensors;
-    const bytesBefore = tf.memory().numBytes;
-    for (let i = 0; i < 3; i++) step();
-    expect(tf.memory().numTensors).toBe(before);
-    expect(tf.memory().numBytes).toBe(bytesBefore);
+    expectNoGrowth(step, 3);
     tf.dispose([image, ...weights]);
   });
 });

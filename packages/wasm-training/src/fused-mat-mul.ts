@@ -1,0 +1,76 @@
+import {
+  _FusedMatMul,
+  type _FusedMatMulAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { isAsGiven, planProduct, runProduct } from './matrix-product.js';
+import { WasmKernelScope } from './wasm-kernel-scope.js';
+import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
+
+interface FusedInputs {
+  a: TensorInfo;
+  b: TensorInfo;
+  bias?: TensorInfo;
+  preluActivationWeights?: TensorInfo;
+}
+
+/**
+ * A dense layer's product, bias and activation. wasm's own kernel is the BatchMatMul one with the bias and
+ * the activation folded into XNNPACK; it is kept where it gets the operands as they are. Elsewhere
+ * (transposed operands: wasm's scalar loop; a weight seen for the first time, as in every training step:
+ * packing a [100352, 512] weight took 1.1 s of a 20 ms product) the product follows `planProduct`, then
+ * the bias and the activation run as wasm kernels on the small result.
+ */
+function fusedMatMul(args: { inputs: FusedInputs; backend: unknown; attrs: _FusedMatMulAttrs }): TensorInfo {
+  const { a, b, bias, preluActivationWeights } = args.inputs;
+  const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs;
+  const plan = planProduct(a, b, transposeA, transposeB);
+  if (plan === null || isAsGiven(plan)) {
+    return adoptedWasmKernel(_FusedMatMul).kernelFunc(args as never) as TensorInfo;
+  }
+  const scope = new WasmKernelScope(args.backend as never);
+  const product = runProduct(scope, args.backend, plan);
+  const biased = bias === undefined ? product : scope.run('Add', { a: product, b: bias });
+  return scope.finish(activate(scope, biased, activation, preluActivationWeights, leakyreluAlpha));
+}
+
+function activate(
+  scope: WasmKernelScope,
+  x: TensorInfo,
+  activation: _FusedMatMulAttrs['activation'],
+  preluWeights: TensorInfo | undefined,
+  leakyreluAlpha: number | undefined,
+): TensorInfo {
+  switch (activation) {
+    case 'linear':
+      return x;
+    case 'relu':
+      return scope.run('Relu', { x });
+    case 'relu6':
+      return scope.run('Relu6', { x });
+    case 'elu':
+      return scope.run('Elu', { x });
+    case 'sigmoid':
+      return scope.run('Sigmoid', { x });
+    case 'leakyrelu':
+      return scope.run('LeakyRelu', { x }, { alpha: leakyreluAlpha ?? 0.2 });
+    case 'prelu':
+      if (preluWeights === undefined) {
+        throw new Error(
+          '@deepmask/wasm-training: _FusedMatMul with prelu activation needs preluActivationWeights',
+        );
+      }
+      return scope.run('Prelu', { x, alpha: preluWeights });
+    default:
+      throw new Error(`@deepmask/wasm-training: _FusedMatMul activation '${activation}' is not supported`);
+  }
+}
+
+export const fusedMatMulConfig: KernelConfig = {
+  kernelName: _FusedMatMul,
+  backendName: 'wasm',
+  setupFunc: wasmSetupOf(_FusedMatMul),
+  kernelFunc: fusedMatMul as unknown as KernelFunc,
+};

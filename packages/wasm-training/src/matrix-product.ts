@@ -1,0 +1,105 @@
+import { broadcast_util, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import type { WasmKernelScope } from './wasm-kernel-scope.js';
+import { assertWasmHeadroom } from './wasm-memory-guard.js';
+import { adoptedWasmKernel } from './wasm-originals.js';
+
+/**
+ * wasm's XNNPACK product packs its right operand into a buffer of its own (one thread, 7-25 ns per value
+ * measured, the most for tall operands), where a transpose here moves 3-4 ns per value. It caches that
+ * packing by the operand's data, so packing pays only for data used again (weights at inference).
+ */
+const PACK_COST = 4;
+
+/** Right operands already seen as they are: wasm packs them once and keeps the packing while they live. */
+const rightOperandsSeen = new WeakSet<object>();
+
+interface Operand {
+  info: TensorInfo;
+  /** The operand as stored, flattened to a matrix (A's batch folded into rows). */
+  rows: number;
+  cols: number;
+  transposed: boolean;
+}
+
+/** `op(A) op(B)` as wasm's fast form computes it: which operand goes right, what moves first. */
+export interface ProductPlan {
+  left: Operand;
+  right: Operand;
+  /** Computes `C^T = op(B)^T op(A)^T`, then transposes it back. */
+  swapped: boolean;
+  m: number;
+  n: number;
+  /** The product's shape: the broadcast batch, then m / (A's batch) rows of n. */
+  shape: number[];
+}
+
+/**
+ * The cheapest way to hand `op(a) op(b)` to wasm's fast form (neither operand transposed, batch 1), or null
+ * where that form does not apply (a batched `b`, a transposed batch of `a`, other dtypes): wasm's kernel
+ * then takes it as is.
+ */
+export function planProduct(
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): ProductPlan | null {
+  const batchA = util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = util.sizeFromShape(b.shape.slice(0, -2));
+  if (batchB !== 1 || (batchA !== 1 && transposeA) || a.dtype !== 'float32' || b.dtype !== 'float32') {
+    return null;
+  }
+  const [aRows, aCols] = a.shape.slice(-2);
+  const [bRows, bCols] = b.shape.slice(-2);
+  const left: Operand = { info: a, rows: batchA * aRows, cols: aCols, transposed: transposeA };
+  const right: Operand = { info: b, rows: bRows, cols: bCols, transposed: transposeB };
+  const m = transposeA ? aCols : left.rows;
+  const n = transposeB ? bRows : bCols;
+  const aSize = left.rows * left.cols;
+  const bSize = right.rows * right.cols;
+  const packedBefore = !transposeB && rightOperandsSeen.has(b.dataId);
+  if (!transposeB) rightOperandsSeen.add(b.dataId);
+  const directCost =
+    (transposeA ? aSize : 0) + (transposeB ? bSize : 0) + (packedBefore ? 0 : PACK_COST * bSize);
+  const swappedCost = (transposeA ? 0 : aSize) + (transposeB ? 0 : bSize) + PACK_COST * aSize + m * n;
+  const outer = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  return { left, right, swapped: swappedCost < directCost, m, n, shape: [...outer, m / batchA, n] };
+}
+
+/** True when the plan hands wasm the operands exactly as given (no transpose, no batch folded). */
+export function isAsGiven(plan: ProductPlan): boolean {
+  return (
+    !plan.swapped &&
+    !plan.left.transposed &&
+    !plan.right.transposed &&
+    plan.left.rows === plan.left.info.shape[plan.left.info.shape.length - 2]
+  );
+}
+
+/** Runs a plan on wasm's own BatchMatMul kernel (its XNNPACK form only). */
+export function runProduct(scope: WasmKernelScope, backend: unknown, plan: ProductPlan): TensorInfo {
+  const wasm = adoptedWasmKernel('BatchMatMul');
+  const { left, right, m, n } = plan;
+  const multiply = (x: TensorInfo, y: TensorInfo) => {
+    // XNNPACK packs y (and a bias of its columns) into a buffer of its own.
+    assertWasmHeadroom(backend, 4 * (util.sizeFromShape(y.shape) + y.shape[1]));
+    return scope.runKernel(
+      wasm,
+      { a: scope.reshape(x, [1, ...x.shape]), b: scope.reshape(y, [1, ...y.shape]) },
+      { transposeA: false, transposeB: false },
+    );
+  };
+  const product = plan.swapped
+    ? scope.transpose(
+        scope.reshape(multiply(asMatrix(scope, right, true), asMatrix(scope, left, true)), [n, m]),
+        [1, 0],
+      )
+    : multiply(asMatrix(scope, left, false), asMatrix(scope, right, false));
+  return scope.reshape(product, plan.shape);
+}
+
+/** The operand as a row-major matrix equal to op(X), or to op(X)^T when `flipped`. */
+function asMatrix(scope: WasmKernelScope, x: Operand, flipped: boolean): TensorInfo {
+  const matrix = scope.reshape(x.info, [x.rows, x.cols]);
+  return x.transposed !== flipped ? scope.transpose(matrix, [1, 0]) : matrix;
+}

@@ -1,0 +1,132 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fusedMatMulConfig } from '../src/fused-mat-mul.js';
+import { adoptedWasmKernel, adoptWasmKernel } from '../src/wasm-originals.js';
+import {
+  expectNoGrowth,
+  maxAbsDifference,
+  onBothBackends,
+  productOperands,
+  randomValues,
+  useBackend,
+} from './backends.js';
+
+type Activation = 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid' | 'leakyrelu' | 'prelu';
+
+interface FusedCase {
+  a: number[];
+  b: number[];
+  transposeA: boolean;
+  transposeB: boolean;
+  activation: Activation;
+  bias: boolean;
+}
+
+// Every transpose combination with a tall weight (swapped) and a small one, a folded batch of A, and each
+// activation once; values scaled so that relu6 clips some of them.
+const CASES: FusedCase[] = [
+  ...productOperands(3, 300, 40).map((o) => ({ ...o, activation: 'relu' as const, bias: true })),
+  ...productOperands(9, 5, 4).map((o) => ({ ...o, activation: 'linear' as const, bias: false })),
+  ...(['relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const).map((activation) => ({
+    a: [4, 200],
+    b: [200, 30],
+    transposeA: false,
+    transposeB: false,
+    activation,
+    bias: true,
+  })),
+  { a: [3, 6, 40], b: [40, 7], transposeA: false, transposeB: false, activation: 'relu', bias: true },
+];
+
+afterAll(async () => {
+  await useBackend('cpu');
+});
+
+function fusedProduct(c: FusedCase): tf.Tensor {
+  const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+  const n = c.transposeB ? c.b[c.b.length - 2] : c.b[c.b.length - 1];
+  return tf.fused.matMul({
+    a: tf.mul(tf.tensor(randomValues(size(c.a), 51), c.a), 3),
+    b: tf.tensor(randomValues(size(c.b), 52), c.b),
+    transposeA: c.transposeA,
+    transposeB: c.transposeB,
+    bias: c.bias ? tf.tensor1d(randomValues(n, 53)) : undefined,
+    activation: c.activation,
+    preluActivationWeights: c.activation === 'prelu' ? tf.tensor1d(randomValues(n, 54)) : undefined,
+    leakyreluAlpha: 0.1,
+  });
+}
+
+describe.each(CASES)(
+  '_FusedMatMul a $a b $b transposeA $transposeA transposeB $transposeB $activation',
+  (c) => {
+    it('equals cpu within 1e-4, with the same shape', async () => {
+      const shapes: Record<string, number[]> = {};
+      const { cpu, wasm } = await onBothBackends(() => {
+        const product = fusedProduct(c);
+        shapes[tf.getBackend()] = product.shape;
+        return product;
+      });
+      expect(shapes.wasm).toEqual(shapes.cpu);
+      expect(maxAbsDifference(wasm[0], cpu[0])).toBeLessThan(1e-4);
+    });
+  },
+);
+
+describe('_FusedMatMul on wasm', () => {
+  /** Runs `compute` with wasm's own BatchMatMul and _FusedMatMul kernels recording how they are called. */
+  function recordWasmCalls(compute: () => void): string[] {
+    const calls: string[] = [];
+    const originals = ['BatchMatMul', '_FusedMatMul'].map(adoptedWasmKernel);
+    for (const wasm of originals) {
+      adoptWasmKernel({
+        ...wasm,
+        kernelFunc: (args) => {
+          const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+          calls.push(`${wasm.kernelName} ${a.shape} ${b.shape}`);
+          return wasm.kernelFunc(args);
+        },
+      });
+    }
+    try {
+      tf.tidy(compute);
+    } finally {
+      for (const wasm of originals) adoptWasmKernel(wasm);
+    }
+    return calls;
+  }
+
+  it('multiplies a weight seen for the first time from the left (no packing), then leaves it to wasm', async () => {
+    await useBackend('wasm');
+    expect(tf.getKernel('_FusedMatMul', 'wasm')!.kernelFunc).toBe(fusedMatMulConfig.kernelFunc);
+    const x = tf.tensor(randomValues(4 * 600, 1), [4, 600]);
+    const weight = tf.tensor(randomValues(600 * 50, 2), [600, 50]);
+    const bias = tf.tensor1d(randomValues(50, 3));
+    const layer = () => tf.fused.matMul({ a: x, b: weight, bias, activation: 'relu' });
+    const calls = recordWasmCalls(() => {
+      layer();
+      layer();
+      layer();
+    });
+    expect(calls).toEqual([
+      'BatchMatMul 1,50,600 1,600,4',
+      '_FusedMatMul 1,4,600 1,600,50',
+      '_FusedMatMul 1,4,600 1,600,50',
+    ]);
+    tf.dispose([x, weight, bias]);
+  });
+
+  it('frees every intermediate tensor', async () => {
+    await useBackend('wasm');
+    const x = tf.tensor(randomValues(4 * 300, 1), [4, 300]);
+    const bias = tf.tensor1d(randomValues(20, 3));
+    const run = () =>
+      tf.tidy(() => {
+        const fresh = tf.tensor(randomValues(300 * 20, 2), [300, 20]);
+        tf.fused.matMul({ a: x, b: fresh, bias, activation: 'relu6' }).dataSync();
+        tf.fused.matMul({ a: fresh, b: x, transposeA: true, transposeB: true, activation: 'elu' }).dataSync();
+      });
+    expectNoGrowth(run);
+    tf.dispose([x, bias]);
+  });
+});
