@@ -80,7 +80,7 @@ function windowGradient(
   const dx = scope.allocate([g.batchSize, g.inHeight, g.inWidth, inChannels]);
   scope.floats(dx).fill(0);
   const weights = scope.reshape(filter, [1, fh * fw * inChannels, outChannels]);
-  for (const [first, count] of windowChunks(g, inChannels)) {
+  for (const [first, count] of windowChunks(g, fh * fw * inChannels)) {
     const rows = scope.matrixRows(dy, first, count);
     const cols = scope.run('BatchMatMul', { a: rows, b: weights }, { transposeA: false, transposeB: true });
     col2imAdd(scope.floats(cols), g, inChannels, first, scope.floats(dx));

@@ -1,61 +1,107 @@
 import type { ConvGeometry } from './conv-geometry.js';
 
 /**
- * The forward convolution's windows as the columns of a matrix: row (a, b, c) of the window, column
- * m = (n, i, j) of the output grid, i.e. `colsT[(a fw + b) C + c, m] = x[n, s i + a - padTop, s j + b -
- * padLeft, c]`, zero in the padding. Fills `colsT` ([fh fw C, columns]) for the output positions
- * `firstColumn ..`. Built transposed so that the filter gradient `colsT dy` is a product of untransposed
- * operands.
+ * One filter tap's share of the forward convolution's windows: `taps[c, col] = x[n, s i + a - padTop,
+ * s j + b - padLeft, c]` for the output positions `col = firstColumn ..` (n, i, j), zero in the padding,
+ * read from `xT` = x as [C, N H W]. Stacked over the taps (a, b) these are the window matrix; one tap at a
+ * time, the filter gradient is fh fw products with the same right operand dy, which XNNPACK packs once.
  *
- * Written row by row, for each filter position (a, b) and panel of up to 16 channels: every store lands
- * next to the previous one of its row. (Window by window, each store went to a different row: 1.3x slower
- * at 256 channels, 3x at 64, 2.8x for 3-channel images.)
+ * Every channel's row takes the same copies and zeros (`tapPlan`): at stride 1 with the output as large
+ * as the input, one shifted copy of the whole row, then zeros at the border positions. (Building the
+ * whole window matrix stored every value to one of 16 rows in turn and took ~4x as long.)
  */
-export function im2colTransposed(
-  x: Float32Array,
+export function tapColumns(
+  xT: Float32Array,
   g: ConvGeometry,
-  channels: number,
+  tap: [number, number],
   firstColumn: number,
-  colsT: Float32Array,
+  taps: Float32Array,
 ): void {
-  const { inHeight, inWidth, outHeight, outWidth, filterHeight, filterWidth, padTop, padLeft } = g;
-  const [strideH, strideW] = g.strides;
-  const columns = colsT.length / (filterHeight * filterWidth * channels);
-  const panel = Math.min(channels, 16);
-  for (let a = 0; a < filterHeight; a++) {
-    for (let b = 0; b < filterWidth; b++) {
-      for (let c0 = 0; c0 < channels; c0 += panel) {
-        const width = Math.min(panel, channels - c0);
-        const rowStart = ((a * filterWidth + b) * channels + c0) * columns;
-        let j = firstColumn % outWidth;
-        let i = Math.floor(firstColumn / outWidth) % outHeight;
-        let n = Math.floor(firstColumn / (outWidth * outHeight));
-        for (let col = 0; col < columns; col++) {
-          const y = i * strideH + a - padTop;
-          const xx = j * strideW + b - padLeft;
-          let at = rowStart + col;
-          if (y < 0 || y >= inHeight || xx < 0 || xx >= inWidth) {
-            for (let t = 0; t < width; t++, at += columns) colsT[at] = 0;
-          } else {
-            const src = ((n * inHeight + y) * inWidth + xx) * channels + c0;
-            for (let t = 0; t < width; t++, at += columns) colsT[at] = x[src + t];
-          }
-          if (++j === outWidth) {
-            j = 0;
-            if (++i === outHeight) {
-              i = 0;
-              n++;
-            }
-          }
-        }
-      }
+  const pixels = g.batchSize * g.inHeight * g.inWidth;
+  const channels = xT.length / pixels;
+  const columns = taps.length / channels;
+  const { copies, zeros } = tapPlan(g, tap, firstColumn, columns);
+  const stride = g.strides[1];
+  for (let c = 0; c < channels; c++) {
+    const row = c * columns;
+    const source = c * pixels;
+    for (let k = 0; k < copies.length; k += 3) {
+      copyStrided(xT, source + copies[k + 1], stride, taps, row + copies[k], copies[k + 2]);
     }
+    for (let k = 0; k < zeros.length; k++) taps[row + zeros[k]] = 0;
   }
 }
 
 /**
- * The adjoint of `im2colTransposed` with the matrix untransposed: adds every entry of `cols`
- * ([columns, fh fw C], output positions `firstColumn ..`) back onto its input pixel, `dx += col2im(cols)`.
+ * What every channel row of a tap matrix takes: `copies` as [column, source pixel, length] triples
+ * (source pixels `stride` apart) and the `zeros` columns, written after the copies.
+ */
+function tapPlan(
+  g: ConvGeometry,
+  [a, b]: [number, number],
+  firstColumn: number,
+  columns: number,
+): { copies: number[]; zeros: number[] } {
+  const { inHeight, inWidth, outHeight, outWidth, padTop, padLeft } = g;
+  const [strideH, strideW] = g.strides;
+  // Output columns j in [jLo, jHi) read inside the image: 0 <= s j + b - padLeft < W.
+  const shift = b - padLeft;
+  const jLo = Math.min(outWidth, Math.max(0, Math.ceil(-shift / strideW)));
+  const jHi = Math.max(jLo, Math.min(outWidth, Math.floor((inWidth - 1 - shift) / strideW) + 1));
+  const copies: number[] = [];
+  const zeros: number[] = [];
+  const zero = (from: number, to: number) => {
+    for (let k = from; k < to; k++) zeros.push(k);
+  };
+  let col = 0;
+  for (let m = firstColumn; col < columns; ) {
+    const j0 = m % outWidth;
+    const i = Math.floor(m / outWidth) % outHeight;
+    const n = Math.floor(m / (outWidth * outHeight));
+    const length = Math.min(outWidth - j0, columns - col);
+    const y = i * strideH + a - padTop;
+    if (y < 0 || y >= inHeight) {
+      zero(col, col + length);
+    } else {
+      const lo = Math.min(Math.max(j0, jLo), j0 + length);
+      const hi = Math.max(lo, Math.min(j0 + length, jHi));
+      zero(col, col + lo - j0);
+      if (hi > lo) copies.push(col + lo - j0, (n * inHeight + y) * inWidth + shift + strideW * lo, hi - lo);
+      zero(col + hi - j0, col + length);
+    }
+    col += length;
+    m += length;
+  }
+  const sameGrid = strideH === 1 && strideW === 1 && outHeight === inHeight && outWidth === inWidth;
+  if (!sameGrid || copies.length === 0) return { copies, zeros };
+  // Output position m reads pixel m + delta; the zeros overwrite what the one copy puts in the padding.
+  const delta = (a - padTop) * inWidth + shift;
+  const pixels = g.batchSize * inHeight * inWidth;
+  const from = Math.max(0, -(firstColumn + delta));
+  const to = Math.min(columns, pixels - (firstColumn + delta));
+  return { copies: [from, firstColumn + delta + from, to - from], zeros };
+}
+
+/** `target[to + k] = source[from + stride k]` for k < length. */
+function copyStrided(
+  source: Float32Array,
+  from: number,
+  stride: number,
+  target: Float32Array,
+  to: number,
+  length: number,
+): void {
+  if (stride === 1 && length >= 16) {
+    target.set(source.subarray(from, from + length), to);
+    return;
+  }
+  for (let k = 0; k < length; k++) target[to + k] = source[from + stride * k];
+}
+
+/**
+ * The adjoint of the window matrix (`[columns, fh fw C]`: row m holds the window of output position
+ * `firstColumn + m`, as `tapColumns` give it tap by tap): adds every entry of `cols` back onto its input
+ * pixel, `dx += col2im(cols)`.
  */
 export function col2imAdd(
   cols: Float32Array,
@@ -123,13 +169,12 @@ export function setWindowMatrixBudget(floats: number): number {
 }
 
 /**
- * Consecutive ranges `[firstColumn, count]` of output positions (n, i, j) whose window matrices stay
- * within the budget, at least one position each.
+ * Consecutive ranges `[firstColumn, count]` of output positions (n, i, j) whose matrices, of
+ * `floatsPerPosition` values per position, stay within the budget, at least one position each.
  */
-export function windowChunks(g: ConvGeometry, channels: number): Array<[number, number]> {
-  const windowSize = g.filterHeight * g.filterWidth * channels;
+export function windowChunks(g: ConvGeometry, floatsPerPosition: number): Array<[number, number]> {
   const total = g.batchSize * g.outHeight * g.outWidth;
-  const size = Math.max(1, Math.floor(maxMatrixFloats / windowSize));
+  const size = Math.max(1, Math.floor(maxMatrixFloats / floatsPerPosition));
   const chunks: Array<[number, number]> = [];
   for (let first = 0; first < total; first += size) chunks.push([first, Math.min(size, total - first)]);
   return chunks;

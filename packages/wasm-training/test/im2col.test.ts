@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { convGeometry } from '../src/conv-geometry.js';
-import { col2imAdd, im2colTransposed, setWindowMatrixBudget, windowChunks } from '../src/im2col.js';
+import { col2imAdd, setWindowMatrixBudget, tapColumns, windowChunks } from '../src/im2col.js';
 import { asBatchedMatrices, transposeMatrices } from '../src/matrix-transpose.js';
 import { randomValues } from './backends.js';
 
 const geometry = (x: number[], filter: number[], stride: number, pad: 'same' | 'valid') =>
   convGeometry('test', x as never, filter as never, stride, 1, pad, undefined, false);
 
-/** im2colTransposed's [K, M] matrix back in [M, K] order, as a list. */
+/**
+ * The window matrix [M, fh fw C] as a list, assembled from `tapColumns` (each tap's [C, M] block) of x
+ * [N, H, W, C] given as x^T.
+ */
 function windowRows(
   x: Float32Array,
   g: ReturnType<typeof geometry>,
@@ -15,14 +18,28 @@ function windowRows(
   firstColumn: number,
   columns: number,
 ) {
-  const k = g.filterHeight * g.filterWidth * channels;
-  const m = columns;
-  const colsT = new Float32Array(k * m);
-  im2colTransposed(x, g, channels, firstColumn, colsT);
-  return Array.from({ length: m * k }, (_, t) => colsT[(t % k) * m + Math.floor(t / k)]);
+  const pixels = x.length / channels;
+  const xT = Float32Array.from(
+    { length: x.length },
+    (_, t) => x[(t % pixels) * channels + Math.floor(t / pixels)],
+  );
+  const rows = new Array<number>(columns * g.filterHeight * g.filterWidth * channels);
+  const taps = new Float32Array(channels * columns).fill(Number.NaN);
+  for (let a = 0; a < g.filterHeight; a++) {
+    for (let b = 0; b < g.filterWidth; b++) {
+      tapColumns(xT, g, [a, b], firstColumn, taps);
+      for (let c = 0; c < channels; c++) {
+        for (let m = 0; m < columns; m++) {
+          rows[(m * g.filterHeight * g.filterWidth + a * g.filterWidth + b) * channels + c] =
+            taps[c * columns + m];
+        }
+      }
+    }
+  }
+  return rows;
 }
 
-describe('im2colTransposed', () => {
+describe('tapColumns', () => {
   it('lists each 2x2 window of a 3x3 image as a row (stride 1, valid)', () => {
     const x = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(windowRows(x, geometry([1, 3, 3, 1], [2, 2, 1, 1], 1, 'valid'), 1, 0, 4)).toEqual([
@@ -58,6 +75,40 @@ describe('im2colTransposed', () => {
     expect(windowRows(x, g, 1, 3, 3)).toEqual([4, 5, 7, 8, 9, 10, 12, 13, 10, 11, 13, 14]);
   });
 
+  it('equals the definition for every chunk, at stride 1 (one shifted copy) and stride 2', () => {
+    const x = randomValues(2 * 5 * 4 * 3, 7);
+    for (const [filter, stride, pad] of [
+      [[3, 3, 3, 1], 1, 'same'],
+      [[2, 2, 3, 1], 1, 'same'],
+      [[3, 3, 3, 1], 2, 'same'],
+      [[3, 2, 3, 1], 1, 'valid'],
+    ] as const) {
+      const g = geometry([2, 5, 4, 3], [...filter], stride, pad);
+      const positions = 2 * g.outHeight * g.outWidth;
+      const definition = (m: number, a: number, b: number, c: number) => {
+        const [n, i, j] = [
+          Math.floor(m / (g.outHeight * g.outWidth)),
+          Math.floor(m / g.outWidth) % g.outHeight,
+          m % g.outWidth,
+        ];
+        const [y, xx] = [stride * i + a - g.padTop, stride * j + b - g.padLeft];
+        return y < 0 || y >= 5 || xx < 0 || xx >= 4 ? 0 : x[((n * 5 + y) * 4 + xx) * 3 + c];
+      };
+      for (const [first, count] of [
+        [0, positions],
+        [3, positions - 5],
+        [positions - 1, 1],
+      ]) {
+        const expected: number[] = [];
+        for (let m = first; m < first + count; m++)
+          for (let a = 0; a < g.filterHeight; a++)
+            for (let b = 0; b < g.filterWidth; b++)
+              for (let c = 0; c < 3; c++) expected.push(definition(m, a, b, c));
+        expect(windowRows(x, g, 3, first, count)).toEqual(expected);
+      }
+    }
+  });
+
   it('has col2imAdd as its adjoint: <im2col(x), Y> = <x, col2im(Y)>', () => {
     const g = geometry([2, 7, 6, 3], [3, 3, 3, 1], 2, 'same');
     const x = randomValues(2 * 7 * 6 * 3, 5);
@@ -71,16 +122,16 @@ describe('im2colTransposed', () => {
 
   it('chunks output positions so that each window matrix fits the budget, at least one each', () => {
     const g = geometry([5, 8, 8, 4], [3, 3, 4, 1], 1, 'same'); // 320 positions, 36 values each
-    expect(windowChunks(g, 4)).toEqual([[0, 320]]);
+    expect(windowChunks(g, 36)).toEqual([[0, 320]]);
     const budget = setWindowMatrixBudget(5000); // 138 positions
     try {
-      expect(windowChunks(g, 4)).toEqual([
+      expect(windowChunks(g, 36)).toEqual([
         [0, 138],
         [138, 138],
         [276, 44],
       ]);
       setWindowMatrixBudget(1);
-      const chunks = windowChunks(g, 4);
+      const chunks = windowChunks(g, 36);
       expect(chunks).toHaveLength(320);
       expect(chunks.every(([first, count], k) => first === k && count === 1)).toBe(true);
     } finally {
