@@ -1,5 +1,4 @@
 import {
-  BatchMatMul,
   Conv2DBackpropFilter,
   type Conv2DBackpropFilterAttrs,
   type Conv2DBackpropFilterInputs,
@@ -10,17 +9,15 @@ import {
 import { convGeometry, shape4 } from './conv-geometry.js';
 import { tapColumns, windowChunks } from './im2col.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
-import { assertWasmHeadroom } from './wasm-memory-guard.js';
-import { adoptedWasmKernel } from './wasm-originals.js';
 
 /**
- * dW[a, b, c, o] = sum_{n,i,j} x[n, s i + a - padTop, s j + b - padLeft, c] dy[n, i, j, o]: per filter tap
- * (a, b), the tap's inputs as a [C, positions] matrix times dy [positions, O], one XNNPACK product each,
- * written straight into dW's [C, O] block of that tap. The products share their right operand dy, which
- * XNNPACK packs once (its cache is keyed by the operand's data). Chunked over output positions so that a
- * tap matrix stays within the budget. A 1x1 filter at stride 1 without padding is the product x^T dy.
- * Replaces a convolution of x^T with dy as the filter, whose 4-channel (batch) inner loop ran at a
- * fraction of the GEMM speed.
+ * dW[a, b, c, o] = sum_{n,i,j} x[n, s i + a - padTop, s j + b - padLeft, c] dy[n, i, j, o]: the window
+ * matrix `[fh fw C, positions]` times dy `[positions, O]`, one XNNPACK product whose rows are dW's in
+ * order. The window matrix is written tap by tap (`tapColumns`: for each filter position, the pixels it
+ * reads, one shifted copy per channel row at stride 1), from x^T. Chunked over output positions so that
+ * a window matrix stays within the budget; the chunks' products are summed. A 1x1 filter at stride 1
+ * without padding is the product x^T dy. Replaces a convolution of x^T with dy as the filter, whose
+ * 4-channel (batch) inner loop ran at a fraction of the GEMM speed.
  */
 function conv2DBackpropFilter(args: {
   inputs: Conv2DBackpropFilterInputs;
@@ -41,52 +38,38 @@ function conv2DBackpropFilter(args: {
     false,
     dataFormat,
   );
-  const [fh, fw, inChannels, outChannels] = filterShape;
+  const [fh, fw, inChannels] = filterShape;
+  const pixels = g.batchSize * g.inHeight * g.inWidth;
   const samePixels = g.inHeight === g.outHeight && g.inWidth === g.outWidth;
   if (fh === 1 && fw === 1 && samePixels && g.padTop === 0 && g.padLeft === 0) {
-    const pixels = scope.reshape(x, [1, g.batchSize * g.inHeight * g.inWidth, inChannels]);
     const product = scope.run(
       'BatchMatMul',
-      { a: pixels, b: scope.matrixRows(dy, 0, g.batchSize * g.outHeight * g.outWidth) },
+      { a: scope.reshape(x, [1, pixels, inChannels]), b: scope.matrixRows(dy, 0, pixels) },
       { transposeA: true, transposeB: false },
     );
     return scope.finish(scope.reshape(product, filterShape));
   }
-  const dW = scope.allocate([...filterShape]);
-  const xT = scope.transpose(scope.reshape(x, [g.batchSize * g.inHeight * g.inWidth, inChannels]), [1, 0]);
-  const chunks = windowChunks(g, inChannels);
-  chunks.forEach(([first, count], chunk) => {
+  const xT = scope.transpose(scope.reshape(x, [pixels, inChannels]), [1, 0]);
+  const windowSize = fh * fw * inChannels;
+  let sum: TensorInfo | undefined;
+  for (const [first, count] of windowChunks(g, windowSize)) {
     const dyRows = scope.matrixRows(dy, first, count);
-    assertWasmHeadroom(args.backend, 4 * (count * outChannels + outChannels));
-    const taps = scope.allocate([1, inChannels, count]);
+    const windows = scope.allocate([1, windowSize, count]);
+    const [source, target] = [scope.floats(xT), scope.floats(windows)];
     for (let a = 0; a < fh; a++) {
       for (let b = 0; b < fw; b++) {
-        tapColumns(scope.floats(xT), g, [a, b], first, scope.floats(taps));
-        const block = tapProduct(scope, taps, dyRows);
-        const offset = (a * fw + b) * inChannels * outChannels;
-        addBlock(scope.floats(block), scope.floats(dW), offset, chunk === 0);
+        const block = (a * fw + b) * inChannels * count;
+        tapColumns(source, g, [a, b], first, target.subarray(block, block + inChannels * count));
       }
     }
-  });
-  return scope.finish(dW);
-}
-
-/** `taps [1, C, count] x dyRows [1, count, O]` on wasm's own XNNPACK product (both untransposed, batch 1). */
-function tapProduct(scope: WasmKernelScope, taps: TensorInfo, dyRows: TensorInfo): TensorInfo {
-  return scope.runKernel(
-    adoptedWasmKernel(BatchMatMul),
-    { a: taps, b: dyRows },
-    { transposeA: false, transposeB: false },
-  );
-}
-
-/** Writes (first chunk) or adds `block` into `dW` from `offset`. */
-function addBlock(block: Float32Array, dW: Float32Array, offset: number, first: boolean): void {
-  if (first) {
-    dW.set(block, offset);
-    return;
+    const partial = scope.run(
+      'BatchMatMul',
+      { a: windows, b: dyRows },
+      { transposeA: false, transposeB: false },
+    );
+    sum = sum === undefined ? partial : scope.run('Add', { a: sum, b: partial });
   }
-  for (let k = 0; k < block.length; k++) dW[offset + k] += block[k];
+  return scope.finish(scope.reshape(sum!, filterShape));
 }
 
 export const conv2DBackpropFilterConfig: KernelConfig = {

@@ -3,8 +3,8 @@ import type { ConvGeometry } from './conv-geometry.js';
 /**
  * One filter tap's share of the forward convolution's windows: `taps[c, col] = x[n, s i + a - padTop,
  * s j + b - padLeft, c]` for the output positions `col = firstColumn ..` (n, i, j), zero in the padding,
- * read from `xT` = x as [C, N H W]. Stacked over the taps (a, b) these are the window matrix; one tap at a
- * time, the filter gradient is fh fw products with the same right operand dy, which XNNPACK packs once.
+ * read from `xT` = x as [C, N H W]. Stacked over the taps (a, b) these are the window matrix
+ * `[fh fw C, positions]` that the filter gradient multiplies by dy.
  *
  * Every channel's row takes the same copies and zeros (`tapPlan`): at stride 1 with the output as large
  * as the input, one shifted copy of the whole row, then zeros at the border positions. (Building the
