@@ -10,7 +10,11 @@ import { adoptedWasmKernel } from './wasm-originals.js';
  */
 const PACK_COST = 4;
 
-/** Right operands already seen as they are: wasm packs them once and keeps the packing while they live. */
+/**
+ * Right operands seen before, untransposed. One used again is taken for a weight at inference: handed to
+ * wasm as it is, it is packed once and stays packed while it lives, so its packing counts as free. A
+ * weight seen once per training step (a new tensor after every update) is never packed.
+ */
 const rightOperandsSeen = new WeakSet<object>();
 
 interface Operand {
