@@ -12,7 +12,7 @@ import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 
 /**
  * Sums over leading axes (a bias gradient: dy [N, H, W, C] summed to [C]) as one pass over wasm memory,
- * row after row into float64 totals. wasm's Sum reduces only innermost axes: it first transposes the
+ * four rows at a time into float64 totals. wasm's Sum reduces only innermost axes: it first transposes the
  * reduced axes there (its Transpose moves 50-60M values/s) and then adds in float32. Other reductions
  * go to wasm's kernel.
  */
