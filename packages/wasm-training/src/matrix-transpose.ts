@@ -1,3 +1,5 @@
+import type { BlockTranspose } from './simd-transpose.js';
+
 /**
  * A permutation that transposes a batch of matrices whose entries are blocks of `inner` values:
  * `[batch..., rows..., cols..., inner...] -> [batch..., cols..., rows..., inner...]`.
@@ -37,12 +39,26 @@ export function asBatchedMatrices(shape: readonly number[], perm: readonly numbe
  */
 const TILE = 32;
 
-/** `target[b, c, r, :] = source[b, r, c, :]` for every matrix of the batch. */
-export function transposeMatrices(source: Float32Array, m: BatchedMatrices, target: Float32Array): void {
+/**
+ * `target[b, c, r, :] = source[b, r, c, :]` for every matrix of the batch; with `blocks` (views of wasm
+ * memory, inner 1) its 4x4 blocks by SIMD and only the last rows and columns here.
+ */
+export function transposeMatrices(
+  source: Float32Array,
+  m: BatchedMatrices,
+  target: Float32Array,
+  blocks: BlockTranspose | null = null,
+): void {
   const { batch, rows, cols, inner } = m;
   const size = rows * cols * inner;
   for (let b = 0; b < batch; b++) {
     const base = b * size;
+    const view = (x: Float32Array) => x.subarray(base, base + size);
+    if (inner === 1 && blocks?.(view(source), view(target), rows, cols)) {
+      transposeTile(source, target, base, rows, cols, 0, rows, cols - (cols % 4), cols);
+      transposeTile(source, target, base, rows, cols, rows - (rows % 4), rows, 0, cols - (cols % 4));
+      continue;
+    }
     for (let r0 = 0; r0 < rows; r0 += TILE) {
       const rEnd = Math.min(r0 + TILE, rows);
       for (let c0 = 0; c0 < cols; c0 += TILE) {
