@@ -1,4 +1,5 @@
 import type { ConvGeometry } from './conv-geometry.js';
+import { copyRun } from './wasm-heap.js';
 
 /**
  * One filter tap's share of the forward convolution's windows: `taps[c, col] = x[n, s i + a - padTop,
@@ -91,8 +92,8 @@ function copyStrided(
   to: number,
   length: number,
 ): void {
-  if (stride === 1 && length >= 16) {
-    target.set(source.subarray(from, from + length), to);
+  if (stride === 1) {
+    copyRun(source, from, target, to, length);
     return;
   }
   for (let k = 0; k < length; k++) target[to + k] = source[from + stride * k];

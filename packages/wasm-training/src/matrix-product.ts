@@ -40,7 +40,7 @@ export interface ProductPlan {
 /**
  * The cheapest way to hand `op(a) op(b)` to wasm's fast form (neither operand transposed, batch 1), or null
  * where that form does not apply (a batched `b`, a transposed batch of `a`, other dtypes): wasm's kernel
- * then takes it as is.
+ * then takes it as is. Records an untransposed `b` as seen (`rightOperandsSeen`).
  */
 export function planProduct(
   a: TensorInfo,
