@@ -1,4 +1,4 @@
-import type { BlockTranspose } from './simd-transpose.js';
+import type { BlockTranspose } from './simd-kernels.js';
 
 /**
  * A permutation that transposes a batch of matrices whose entries are blocks of `inner` values:
@@ -47,7 +47,7 @@ export function transposeMatrices(
   source: Float32Array,
   m: BatchedMatrices,
   target: Float32Array,
-  blocks: BlockTranspose | null = null,
+  blocks?: BlockTranspose,
 ): void {
   const { batch, rows, cols, inner } = m;
   const size = rows * cols * inner;

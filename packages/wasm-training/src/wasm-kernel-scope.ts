@@ -7,7 +7,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { asBatchedMatrices, transposeMatrices } from './matrix-transpose.js';
-import { simdBlockTranspose } from './simd-transpose.js';
+import { type SimdKernels, simdKernels } from './simd-kernels.js';
 import type { WasmHeap } from './wasm-heap.js';
 
 /**
@@ -67,13 +67,18 @@ export class WasmKernelScope {
     return (this.backend as unknown as WasmHeap).typedArrayFromHeap(info) as Float32Array;
   }
 
+  /** Our SIMD module on the backend's memory, or null where it cannot run. */
+  simd(): SimdKernels | null {
+    return simdKernels(this.backend);
+  }
+
   reshape(x: TensorInfo, shape: number[]): TensorInfo {
     return this.run('Reshape', { x }, { shape });
   }
 
   /**
    * Matrix transposes (the only kind the kernels here need, e.g. [A, B] -> [B, A] or [n, A, B] -> [n, B, A])
-   * in wasm memory, by SIMD 4x4 blocks where it runs (`simdBlockTranspose`), else as a JS loop: wasm's
+   * in wasm memory, by SIMD 4x4 blocks where they run (`simdKernels`), else as a JS loop: wasm's
    * Transpose moves 50-60M values/s on large matrices, the loop 200-300M, the blocks 600M-3G. Other
    * permutations go to wasm's kernel.
    */
@@ -81,7 +86,7 @@ export class WasmKernelScope {
     const matrices = x.dtype === 'float32' ? asBatchedMatrices(x.shape, perm) : null;
     if (matrices === null) return this.run('Transpose', { x }, { perm });
     const out = this.allocate(perm.map((axis) => x.shape[axis]));
-    transposeMatrices(this.floats(x), matrices, this.floats(out), simdBlockTranspose(this.backend));
+    transposeMatrices(this.floats(x), matrices, this.floats(out), this.simd()?.transposeBlocks);
     return out;
   }
 

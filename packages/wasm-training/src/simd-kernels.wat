@@ -1,0 +1,161 @@
+;; Loops that no tfjs-backend-wasm kernel offers, in 128-bit SIMD on its heap (imported; the threaded
+;; build's memory is shared, so `gen:wasm` also writes a variant that imports it as shared).
+;; Built into src/simd-kernels-wasm.ts by `pnpm --filter @deepmask/wasm-training gen:wasm`.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; target[c, r] = source[r, c] for r < blockRows, c < blockCols (both multiples of 4): 4x4 blocks, each
+  ;; four 128-bit loads, eight shuffles and four stores, in 64 x 64 tiles so that a tile's source and
+  ;; target rows stay in the caches and the TLB. `rows` and `cols` are the full matrix's (row strides).
+  (func (export "transposeBlocks")
+    (param $source i32) (param $target i32) (param $rows i32) (param $cols i32)
+    (param $blockRows i32) (param $blockCols i32)
+    (local $tile i32) (local $tileEnd i32) (local $strip i32) (local $stripEnd i32) (local $r i32) (local $c i32)
+    (local $from i32) (local $to i32) (local $sourceRow i32) (local $targetRow i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $sourceRow (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $targetRow (i32.shl (local.get $rows) (i32.const 2)))
+    (block $tilesDone
+      (loop $tiles
+        (br_if $tilesDone (i32.ge_u (local.get $tile) (local.get $blockRows)))
+        (local.set $tileEnd (i32.add (local.get $tile) (i32.const 64)))
+        (if (i32.gt_u (local.get $tileEnd) (local.get $blockRows))
+          (then (local.set $tileEnd (local.get $blockRows))))
+        (local.set $strip (i32.const 0))
+        (block $stripsDone
+          (loop $strips
+            (br_if $stripsDone (i32.ge_u (local.get $strip) (local.get $blockCols)))
+            (local.set $stripEnd (i32.add (local.get $strip) (i32.const 64)))
+            (if (i32.gt_u (local.get $stripEnd) (local.get $blockCols))
+              (then (local.set $stripEnd (local.get $blockCols))))
+            (local.set $r (local.get $tile))
+            (block $rowsDone
+              (loop $rowBlocks
+                (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $tileEnd)))
+                (local.set $c (local.get $strip))
+                (block $colsDone
+                  (loop $colBlocks
+                    (br_if $colsDone (i32.ge_u (local.get $c) (local.get $stripEnd)))
+                    (local.set $from
+                      (i32.add (local.get $source)
+                        (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2))))
+                    (local.set $r0 (v128.load (local.get $from)))
+                    (local.set $r1 (v128.load (i32.add (local.get $from) (local.get $sourceRow))))
+                    (local.set $r2 (v128.load (i32.add (local.get $from) (i32.shl (local.get $sourceRow) (i32.const 1)))))
+                    (local.set $r3 (v128.load (i32.add (local.get $from) (i32.mul (local.get $sourceRow) (i32.const 3)))))
+                    ;; (a0 b0 a1 b1), (a2 b2 a3 b3), (c0 d0 c1 d1), (c2 d2 c3 d3)
+                    (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+                    (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+                    (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+                    (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+                    (local.set $to
+                      (i32.add (local.get $target)
+                        (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2))))
+                    (v128.store (local.get $to)
+                      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                    (v128.store (i32.add (local.get $to) (local.get $targetRow))
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                    (v128.store (i32.add (local.get $to) (i32.shl (local.get $targetRow) (i32.const 1)))
+                      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                    (v128.store (i32.add (local.get $to) (i32.mul (local.get $targetRow) (i32.const 3)))
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                    (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                    (br $colBlocks)))
+                (local.set $r (i32.add (local.get $r) (i32.const 4)))
+                (br $rowBlocks)))
+            (local.set $strip (i32.add (local.get $strip) (i32.const 64)))
+            (br $strips)))
+        (local.set $tile (i32.add (local.get $tile) (i32.const 64)))
+        (br $tiles))))
+
+  ;; The depthwise filter gradient: out[a, b, c] += sum_{n, i, j} x[n, i sh + a, j sw + b, c] dy[n, i, j, c]
+  ;; for x the input window [n, hw, ww, channels] (padded so that every tap stays inside) and dy
+  ;; [n, oh, ow, channels]. For each output row and tap, four channels at a time sum along the row in a
+  ;; register (float32, at most `ow` terms) before one add to `out`: rows are the partial sums.
+  (func (export "depthwiseFilterGradient")
+    (param $x i32) (param $dy i32) (param $out i32)
+    (param $n i32) (param $hw i32) (param $ww i32) (param $channels i32)
+    (param $oh i32) (param $ow i32) (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32)
+    (local $pixel i32) (local $xStep i32) (local $image i32) (local $i i32) (local $a i32) (local $b i32)
+    (local $c i32) (local $j i32) (local $vectorEnd i32)
+    (local $dyRow i32) (local $xRow i32) (local $xTap i32) (local $outTap i32) (local $xp i32) (local $dp i32)
+    (local $acc v128) (local $sum f32)
+    (local.set $pixel (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $xStep (i32.mul (local.get $pixel) (local.get $sw)))
+    (local.set $vectorEnd (i32.and (local.get $channels) (i32.const -4)))
+    (local.set $dyRow (local.get $dy))
+    (block $imagesDone
+      (loop $images
+        (br_if $imagesDone (i32.ge_u (local.get $image) (local.get $n)))
+        (local.set $i (i32.const 0))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $oh)))
+            (local.set $a (i32.const 0))
+            (block $tapRowsDone
+              (loop $tapRows
+                (br_if $tapRowsDone (i32.ge_u (local.get $a) (local.get $fh)))
+                (local.set $xRow
+                  (i32.add (local.get $x)
+                    (i32.mul (local.get $pixel)
+                      (i32.mul (local.get $ww)
+                        (i32.add (i32.mul (local.get $image) (local.get $hw))
+                          (i32.add (i32.mul (local.get $i) (local.get $sh)) (local.get $a)))))))
+                (local.set $b (i32.const 0))
+                (block $tapsDone
+                  (loop $taps
+                    (br_if $tapsDone (i32.ge_u (local.get $b) (local.get $fw)))
+                    (local.set $xTap (i32.add (local.get $xRow) (i32.mul (local.get $b) (local.get $pixel))))
+                    (local.set $outTap
+                      (i32.add (local.get $out)
+                        (i32.mul (local.get $pixel)
+                          (i32.add (i32.mul (local.get $a) (local.get $fw)) (local.get $b)))))
+                    (local.set $c (i32.const 0))
+                    (block $vectorsDone
+                      (loop $vectors
+                        (br_if $vectorsDone (i32.ge_u (local.get $c) (local.get $vectorEnd)))
+                        (local.set $xp (i32.add (local.get $xTap) (i32.shl (local.get $c) (i32.const 2))))
+                        (local.set $dp (i32.add (local.get $dyRow) (i32.shl (local.get $c) (i32.const 2))))
+                        (local.set $acc (v128.const i32x4 0 0 0 0))
+                        (local.set $j (local.get $ow))
+                        (loop $columns
+                          (local.set $acc
+                            (f32x4.add (local.get $acc)
+                              (f32x4.mul (v128.load (local.get $xp)) (v128.load (local.get $dp)))))
+                          (local.set $xp (i32.add (local.get $xp) (local.get $xStep)))
+                          (local.set $dp (i32.add (local.get $dp) (local.get $pixel)))
+                          (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+                          (br_if $columns (local.get $j)))
+                        (local.set $xp (i32.add (local.get $outTap) (i32.shl (local.get $c) (i32.const 2))))
+                        (v128.store (local.get $xp) (f32x4.add (v128.load (local.get $xp)) (local.get $acc)))
+                        (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                        (br $vectors)))
+                    (block $scalarsDone
+                      (loop $scalars
+                        (br_if $scalarsDone (i32.ge_u (local.get $c) (local.get $channels)))
+                        (local.set $xp (i32.add (local.get $xTap) (i32.shl (local.get $c) (i32.const 2))))
+                        (local.set $dp (i32.add (local.get $dyRow) (i32.shl (local.get $c) (i32.const 2))))
+                        (local.set $sum (f32.const 0))
+                        (local.set $j (local.get $ow))
+                        (loop $scalarColumns
+                          (local.set $sum
+                            (f32.add (local.get $sum) (f32.mul (f32.load (local.get $xp)) (f32.load (local.get $dp)))))
+                          (local.set $xp (i32.add (local.get $xp) (local.get $xStep)))
+                          (local.set $dp (i32.add (local.get $dp) (local.get $pixel)))
+                          (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+                          (br_if $scalarColumns (local.get $j)))
+                        (local.set $xp (i32.add (local.get $outTap) (i32.shl (local.get $c) (i32.const 2))))
+                        (f32.store (local.get $xp) (f32.add (f32.load (local.get $xp)) (local.get $sum)))
+                        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                        (br $scalars)))
+                    (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                    (br $taps)))
+                (local.set $a (i32.add (local.get $a) (i32.const 1)))
+                (br $tapRows)))
+            (local.set $dyRow (i32.add (local.get $dyRow) (i32.mul (local.get $pixel) (local.get $ow))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $rows)))
+        (local.set $image (i32.add (local.get $image) (i32.const 1)))
+        (br $images))))
+)

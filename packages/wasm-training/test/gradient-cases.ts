@@ -1,0 +1,131 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { onBothBackends, randomValues, useBackend } from './backends.js';
+
+export type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+export interface ConvCase {
+  name: string;
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  stride: number;
+  pad: Pad;
+}
+
+const kerasPad: Pad = [
+  [0, 0],
+  [0, 1],
+  [0, 1],
+  [0, 0],
+];
+export const pad = (p: number): Pad => [
+  [0, 0],
+  [p, p],
+  [p, p],
+  [0, 0],
+];
+
+// Every convolution the trunks and heads train through, at small sizes, odd sizes included.
+export const CONV_CASES: ConvCase[] = [
+  { name: 'vgg 3x3 s1 same', x: [2, 9, 8, 5], filter: [3, 3, 5, 7], stride: 1, pad: 'same' },
+  { name: 'resnet stem 7x7 s2 pad 3', x: [2, 17, 16, 3], filter: [7, 7, 3, 6], stride: 2, pad: pad(3) },
+  { name: 'resnet stem 7x7 s2 same', x: [1, 16, 15, 3], filter: [7, 7, 3, 4], stride: 2, pad: 'same' },
+  { name: 'resnet 1x1 s1', x: [2, 7, 7, 6], filter: [1, 1, 6, 5], stride: 1, pad: 'valid' },
+  { name: 'resnet 1x1 s2', x: [2, 9, 8, 6], filter: [1, 1, 6, 5], stride: 2, pad: 'valid' },
+  { name: 'resnet 1x1 s2 same', x: [2, 9, 8, 6], filter: [1, 1, 6, 5], stride: 2, pad: 'same' },
+  { name: 'resnet 3x3 s2 pad 1', x: [2, 9, 10, 4], filter: [3, 3, 4, 5], stride: 2, pad: pad(1) },
+  { name: 'resnet 3x3 s2 same', x: [2, 8, 9, 4], filter: [3, 3, 4, 5], stride: 2, pad: 'same' },
+  {
+    name: 'mobilenet conv1 3x3 s2 keras pad',
+    x: [2, 10, 10, 3],
+    filter: [3, 3, 3, 8],
+    stride: 2,
+    pad: kerasPad,
+  },
+  { name: 'head FxF valid (patch form)', x: [3, 5, 5, 6], filter: [5, 5, 6, 7], stride: 1, pad: 'valid' },
+  { name: 'head FxF valid (dense form)', x: [1, 8, 7, 6], filter: [5, 5, 6, 7], stride: 1, pad: 'valid' },
+];
+
+export const DEPTHWISE_CASES: ConvCase[] = [
+  { name: 'mobilenet dw 3x3 s1 same', x: [2, 9, 8, 6], filter: [3, 3, 6, 1], stride: 1, pad: 'same' },
+  { name: 'mobilenet dw 3x3 s2 same', x: [2, 9, 10, 6], filter: [3, 3, 6, 1], stride: 2, pad: 'same' },
+  {
+    name: 'mobilenet dw 3x3 s2 keras pad',
+    x: [2, 10, 10, 6],
+    filter: [3, 3, 6, 1],
+    stride: 2,
+    pad: kerasPad,
+  },
+  { name: 'mobilenet dw 3x3 s1 pad 1', x: [2, 7, 7, 4], filter: [3, 3, 4, 1], stride: 1, pad: pad(1) },
+  { name: 'dw 3x3 s2 multiplier 2', x: [2, 9, 9, 3], filter: [3, 3, 3, 2], stride: 2, pad: 'same' },
+  { name: 'dw 3x3 s1 valid', x: [2, 6, 7, 3], filter: [3, 3, 3, 1], stride: 1, pad: 'valid' },
+  { name: 'dw 3x3 s2 same, 2 vectors + 1', x: [3, 11, 12, 9], filter: [3, 3, 9, 1], stride: 2, pad: 'same' },
+  { name: 'dw 5x5 s1 pad 2, 16 channels', x: [2, 8, 9, 16], filter: [5, 5, 16, 1], stride: 1, pad: pad(2) },
+];
+
+export const TOLERANCE = 1e-4;
+
+export function outShape(c: ConvCase, depthwise: boolean): [number, number, number, number] {
+  const forward = depthwise
+    ? tf.depthwiseConv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.stride, c.pad)
+    : tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.stride, c.pad);
+  const shape = forward.shape as [number, number, number, number];
+  forward.dispose();
+  return shape;
+}
+
+export function sizeOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Both convolution gradients of `c` on cpu and on wasm, from the same values. */
+export async function convGradients(c: ConvCase) {
+  await useBackend('cpu');
+  const dyShape = outShape(c, false);
+  const xValues = randomValues(sizeOf(c.x), 11);
+  const filterValues = randomValues(sizeOf(c.filter), 12);
+  const dyValues = randomValues(sizeOf(dyShape), 13);
+  return onBothBackends(() => {
+    const x = tf.tensor4d(xValues, c.x);
+    const filter = tf.tensor4d(filterValues, c.filter);
+    const dy = tf.tensor4d(dyValues, dyShape);
+    const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC' };
+    return [
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.filter }) as tf.Tensor,
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: c.x }) as tf.Tensor,
+    ];
+  });
+}
+
+/** Both depthwise convolution gradients of `c` on cpu and on wasm, from the same values. */
+export async function depthwiseGradients(c: ConvCase) {
+  await useBackend('cpu');
+  const dyShape = outShape(c, true);
+  const xValues = randomValues(sizeOf(c.x), 21);
+  const filterValues = randomValues(sizeOf(c.filter), 22);
+  const dyValues = randomValues(sizeOf(dyShape), 23);
+  return onBothBackends(() => {
+    const x = tf.tensor4d(xValues, c.x);
+    const filter = tf.tensor4d(filterValues, c.filter);
+    const dy = tf.tensor4d(dyValues, dyShape);
+    const attrs = { strides: [c.stride, c.stride], dilations: [1, 1], pad: c.pad };
+    return [
+      tf
+        .engine()
+        .runKernel(
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x, dy },
+          { ...attrs, filterShape: c.filter },
+        ) as tf.Tensor,
+      tf
+        .engine()
+        .runKernel(
+          'DepthwiseConv2dNativeBackpropInput',
+          { dy, filter },
+          { ...attrs, inputShape: c.x },
+        ) as tf.Tensor,
+    ];
+  });
+}
