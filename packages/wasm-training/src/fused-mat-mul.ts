@@ -6,6 +6,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { isAsGiven, planProduct, runProduct } from './matrix-product.js';
+import { simdKernels } from './simd-kernels.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 
@@ -26,7 +27,7 @@ interface FusedInputs {
 function fusedMatMul(args: { inputs: FusedInputs; backend: unknown; attrs: _FusedMatMulAttrs }): TensorInfo {
   const { a, b, bias, preluActivationWeights } = args.inputs;
   const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs;
-  const plan = planProduct(a, b, transposeA, transposeB);
+  const plan = planProduct(a, b, transposeA, transposeB, simdKernels(args.backend) !== null);
   if (plan === null || isAsGiven(plan)) {
     return adoptedWasmKernel(_FusedMatMul).kernelFunc(args as never) as TensorInfo;
   }

@@ -11,6 +11,12 @@ import { adoptedWasmKernel } from './wasm-originals.js';
 const PACK_COST = 4;
 
 /**
+ * Our SIMD row combinations (`simdKernels().rowCombinations`) per row of op(A) and value of B, in the same
+ * units: ~0.15 ns per multiply-add in one thread against ~1.5 ns for a transposed value of a large matrix.
+ */
+const ROW_COMBINATION_COST = 0.1;
+
+/**
  * Right operands seen before, untransposed. One used again is taken for a weight at inference: handed to
  * wasm as it is, it is packed once and stays packed while it lives, so its packing counts as free. A
  * weight seen once per training step (a new tensor after every update) is never packed.
@@ -25,12 +31,17 @@ interface Operand {
   transposed: boolean;
 }
 
-/** `op(A) op(B)` as wasm's fast form computes it: which operand goes right, what moves first. */
+/**
+ * How `op(A) op(B)` is computed: on wasm's fast form, A left (`direct`) or `C^T = op(B)^T op(A)^T` then
+ * transposed back (`swapped`), or (`rows`, for few rows of A and B as stored) by our row combinations.
+ */
+export type ProductStrategy = 'direct' | 'swapped' | 'rows';
+
+/** `op(A) op(B)` as planned: which operand goes right, what moves first. */
 export interface ProductPlan {
   left: Operand;
   right: Operand;
-  /** Computes `C^T = op(B)^T op(A)^T`, then transposes it back. */
-  swapped: boolean;
+  strategy: ProductStrategy;
   m: number;
   n: number;
   /** The product's shape: the broadcast batch, then m / (A's batch) rows of n. */
@@ -38,15 +49,17 @@ export interface ProductPlan {
 }
 
 /**
- * The cheapest way to hand `op(a) op(b)` to wasm's fast form (neither operand transposed, batch 1), or null
- * where that form does not apply (a batched `b`, a transposed batch of `a`, other dtypes): wasm's kernel
- * then takes it as is. Records an untransposed `b` as seen (`rightOperandsSeen`).
+ * The cheapest way to compute `op(a) op(b)` on wasm's fast form (neither operand transposed, batch 1) or
+ * by row combinations (where `rowCombinations` says our SIMD module runs), or null where that form does not
+ * apply (a batched `b`, a transposed batch of `a`, other dtypes): wasm's kernel then takes it as is.
+ * Records an untransposed `b` as seen (`rightOperandsSeen`).
  */
 export function planProduct(
   a: TensorInfo,
   b: TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
+  rowCombinations: boolean,
 ): ProductPlan | null {
   const batchA = util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = util.sizeFromShape(b.shape.slice(0, -2));
@@ -66,24 +79,41 @@ export function planProduct(
   const directCost =
     (transposeA ? aSize : 0) + (transposeB ? bSize : 0) + (packedBefore ? 0 : PACK_COST * bSize);
   const swappedCost = (transposeA ? 0 : aSize) + (transposeB ? 0 : bSize) + PACK_COST * aSize + m * n;
+  const rowsCost =
+    rowCombinations && !transposeA && !transposeB
+      ? ROW_COMBINATION_COST * m * bSize
+      : Number.POSITIVE_INFINITY;
+  const cheapest = Math.min(directCost, swappedCost, rowsCost);
+  const strategy = cheapest === directCost ? 'direct' : cheapest === swappedCost ? 'swapped' : 'rows';
   const outer = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  return { left, right, swapped: swappedCost < directCost, m, n, shape: [...outer, m / batchA, n] };
+  return { left, right, strategy, m, n, shape: [...outer, m / batchA, n] };
 }
 
 /** True when the plan hands wasm the operands exactly as given (no transpose, no batch folded). */
 export function isAsGiven(plan: ProductPlan): boolean {
   return (
-    !plan.swapped &&
+    plan.strategy === 'direct' &&
     !plan.left.transposed &&
     !plan.right.transposed &&
     plan.left.rows === plan.left.info.shape[plan.left.info.shape.length - 2]
   );
 }
 
-/** Runs a plan on wasm's own BatchMatMul kernel (its XNNPACK form only). */
+/** Runs a plan on wasm's own BatchMatMul kernel (its XNNPACK form only) or our row combinations. */
 export function runProduct(scope: WasmKernelScope, backend: unknown, plan: ProductPlan): TensorInfo {
-  const wasm = adoptedWasmKernel('BatchMatMul');
   const { left, right, m, n } = plan;
+  if (plan.strategy === 'rows') {
+    const out = scope.allocate([m, n]);
+    const dims = { m, k: left.cols, n };
+    if (
+      scope
+        .simd()
+        ?.rowCombinations(scope.floats(left.info), scope.floats(right.info), scope.floats(out), dims)
+    ) {
+      return scope.reshape(out, plan.shape);
+    }
+  }
+  const wasm = adoptedWasmKernel('BatchMatMul');
   const multiply = (x: TensorInfo, y: TensorInfo) => {
     // XNNPACK packs y (and a bias of its columns) into a buffer of its own.
     assertWasmHeadroom(backend, 4 * (util.sizeFromShape(y.shape) + y.shape[1]));
@@ -93,12 +123,13 @@ export function runProduct(scope: WasmKernelScope, backend: unknown, plan: Produ
       { transposeA: false, transposeB: false },
     );
   };
-  const product = plan.swapped
-    ? scope.transpose(
-        scope.reshape(multiply(asMatrix(scope, right, true), asMatrix(scope, left, true)), [n, m]),
-        [1, 0],
-      )
-    : multiply(asMatrix(scope, left, false), asMatrix(scope, right, false));
+  const product =
+    plan.strategy === 'swapped'
+      ? scope.transpose(
+          scope.reshape(multiply(asMatrix(scope, right, true), asMatrix(scope, left, true)), [n, m]),
+          [1, 0],
+        )
+      : multiply(asMatrix(scope, left, false), asMatrix(scope, right, false));
   return scope.reshape(product, plan.shape);
 }
 

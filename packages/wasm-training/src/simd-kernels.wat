@@ -158,4 +158,104 @@
             (br $rows)))
         (local.set $image (i32.add (local.get $image) (i32.const 1)))
         (br $images))))
+
+  ;; out[r, from .. end) += s b[from .. end) (byte offsets; four floats at a time up to vectorEnd).
+  (func $addScaledRow
+    (param $out i32) (param $b i32) (param $from i32) (param $vectorEnd i32) (param $end i32) (param $s f32)
+    (local $splat v128) (local $at i32)
+    (local.set $splat (f32x4.splat (local.get $s)))
+    (block $vectorsDone
+      (loop $vectors
+        (br_if $vectorsDone (i32.ge_u (local.get $from) (local.get $vectorEnd)))
+        (local.set $at (i32.add (local.get $out) (local.get $from)))
+        (v128.store (local.get $at)
+          (f32x4.add (v128.load (local.get $at))
+            (f32x4.mul (local.get $splat) (v128.load (i32.add (local.get $b) (local.get $from))))))
+        (local.set $from (i32.add (local.get $from) (i32.const 16)))
+        (br $vectors)))
+    (block $scalarsDone
+      (loop $scalars
+        (br_if $scalarsDone (i32.ge_u (local.get $from) (local.get $end)))
+        (local.set $at (i32.add (local.get $out) (local.get $from)))
+        (f32.store (local.get $at)
+          (f32.add (f32.load (local.get $at))
+            (f32.mul (local.get $s) (f32.load (i32.add (local.get $b) (local.get $from))))))
+        (local.set $from (i32.add (local.get $from) (i32.const 4)))
+        (br $scalars))))
+
+  ;; out[m, n] += a[m, k] b[k, n], for few rows m: each row of out is a combination of b's rows. b is
+  ;; read once from memory (in blocks of 64 rows that stay in the caches while every row of a uses them)
+  ;; instead of being packed; out's row takes four rows of b per pass.
+  (func (export "rowCombinations")
+    (param $a i32) (param $b i32) (param $out i32) (param $m i32) (param $k i32) (param $n i32)
+    (local $rowBytes i32) (local $vectorEnd i32) (local $block i32) (local $blockEnd i32) (local $r i32)
+    (local $t i32) (local $c i32) (local $aRow i32) (local $outRow i32) (local $at i32)
+    (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vectorEnd (i32.and (local.get $rowBytes) (i32.const -16)))
+    (block $blocksDone
+      (loop $blocks
+        (br_if $blocksDone (i32.ge_u (local.get $block) (local.get $k)))
+        (local.set $blockEnd (i32.add (local.get $block) (i32.const 64)))
+        (if (i32.gt_u (local.get $blockEnd) (local.get $k))
+          (then (local.set $blockEnd (local.get $k))))
+        (local.set $r (i32.const 0))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $m)))
+            (local.set $aRow (i32.add (local.get $a) (i32.shl (i32.mul (local.get $r) (local.get $k)) (i32.const 2))))
+            (local.set $outRow (i32.add (local.get $out) (i32.mul (local.get $r) (local.get $rowBytes))))
+            (local.set $t (local.get $block))
+            (block $quadsDone
+              (loop $quads
+                (br_if $quadsDone (i32.gt_u (i32.add (local.get $t) (i32.const 4)) (local.get $blockEnd)))
+                (local.set $at (i32.add (local.get $aRow) (i32.shl (local.get $t) (i32.const 2))))
+                (local.set $s0 (v128.load32_splat (local.get $at)))
+                (local.set $s1 (v128.load32_splat offset=4 (local.get $at)))
+                (local.set $s2 (v128.load32_splat offset=8 (local.get $at)))
+                (local.set $s3 (v128.load32_splat offset=12 (local.get $at)))
+                (local.set $b0 (i32.add (local.get $b) (i32.mul (local.get $t) (local.get $rowBytes))))
+                (local.set $b1 (i32.add (local.get $b0) (local.get $rowBytes)))
+                (local.set $b2 (i32.add (local.get $b1) (local.get $rowBytes)))
+                (local.set $b3 (i32.add (local.get $b2) (local.get $rowBytes)))
+                (local.set $c (i32.const 0))
+                (block $vectorsDone
+                  (loop $vectors
+                    (br_if $vectorsDone (i32.ge_u (local.get $c) (local.get $vectorEnd)))
+                    (local.set $at (i32.add (local.get $outRow) (local.get $c)))
+                    (v128.store (local.get $at)
+                      (f32x4.add (v128.load (local.get $at))
+                        (f32x4.add
+                          (f32x4.add
+                            (f32x4.mul (local.get $s0) (v128.load (i32.add (local.get $b0) (local.get $c))))
+                            (f32x4.mul (local.get $s1) (v128.load (i32.add (local.get $b1) (local.get $c)))))
+                          (f32x4.add
+                            (f32x4.mul (local.get $s2) (v128.load (i32.add (local.get $b2) (local.get $c))))
+                            (f32x4.mul (local.get $s3) (v128.load (i32.add (local.get $b3) (local.get $c))))))))
+                    (local.set $c (i32.add (local.get $c) (i32.const 16)))
+                    (br $vectors)))
+                (call $addScaledRow (local.get $outRow) (local.get $b0) (local.get $vectorEnd) (local.get $vectorEnd)
+                  (local.get $rowBytes) (f32x4.extract_lane 0 (local.get $s0)))
+                (call $addScaledRow (local.get $outRow) (local.get $b1) (local.get $vectorEnd) (local.get $vectorEnd)
+                  (local.get $rowBytes) (f32x4.extract_lane 0 (local.get $s1)))
+                (call $addScaledRow (local.get $outRow) (local.get $b2) (local.get $vectorEnd) (local.get $vectorEnd)
+                  (local.get $rowBytes) (f32x4.extract_lane 0 (local.get $s2)))
+                (call $addScaledRow (local.get $outRow) (local.get $b3) (local.get $vectorEnd) (local.get $vectorEnd)
+                  (local.get $rowBytes) (f32x4.extract_lane 0 (local.get $s3)))
+                (local.set $t (i32.add (local.get $t) (i32.const 4)))
+                (br $quads)))
+            (block $singlesDone
+              (loop $singles
+                (br_if $singlesDone (i32.ge_u (local.get $t) (local.get $blockEnd)))
+                (call $addScaledRow (local.get $outRow)
+                  (i32.add (local.get $b) (i32.mul (local.get $t) (local.get $rowBytes)))
+                  (i32.const 0) (local.get $vectorEnd) (local.get $rowBytes)
+                  (f32.load (i32.add (local.get $aRow) (i32.shl (local.get $t) (i32.const 2)))))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $singles)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rows)))
+        (local.set $block (local.get $blockEnd))
+        (br $blocks))))
 )

@@ -60,7 +60,7 @@ describe.each(CASES)('BatchMatMul a $a b $b transposeA $transposeA transposeB $t
 });
 
 describe('BatchMatMul on wasm', () => {
-  it("calls wasm's own kernel only untransposed with batch 1 (its XNNPACK path)", async () => {
+  it("calls wasm's own kernel only untransposed with batch 1 (its XNNPACK path), for few rows not at all", async () => {
     await useBackend('wasm');
     const registered = tf.getKernel('BatchMatMul', 'wasm')!;
     expect(registered.kernelFunc).toBe(batchMatMulConfig.kernelFunc);
@@ -79,7 +79,8 @@ describe('BatchMatMul on wasm', () => {
       tf.tidy(() => {
         tf.matMul(tf.ones([8, 100]), tf.ones([8, 30]), true, false);
         tf.matMul(tf.ones([8, 30]), tf.ones([100, 30]), false, true);
-        tf.matMul(tf.ones([4, 8, 30]), tf.ones([30, 5]));
+        tf.matMul(tf.ones([4, 8, 30]), tf.ones([30, 5])); // 32 rows: combinations of B's rows
+        tf.matMul(tf.ones([64, 30]), tf.ones([30, 5]));
       });
     } finally {
       adoptWasmKernel(original);
@@ -87,7 +88,7 @@ describe('BatchMatMul on wasm', () => {
     expect(calls).toEqual([
       '1,100,8 1,8,30 false false',
       '1,100,30 1,30,8 false false',
-      '1,32,30 1,30,5 false false',
+      '1,64,30 1,30,5 false false',
     ]);
   });
 

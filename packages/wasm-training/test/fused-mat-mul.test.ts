@@ -22,8 +22,9 @@ interface FusedCase {
   bias: boolean;
 }
 
-// Every transpose combination with a tall weight (swapped) and a small one, a folded batch of A, and each
-// activation once; values scaled so that relu6 clips some of them.
+// Every transpose combination with a tall weight and a small one, a folded batch of A, and each activation
+// once; few rows (our row combinations: inner sizes past a 64-row block and below 4, a column count not a
+// multiple of 4); values scaled so that relu6 clips some of them.
 const CASES: FusedCase[] = [
   ...productOperands(3, 300, 40).map((o) => ({ ...o, activation: 'relu' as const, bias: true })),
   ...productOperands(9, 5, 4).map((o) => ({ ...o, activation: 'linear' as const, bias: false })),
@@ -36,6 +37,7 @@ const CASES: FusedCase[] = [
     bias: true,
   })),
   { a: [3, 6, 40], b: [40, 7], transposeA: false, transposeB: false, activation: 'relu', bias: true },
+  { a: [2, 3], b: [3, 7], transposeA: false, transposeB: false, activation: 'linear', bias: true },
 ];
 
 afterAll(async () => {
@@ -96,24 +98,27 @@ describe('_FusedMatMul on wasm', () => {
     return calls;
   }
 
-  it('multiplies a weight seen for the first time from the left (no packing), then leaves it to wasm', async () => {
+  it('multiplies a fresh weight by few rows in our SIMD module, by many from the left, then leaves it to wasm', async () => {
     await useBackend('wasm');
     expect(tf.getKernel('_FusedMatMul', 'wasm')!.kernelFunc).toBe(fusedMatMulConfig.kernelFunc);
-    const x = tf.tensor(randomValues(4 * 600, 1), [4, 600]);
-    const weight = tf.tensor(randomValues(600 * 50, 2), [600, 50]);
-    const bias = tf.tensor1d(randomValues(50, 3));
-    const layer = () => tf.fused.matMul({ a: x, b: weight, bias, activation: 'relu' });
+    const fewRows = tf.tensor(randomValues(4 * 600, 1), [4, 600]);
+    const manyRows = tf.tensor(randomValues(40 * 600, 2), [40, 600]);
+    const [first, second] = [3, 4].map((seed) => tf.tensor(randomValues(600 * 200, seed), [600, 200]));
+    const bias = tf.tensor1d(randomValues(200, 5));
+    const layer = (x: tf.Tensor, weight: tf.Tensor) =>
+      tf.fused.matMul({ a: x, b: weight, bias, activation: 'relu' });
     const calls = recordWasmCalls(() => {
-      layer();
-      layer();
-      layer();
+      layer(fewRows, first);
+      layer(manyRows, second);
+      layer(manyRows, second);
+      layer(fewRows, second);
     });
     expect(calls).toEqual([
-      'BatchMatMul 1,50,600 1,600,4',
-      '_FusedMatMul 1,4,600 1,600,50',
-      '_FusedMatMul 1,4,600 1,600,50',
+      'BatchMatMul 1,200,600 1,600,40',
+      '_FusedMatMul 1,40,600 1,600,200',
+      '_FusedMatMul 1,4,600 1,600,200',
     ]);
-    tf.dispose([x, weight, bias]);
+    tf.dispose([fewRows, manyRows, first, second, bias]);
   });
 
   it('frees every intermediate tensor', async () => {
