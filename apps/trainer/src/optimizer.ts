@@ -1,3 +1,4 @@
+import { sgdMomentumStep } from '@deepmask/wasm-training/sgd-momentum';
 import * as tf from '@tensorflow/tfjs-core';
 import { TrainerError } from './errors.js';
 
@@ -14,7 +15,7 @@ export interface SgdState {
 
 /**
  * SGD with momentum and L2 weight decay as in Torch (the official DeepMask code):
- * `d = g + wd * w; v = mu * v + d; w = w - lr * v`.
+ * `d = g + wd * w; v = mu * v + d; w = w - lr * v` (`sgdMomentumStep`: one pass per variable on wasm).
  */
 export class SgdMomentum {
   private readonly velocities: tf.Variable[];
@@ -29,16 +30,11 @@ export class SgdMomentum {
   }
 
   applyGradients(gradients: Record<string, tf.Tensor>, learningRate: number): void {
-    tf.tidy(() => {
-      const { momentum, weightDecay } = this.options;
-      this.variables.forEach((variable, i) => {
-        const gradient = gradients[variable.name];
-        if (gradient === undefined) return;
-        const decayed = weightDecay === 0 ? gradient : tf.add(gradient, tf.mul(variable, weightDecay));
-        const velocity = this.velocities[i];
-        velocity.assign(tf.add(tf.mul(velocity, momentum), decayed));
-        variable.assign(tf.sub(variable, tf.mul(velocity, learningRate)));
-      });
+    const { momentum, weightDecay } = this.options;
+    this.variables.forEach((variable, i) => {
+      const gradient = gradients[variable.name];
+      if (gradient === undefined) return;
+      sgdMomentumStep(variable, this.velocities[i], gradient, { learningRate, momentum, weightDecay });
     });
   }
 

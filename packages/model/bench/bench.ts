@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deepMaskLoss } from '@deepmask/loss';
 import { initWasmBackend, registerWasmTrainingKernels } from '@deepmask/wasm-training';
+import { sgdMomentumStep } from '@deepmask/wasm-training/sgd-momentum';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { createDeepMask, type DeepMaskConfig, defaultConfig, type TrunkName } from '../src/index.js';
@@ -121,7 +122,14 @@ async function benchCase(c: Case): Promise<Record<'patch' | 'dense' | 'train', S
   const labels = tf
     .sub(tf.mul(tf.randomUniform([c.trainBatch], 0, 2, 'int32'), 2), 1)
     .toFloat() as tf.Tensor1D;
-  const optimizer = tf.train.momentum(1e-3, 0.9);
+  // SGD with momentum as the trainer runs it (torch.optim.SGD(lr=1e-3, momentum=0.9) on the other side).
+  const variables = model.trainableVariables;
+  const velocities = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+  const sgdStep = { learningRate: 1e-3, momentum: 0.9, weightDecay: 0 };
+  const lossOfBatch = () => {
+    const { maskLogits, scoreLogits } = model.predictPatches(batch, { training: true });
+    return deepMaskLoss({ maskLogits, scoreLogits, maskTargets, labels }).total;
+  };
   const patch = await alternate(
     readBack(() => Object.values(model.predictPatches(patches))),
     'patch',
@@ -131,20 +139,15 @@ async function benchCase(c: Case): Promise<Record<'patch' | 'dense' | 'train', S
     'dense',
   );
   const train = await alternate(
-    readBack(
-      () =>
-        optimizer.minimize(
-          () => {
-            const { maskLogits, scoreLogits } = model.predictPatches(batch, { training: true });
-            return deepMaskLoss({ maskLogits, scoreLogits, maskTargets, labels }).total;
-          },
-          true,
-          model.trainableVariables,
-        ) as tf.Scalar,
-    ),
+    readBack(() => {
+      const { value, grads } = tf.variableGrads(lossOfBatch, variables);
+      for (const [i, v] of variables.entries()) sgdMomentumStep(v, velocities[i], grads[v.name], sgdStep);
+      tf.dispose(grads);
+      return value;
+    }),
     'train',
   );
-  optimizer.dispose();
+  tf.dispose(velocities);
   tf.dispose([patches, image, batch, maskTargets, labels]);
   model.dispose();
   return { patch, dense, train };

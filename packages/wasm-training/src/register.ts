@@ -8,6 +8,7 @@ import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { sgdMomentumConfig } from './sgd-momentum.js';
 import { sliceConfig } from './slice.js';
 import { sumConfig } from './sum.js';
 import { adoptWasmKernel } from './wasm-originals.js';
@@ -18,7 +19,8 @@ import { adoptWasmKernel } from './wasm-originals.js';
  * a scalar path), its _FusedMatMul (the same, and every fresh weight packed however little it is used),
  * its Identity (copies every tensor that a gradient keeps; now shared), its Slice (copies
  * the whole input out of wasm memory first), its Concat (a subarray per block, however short) and its
- * Sum over leading axes (transposes them innermost first: every bias gradient).
+ * Sum over leading axes (transposes them innermost first: every bias gradient); and `sgdMomentumStep`'s
+ * one-pass update.
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -32,6 +34,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   sliceConfig,
   concatConfig,
   sumConfig,
+  sgdMomentumConfig,
 ];
 
 /**

@@ -258,4 +258,46 @@
             (br $rows)))
         (local.set $block (local.get $blockEnd))
         (br $blocks))))
+
+  ;; One step of SGD with momentum and weight decay over `count` parameters, in one pass: d = g + wd w,
+  ;; v' = mu v + d, w' = w - lr v' (into `valueOut` and `velocityOut`), each float32 operation as the
+  ;; separate tensor ops round it.
+  (func (export "sgdMomentum")
+    (param $value i32) (param $velocity i32) (param $gradient i32) (param $valueOut i32) (param $velocityOut i32)
+    (param $count i32) (param $learningRate f32) (param $momentum f32) (param $weightDecay f32)
+    (local $at i32) (local $vectorEnd i32) (local $end i32) (local $w v128) (local $v v128)
+    (local $lr v128) (local $mu v128) (local $wd v128) (local $ws f32) (local $vs f32)
+    (local.set $lr (f32x4.splat (local.get $learningRate)))
+    (local.set $mu (f32x4.splat (local.get $momentum)))
+    (local.set $wd (f32x4.splat (local.get $weightDecay)))
+    (local.set $end (i32.shl (local.get $count) (i32.const 2)))
+    (local.set $vectorEnd (i32.and (local.get $end) (i32.const -16)))
+    (block $vectorsDone
+      (loop $vectors
+        (br_if $vectorsDone (i32.ge_u (local.get $at) (local.get $vectorEnd)))
+        (local.set $w (v128.load (i32.add (local.get $value) (local.get $at))))
+        (local.set $v
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $velocity) (local.get $at))) (local.get $mu))
+            (f32x4.add (v128.load (i32.add (local.get $gradient) (local.get $at)))
+              (f32x4.mul (local.get $w) (local.get $wd)))))
+        (v128.store (i32.add (local.get $velocityOut) (local.get $at)) (local.get $v))
+        (v128.store (i32.add (local.get $valueOut) (local.get $at))
+          (f32x4.sub (local.get $w) (f32x4.mul (local.get $v) (local.get $lr))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $vectors)))
+    (block $scalarsDone
+      (loop $scalars
+        (br_if $scalarsDone (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $ws (f32.load (i32.add (local.get $value) (local.get $at))))
+        (local.set $vs
+          (f32.add
+            (f32.mul (f32.load (i32.add (local.get $velocity) (local.get $at))) (local.get $momentum))
+            (f32.add (f32.load (i32.add (local.get $gradient) (local.get $at)))
+              (f32.mul (local.get $ws) (local.get $weightDecay)))))
+        (f32.store (i32.add (local.get $velocityOut) (local.get $at)) (local.get $vs))
+        (f32.store (i32.add (local.get $valueOut) (local.get $at))
+          (f32.sub (local.get $ws) (f32.mul (local.get $vs) (local.get $learningRate))))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (br $scalars))))
 )

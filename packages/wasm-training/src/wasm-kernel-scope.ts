@@ -150,10 +150,11 @@ export class WasmKernelScope {
     return this.reshape(padded, [n, h * strideH, w * strideW, c]);
   }
 
-  /** Frees every intermediate except `result` and returns it. */
-  finish(result: TensorInfo): TensorInfo {
+  /** Frees every intermediate except `result` (one output, or all of a kernel's) and returns it. */
+  finish<T extends TensorInfo | TensorInfo[]>(result: T): T {
+    const kept = new Set<TensorInfo>([result].flat());
     for (const info of this.intermediates) {
-      if (info !== result) this.backend.disposeData(info.dataId);
+      if (!kept.has(info)) this.backend.disposeData(info.dataId);
     }
     return result;
   }

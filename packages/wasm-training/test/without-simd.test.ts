@@ -1,5 +1,7 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { maxAbsDifference, useBackend } from './backends.js';
+import { SgdMomentumStep, sgdMomentumStep } from '../src/sgd-momentum.js';
+import { maxAbsDifference, randomValues, useBackend } from './backends.js';
 import {
   CONV_CASES,
   convGradients,
@@ -9,7 +11,8 @@ import {
 } from './gradient-cases.js';
 
 // Where our SIMD module cannot run (tfjs-backend-wasm's build without SIMD), the kernels take their
-// other paths: wasm's depthwise convolution for the depthwise filter gradient, JS loops for transposes.
+// other paths: wasm's depthwise convolution for the depthwise filter gradient, JS loops for transposes,
+// wasm's product for few rows, tensor ops for the SGD step.
 vi.mock('../src/simd-kernels.js', () => ({ simdKernels: () => null }));
 
 afterAll(async () => {
@@ -27,5 +30,26 @@ describe('without the SIMD module', () => {
     const { cpu, wasm } = await convGradients(c);
     expect(maxAbsDifference(wasm[0], cpu[0])).toBeLessThan(TOLERANCE);
     expect(maxAbsDifference(wasm[1], cpu[1])).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('sgdMomentumStep without the SIMD module', () => {
+  it('takes tensor ops on wasm, with the values of cpu', async () => {
+    const run = async (backend: string) => {
+      await useBackend(backend);
+      const variable = tf.variable(tf.tensor1d(randomValues(37, 1)), true, `w-${backend}`);
+      const velocity = tf.variable(tf.tensor1d(randomValues(37, 2)), false);
+      const gradient = tf.tensor1d(randomValues(37, 3));
+      const attrs = { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-3 };
+      const profile = await tf.profile(() => sgdMomentumStep(variable, velocity, gradient, attrs));
+      const values = [(await variable.data()) as Float32Array, (await velocity.data()) as Float32Array];
+      tf.dispose([variable, velocity, gradient]);
+      return { values, kernels: profile.kernelNames };
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    expect(wasm.kernels).not.toContain(SgdMomentumStep);
+    expect(maxAbsDifference(wasm.values[0], cpu.values[0])).toBeLessThan(1e-6);
+    expect(maxAbsDifference(wasm.values[1], cpu.values[1])).toBeLessThan(1e-6);
   });
 });
