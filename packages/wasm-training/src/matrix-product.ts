@@ -11,10 +11,13 @@ import { adoptedWasmKernel } from './wasm-originals.js';
 const PACK_COST = 4;
 
 /**
- * Our SIMD row combinations (`simdKernels().rowCombinations`) per row of op(A) and value of B, in the same
- * units: ~0.15 ns per multiply-add in one thread against ~1.5 ns for a transposed value of a large matrix.
+ * Our SIMD row combinations (`simdKernels().rowCombinations`, one thread) take a product of at most this
+ * many rows, each of at least MIN_ROW_VALUES values, whose B is not packed already. Measured against
+ * wasm's product with a fresh B: 4-8 rows 0.34-0.52x its time ([4, 100352] x [100352, 512]: 40 vs 105 ms),
+ * 16-32 rows as slow or slower (XNNPACK uses both cores), rows of 8 values 2.8x slower.
  */
-const ROW_COMBINATION_COST = 0.1;
+const FEW_ROWS = 8;
+const MIN_ROW_VALUES = 16;
 
 /**
  * Right operands seen before, untransposed. One used again is taken for a weight at inference: handed to
@@ -79,12 +82,9 @@ export function planProduct(
   const directCost =
     (transposeA ? aSize : 0) + (transposeB ? bSize : 0) + (packedBefore ? 0 : PACK_COST * bSize);
   const swappedCost = (transposeA ? 0 : aSize) + (transposeB ? 0 : bSize) + PACK_COST * aSize + m * n;
-  const rowsCost =
-    rowCombinations && !transposeA && !transposeB
-      ? ROW_COMBINATION_COST * m * bSize
-      : Number.POSITIVE_INFINITY;
-  const cheapest = Math.min(directCost, swappedCost, rowsCost);
-  const strategy = cheapest === directCost ? 'direct' : cheapest === swappedCost ? 'swapped' : 'rows';
+  const fewRows =
+    rowCombinations && !transposeA && !transposeB && !packedBefore && m <= FEW_ROWS && n >= MIN_ROW_VALUES;
+  const strategy: ProductStrategy = fewRows ? 'rows' : swappedCost < directCost ? 'swapped' : 'direct';
   const outer = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   return { left, right, strategy, m, n, shape: [...outer, m / batchA, n] };
 }

@@ -23,8 +23,8 @@ interface FusedCase {
 }
 
 // Every transpose combination with a tall weight and a small one, a folded batch of A, and each activation
-// once; few rows (our row combinations: inner sizes past a 64-row block and below 4, a column count not a
-// multiple of 4); values scaled so that relu6 clips some of them.
+// once; few rows (our row combinations: inner sizes past a 64-row block and below 4, a folded batch, column
+// counts not a multiple of 4); values scaled so that relu6 clips some of them.
 const CASES: FusedCase[] = [
   ...productOperands(3, 300, 40).map((o) => ({ ...o, activation: 'relu' as const, bias: true })),
   ...productOperands(9, 5, 4).map((o) => ({ ...o, activation: 'linear' as const, bias: false })),
@@ -37,7 +37,8 @@ const CASES: FusedCase[] = [
     bias: true,
   })),
   { a: [3, 6, 40], b: [40, 7], transposeA: false, transposeB: false, activation: 'relu', bias: true },
-  { a: [2, 3], b: [3, 7], transposeA: false, transposeB: false, activation: 'linear', bias: true },
+  { a: [2, 3], b: [3, 18], transposeA: false, transposeB: false, activation: 'linear', bias: true },
+  { a: [2, 3, 40], b: [40, 17], transposeA: false, transposeB: false, activation: 'relu', bias: true },
 ];
 
 afterAll(async () => {
