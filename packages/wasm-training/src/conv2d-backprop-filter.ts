@@ -7,14 +7,15 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { convGeometry, shape4 } from './conv-geometry.js';
-import { tapColumns, windowChunks } from './im2col.js';
+import { phaseTap, splitPhases, tapColumns, windowChunks } from './im2col.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /**
  * dW[a, b, c, o] = sum_{n,i,j} x[n, s i + a - padTop, s j + b - padLeft, c] dy[n, i, j, o]: the window
  * matrix `[fh fw C, positions]` times dy `[positions, O]`, one XNNPACK product whose rows are dW's in
  * order. The window matrix is written tap by tap (`tapColumns`: for each filter position, the pixels it
- * reads, one shifted copy per channel row at stride 1), from x^T. Chunked over output positions so that
+ * reads, one shifted copy per channel row at stride 1), from x^T, or for strided filters from x^T split
+ * into stride phases, which each tap reads at stride 1. Chunked over output positions so that
  * a window matrix stays within the budget; the chunks' products are summed. A 1x1 filter at stride 1
  * without padding is the product x^T dy. Replaces a convolution of x^T with dy as the filter, whose
  * 4-channel (batch) inner loop ran at a fraction of the GEMM speed.
@@ -50,16 +51,26 @@ function conv2DBackpropFilter(args: {
     return scope.finish(scope.reshape(product, filterShape));
   }
   const xT = scope.transpose(scope.reshape(x, [pixels, inChannels]), [1, 0]);
+  // Strided taps read stride phases of x^T (when there are more taps than phases to split).
+  const phases = fh * fw > g.strides[0] * g.strides[1] ? scope.allocate(xT.shape) : null;
+  if (phases !== null) splitPhases(scope.floats(xT), g, scope.floats(phases));
   const windowSize = fh * fw * inChannels;
   let sum: TensorInfo | undefined;
   for (const [first, count] of windowChunks(g, windowSize)) {
     const dyRows = scope.matrixRows(dy, first, count);
     const windows = scope.allocate([1, windowSize, count]);
     const [source, target] = [scope.floats(xT), scope.floats(windows)];
+    const phaseValues = phases === null ? null : scope.floats(phases);
     for (let a = 0; a < fh; a++) {
       for (let b = 0; b < fw; b++) {
         const block = (a * fw + b) * inChannels * count;
-        tapColumns(source, g, [a, b], first, target.subarray(block, block + inChannels * count));
+        const taps = target.subarray(block, block + inChannels * count);
+        const phase = phaseValues && phaseTap(g, inChannels, [a, b]);
+        if (phaseValues === null || phase === null) tapColumns(source, g, [a, b], first, taps);
+        else {
+          const values = phaseValues.subarray(phase.offset, phase.offset + phase.length);
+          tapColumns(values, phase.g, [0, 0], first, taps);
+        }
       }
     }
     const partial = scope.run(

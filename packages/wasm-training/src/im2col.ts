@@ -99,6 +99,82 @@ function copyStrided(
   for (let k = 0; k < length; k++) target[to + k] = source[from + stride * k];
 }
 
+/** Where one stride phase of x^T lies: rows `r, r + sh, ..` and columns `q, q + sw, ..` of every image. */
+interface PhaseBlock {
+  offset: number;
+  height: number;
+  width: number;
+}
+
+/** The phases (r, q), r < sh, q < sw, in that order, as stored by `splitPhases`: each a [C, N, height, width]. */
+function phaseBlocks(g: ConvGeometry, channels: number): PhaseBlock[] {
+  const [strideH, strideW] = g.strides;
+  const blocks: PhaseBlock[] = [];
+  let offset = 0;
+  for (let r = 0; r < strideH; r++) {
+    for (let q = 0; q < strideW; q++) {
+      const height = Math.ceil((g.inHeight - r) / strideH);
+      const width = Math.ceil((g.inWidth - q) / strideW);
+      blocks.push({ offset, height, width });
+      offset += channels * g.batchSize * height * width;
+    }
+  }
+  return blocks;
+}
+
+/**
+ * Regroups x^T (`[C, N H W]`) by pixel position modulo the strides into `phases` (as large as x^T), so that
+ * a strided convolution's taps each read one phase at stride 1 (`phaseTap`): whole shifted rows instead of
+ * every other value (3.3 ns per value as a JS loop, for every tap; this pass reads each pixel once).
+ */
+export function splitPhases(xT: Float32Array, g: ConvGeometry, phases: Float32Array): void {
+  const { batchSize, inHeight, inWidth } = g;
+  const [strideH, strideW] = g.strides;
+  const channels = xT.length / (batchSize * inHeight * inWidth);
+  const blocks = phaseBlocks(g, channels);
+  for (let r = 0; r < strideH; r++) {
+    for (let q = 0; q < strideW; q++) {
+      const { offset, height, width } = blocks[r * strideW + q];
+      let to = offset;
+      for (let image = 0; image < channels * batchSize; image++) {
+        for (let y = 0; y < height; y++) {
+          let from = (image * inHeight + y * strideH + r) * inWidth + q;
+          for (let k = 0; k < width; k++, from += strideW) phases[to++] = xT[from];
+        }
+      }
+    }
+  }
+}
+
+/**
+ * What tap (a, b) of a strided convolution reads from `splitPhases`' output: the values of one phase
+ * (`offset`, `length`), read at stride 1 by tap (0, 0) of `g`, or null when that phase is empty (an input
+ * smaller than the stride).
+ */
+export function phaseTap(
+  g: ConvGeometry,
+  channels: number,
+  [a, b]: [number, number],
+): { offset: number; length: number; g: ConvGeometry } | null {
+  const [strideH, strideW] = g.strides;
+  const r = mod(a - g.padTop, strideH);
+  const q = mod(b - g.padLeft, strideW);
+  const { offset, height, width } = phaseBlocks(g, channels)[r * strideW + q];
+  if (height <= 0 || width <= 0) return null;
+  // Row s i + a - padTop = s (i + d) + r: phase row i + d, i.e. tap 0 of a stride-1 read padded by -d.
+  const d = (a - g.padTop - r) / strideH;
+  const e = (b - g.padLeft - q) / strideW;
+  return {
+    offset,
+    length: channels * g.batchSize * height * width,
+    g: { ...g, inHeight: height, inWidth: width, strides: [1, 1], padTop: -d, padLeft: -e },
+  };
+}
+
+function mod(value: number, modulus: number): number {
+  return ((value % modulus) + modulus) % modulus;
+}
+
 /**
  * The adjoint of the window matrix (`[columns, fh fw C]`: row m holds the window of output position
  * `firstColumn + m`, as `tapColumns` give it tap by tap): adds every entry of `cols` back onto its input

@@ -42,6 +42,13 @@ export const CONV_CASES: ConvCase[] = [
   },
   { name: 'head FxF valid (patch form)', x: [3, 5, 5, 6], filter: [5, 5, 6, 7], stride: 1, pad: 'valid' },
   { name: 'head FxF valid (dense form)', x: [1, 8, 7, 6], filter: [5, 5, 6, 7], stride: 1, pad: 'valid' },
+  {
+    name: '3x3 s2 same on an input smaller than the stride',
+    x: [2, 1, 2, 3],
+    filter: [3, 3, 3, 4],
+    stride: 2,
+    pad: 'same',
+  },
 ];
 
 export const DEPTHWISE_CASES: ConvCase[] = [

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { convGeometry } from '../src/conv-geometry.js';
-import { col2imAdd, setWindowMatrixBudget, tapColumns, windowChunks } from '../src/im2col.js';
+import {
+  col2imAdd,
+  phaseTap,
+  setWindowMatrixBudget,
+  splitPhases,
+  tapColumns,
+  windowChunks,
+} from '../src/im2col.js';
 import { asBatchedMatrices, transposeMatrices } from '../src/matrix-transpose.js';
 import { randomValues } from './backends.js';
 
@@ -105,6 +112,47 @@ describe('tapColumns', () => {
             for (let b = 0; b < g.filterWidth; b++)
               for (let c = 0; c < 3; c++) expected.push(definition(m, a, b, c));
         expect(windowRows(x, g, 3, first, count)).toEqual(expected);
+      }
+    }
+  });
+
+  it.each([
+    { x: [2, 9, 8, 3], filter: [3, 3, 3, 1], stride: 2, pad: 'same' },
+    { x: [1, 17, 16, 2], filter: [7, 7, 2, 1], stride: 2, pad: 'same' },
+    { x: [2, 10, 11, 3], filter: [3, 3, 3, 1], stride: 3, pad: 'valid' },
+    { x: [1, 1, 1, 2], filter: [3, 3, 2, 1], stride: 2, pad: 'same' },
+  ] as const)('reads the same taps from stride phases (x $x, filter $filter, stride $stride $pad)', (c) => {
+    const g = geometry([...c.x], [...c.filter], c.stride, c.pad);
+    const channels = c.x[3];
+    const xT = randomValues(c.x[0] * c.x[1] * c.x[2] * channels, 9);
+    const phases = new Float32Array(xT.length).fill(Number.NaN);
+    splitPhases(xT, g, phases);
+    const positions = c.x[0] * g.outHeight * g.outWidth;
+    const chunks =
+      positions > 2
+        ? [
+            [0, positions],
+            [1, positions - 2],
+          ]
+        : [[0, positions]];
+    for (const [first, count] of chunks) {
+      for (let a = 0; a < g.filterHeight; a++) {
+        for (let b = 0; b < g.filterWidth; b++) {
+          const direct = new Float32Array(channels * count);
+          tapColumns(xT, g, [a, b], first, direct);
+          const phase = phaseTap(g, channels, [a, b]);
+          // An input smaller than the stride leaves phases empty: those taps read x^T itself.
+          if (phase === null) continue;
+          const fromPhase = new Float32Array(channels * count).fill(Number.NaN);
+          tapColumns(
+            phases.subarray(phase.offset, phase.offset + phase.length),
+            phase.g,
+            [0, 0],
+            first,
+            fromPhase,
+          );
+          expect(Array.from(fromPhase)).toEqual(Array.from(direct));
+        }
       }
     }
   });
