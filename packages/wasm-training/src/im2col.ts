@@ -1,4 +1,5 @@
 import type { ConvGeometry } from './conv-geometry.js';
+import type { DeinterleaveRows } from './simd-kernels.js';
 import { copyRun } from './wasm-heap.js';
 
 /**
@@ -125,13 +126,26 @@ function phaseBlocks(g: ConvGeometry, channels: number): PhaseBlock[] {
 /**
  * Regroups x^T (`[C, N H W]`) by pixel position modulo the strides into `phases` (as large as x^T), so that
  * a strided convolution's taps each read one phase at stride 1 (`phaseTap`): whole shifted rows instead of
- * every other value (3.3 ns per value as a JS loop, for every tap; this pass reads each pixel once).
+ * every other value (3.3 ns per value as a JS loop, for every tap; this pass reads each pixel once). Rows
+ * at a horizontal stride of 2 are split by `deinterleave` (our SIMD module) where it runs.
  */
-export function splitPhases(xT: Float32Array, g: ConvGeometry, phases: Float32Array): void {
+export function splitPhases(
+  xT: Float32Array,
+  g: ConvGeometry,
+  phases: Float32Array,
+  deinterleave?: DeinterleaveRows,
+): void {
   const { batchSize, inHeight, inWidth } = g;
   const [strideH, strideW] = g.strides;
   const channels = xT.length / (batchSize * inHeight * inWidth);
   const blocks = phaseBlocks(g, channels);
+  if (
+    strideW === 2 &&
+    deinterleave !== undefined &&
+    splitPairs(xT, g, channels, blocks, phases, deinterleave)
+  ) {
+    return;
+  }
   for (let r = 0; r < strideH; r++) {
     for (let q = 0; q < strideW; q++) {
       const { offset, height, width } = blocks[r * strideW + q];
@@ -144,6 +158,33 @@ export function splitPhases(xT: Float32Array, g: ConvGeometry, phases: Float32Ar
       }
     }
   }
+}
+
+/** `splitPhases` at a horizontal stride of 2: each image's rows of a phase row r in one call; false if declined. */
+function splitPairs(
+  xT: Float32Array,
+  g: ConvGeometry,
+  channels: number,
+  blocks: PhaseBlock[],
+  phases: Float32Array,
+  deinterleave: DeinterleaveRows,
+): boolean {
+  const [strideH] = g.strides;
+  for (let r = 0; r < strideH; r++) {
+    const [even, odd] = [blocks[2 * r], blocks[2 * r + 1]];
+    for (let image = 0; image < channels * g.batchSize; image++) {
+      const rows = {
+        from: (image * g.inHeight + r) * g.inWidth,
+        rowStride: strideH * g.inWidth,
+        count: even.height,
+        width: g.inWidth,
+        even: even.offset + image * even.height * even.width,
+        odd: odd.offset + image * odd.height * odd.width,
+      };
+      if (!deinterleave(xT, phases, rows)) return false;
+    }
+  }
+  return true;
 }
 
 /**

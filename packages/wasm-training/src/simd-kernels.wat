@@ -300,4 +300,46 @@
           (f32.sub (local.get $ws) (f32.mul (local.get $vs) (local.get $learningRate))))
         (local.set $at (i32.add (local.get $at) (i32.const 4)))
         (br $scalars))))
+
+  ;; For each of `rows` rows of `width` values (`sourceRowBytes` apart), its even columns to the next row of
+  ;; `even` and its odd columns to the next row of `odd` (rows packed): two 128-bit loads, two shuffles and
+  ;; two stores per eight values.
+  (func (export "deinterleaveRows")
+    (param $source i32) (param $sourceRowBytes i32) (param $rows i32) (param $width i32)
+    (param $even i32) (param $odd i32)
+    (local $row i32) (local $from i32) (local $end i32) (local $vectorEnd i32) (local $k i32)
+    (local $v0 v128) (local $v1 v128)
+    (local.set $end (i32.shl (local.get $width) (i32.const 2)))
+    (local.set $vectorEnd (i32.and (local.get $end) (i32.const -32)))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $row) (local.get $rows)))
+        (local.set $from (i32.add (local.get $source) (i32.mul (local.get $row) (local.get $sourceRowBytes))))
+        (local.set $k (i32.const 0))
+        (block $vectorsDone
+          (loop $vectors
+            (br_if $vectorsDone (i32.ge_u (local.get $k) (local.get $vectorEnd)))
+            (local.set $v0 (v128.load (i32.add (local.get $from) (local.get $k))))
+            (local.set $v1 (v128.load offset=16 (i32.add (local.get $from) (local.get $k))))
+            (v128.store (local.get $even)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $v0) (local.get $v1)))
+            (v128.store (local.get $odd)
+              (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $v0) (local.get $v1)))
+            (local.set $even (i32.add (local.get $even) (i32.const 16)))
+            (local.set $odd (i32.add (local.get $odd) (i32.const 16)))
+            (local.set $k (i32.add (local.get $k) (i32.const 32)))
+            (br $vectors)))
+        (block $scalarsDone
+          (loop $scalars
+            (br_if $scalarsDone (i32.ge_u (local.get $k) (local.get $end)))
+            (f32.store (local.get $even) (f32.load (i32.add (local.get $from) (local.get $k))))
+            (local.set $even (i32.add (local.get $even) (i32.const 4)))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br_if $scalarsDone (i32.ge_u (local.get $k) (local.get $end)))
+            (f32.store (local.get $odd) (f32.load (i32.add (local.get $from) (local.get $k))))
+            (local.set $odd (i32.add (local.get $odd) (i32.const 4)))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $scalars)))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $rowLoop))))
 )

@@ -9,6 +9,7 @@ import {
   windowChunks,
 } from '../src/im2col.js';
 import { asBatchedMatrices, transposeMatrices } from '../src/matrix-transpose.js';
+import { simdKernels } from '../src/simd-kernels.js';
 import { randomValues } from './backends.js';
 
 const geometry = (x: number[], filter: number[], stride: number, pad: 'same' | 'valid') =>
@@ -127,6 +128,21 @@ describe('tapColumns', () => {
     const xT = randomValues(c.x[0] * c.x[1] * c.x[2] * channels, 9);
     const phases = new Float32Array(xT.length).fill(Number.NaN);
     splitPhases(xT, g, phases);
+    if (c.stride === 2) {
+      // The SIMD split (rows by column parity) on a wasm memory gives the same phases.
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const inMemory = new Float32Array(memory.buffer, 0, 2 * xT.length);
+      inMemory.set(xT);
+      inMemory.fill(Number.NaN, xT.length);
+      const simdPhases = inMemory.subarray(xT.length);
+      splitPhases(
+        inMemory.subarray(0, xT.length),
+        g,
+        simdPhases,
+        simdKernels({ wasm: { asm: { memory } } })?.deinterleaveRows,
+      );
+      expect(Array.from(simdPhases)).toEqual(Array.from(phases));
+    }
     const positions = c.x[0] * g.outHeight * g.outWidth;
     const chunks =
       positions > 2

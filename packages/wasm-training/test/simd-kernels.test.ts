@@ -189,6 +189,44 @@ describe.each([false, true])('SIMD row combinations on a wasm memory (shared %s)
   });
 });
 
+describe.each([false, true])('SIMD row deinterleave on a wasm memory (shared %s)', (shared) => {
+  const memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared });
+  const deinterleave = simdKernels({
+    wasm: shared ? { wasmMemory: memory } : { asm: { memory } },
+  })?.deinterleaveRows;
+
+  it.each([1, 2, 7, 8, 9, 16, 17])('splits every other row of width %i by column parity', (width) => {
+    expect(deinterleave).toBeDefined();
+    const [rowStride, count] = [2 * width + 3, 3];
+    const source = new Float32Array(memory.buffer, 4 * 3, rowStride * count);
+    source.set(randomValues(source.length, width));
+    const target = new Float32Array(
+      memory.buffer,
+      source.byteOffset + 4 * source.length,
+      2 * width * count + 5,
+    );
+    target.fill(Number.NaN);
+    const [evenWidth, oddWidth] = [Math.ceil(width / 2), Math.floor(width / 2)];
+    const rows = { from: 1, rowStride, count, width, even: 2, odd: 2 + evenWidth * count };
+    expect(deinterleave?.(source, target, rows)).toBe(true);
+    for (let t = 0; t < count; t++) {
+      for (let k = 0; k < width; k++) {
+        const at = k % 2 === 0 ? rows.even + t * evenWidth + k / 2 : rows.odd + t * oddWidth + (k - 1) / 2;
+        expect(target[at]).toBe(source[rows.from + t * rowStride + k]);
+      }
+    }
+    expect(target[0]).toBeNaN();
+    expect(target[rows.odd + oddWidth * count]).toBeNaN();
+  });
+
+  it('declines views of other memory', () => {
+    const target = new Float32Array(4).fill(7);
+    const rows = { from: 0, rowStride: 4, count: 1, width: 4, even: 0, odd: 2 };
+    expect(deinterleave?.(new Float32Array(4), target, rows)).toBe(false);
+    expect(Array.from(target)).toEqual([7, 7, 7, 7]);
+  });
+});
+
 describe('SIMD kernels', () => {
   it('are what src/simd-kernels.wat assembles to (run gen:wasm after editing it)', async () => {
     expect(readFileSync(GENERATED_FILE, 'utf8')).toBe(await assembleSimdKernels());
