@@ -12,6 +12,7 @@ import { sgdMomentumConfig } from './sgd-momentum.js';
 import { sliceConfig } from './slice.js';
 import { sumConfig } from './sum.js';
 import { adoptWasmKernel } from './wasm-originals.js';
+import { conv2DConfig } from './winograd-conv2d.js';
 
 /**
  * Kernels that tfjs-backend-wasm 4.22 lacks, its scalar Conv2DBackpropInput (replaced for speed), its
@@ -35,6 +36,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   concatConfig,
   sumConfig,
   sgdMomentumConfig,
+  conv2DConfig,
 ];
 
 /**

@@ -38,7 +38,21 @@ export function describeMemoryLimit(threads: 1 | 2): void {
       const filter = tf.fill([3, 3, 256, 4096], 0.01) as tf.Tensor4D; // 38 MB to pack
       const release = fillWasmHeap();
       try {
-        expect(() => tf.conv2d(x, filter, 1, 'same')).toThrow(ABORTED);
+        // Stride 2: wasm's own convolution (stride 1 would take Winograd's products, which check first).
+        expect(() => tf.conv2d(x, filter, 2, 'same')).toThrow(ABORTED);
+      } finally {
+        release();
+        tf.dispose([x, filter]);
+      }
+      expectSmallConvWorks();
+    });
+
+    it('refuses a Winograd convolution that does not fit, before anything is written', () => {
+      const x = tf.ones([1, 4, 4, 256]) as tf.Tensor4D;
+      const filter = tf.fill([3, 3, 256, 4096], 0.01) as tf.Tensor4D;
+      const release = fillWasmHeap();
+      try {
+        expect(() => tf.conv2d(x, filter, 1, 'same')).toThrow(EXHAUSTED);
       } finally {
         release();
         tf.dispose([x, filter]);
