@@ -556,4 +556,94 @@
             (br $tileRows)))
         (local.set $image (i32.add (local.get $image) (i32.const 1)))
         (br $images))))
+
+  ;; Winograd F(2x2, 3x3) output-gradient tiles: each tile's 2x2 block of dy ([n, outH, outW, channels],
+  ;; zero past its last odd row and column; channels a multiple of 4) becomes A dy A^T, whose 16 entries go
+  ;; to o0 .. o15 ([tiles, channels] each): the filter gradient's factor, A = [1 0; 1 1; 1 -1; 0 -1].
+  (func (export "winogradGradientTiles")
+    (param $dy i32) (param $n i32) (param $outH i32) (param $outW i32) (param $channels i32)
+    (param $tilesH i32) (param $tilesW i32)
+    (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $o4 i32) (param $o5 i32) (param $o6 i32) (param $o7 i32) (param $o8 i32) (param $o9 i32) (param $o10 i32) (param $o11 i32) (param $o12 i32) (param $o13 i32) (param $o14 i32) (param $o15 i32)
+    (local $pixel i32) (local $rowBytes i32) (local $image i32) (local $ti i32) (local $tj i32) (local $c i32)
+    (local $source i32) (local $out i32) (local $at i32) (local $right i32) (local $below i32)
+    (local $d00 v128) (local $d01 v128) (local $d10 v128) (local $d11 v128)
+    (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128)
+    (local $f0 v128) (local $f1 v128) (local $f2 v128) (local $f3 v128)
+    (local.set $pixel (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $pixel) (local.get $outW)))
+    (block $imagesDone
+      (loop $images
+        (br_if $imagesDone (i32.ge_u (local.get $image) (local.get $n)))
+        (local.set $ti (i32.const 0))
+        (block $tileRowsDone
+          (loop $tileRows
+            (br_if $tileRowsDone (i32.ge_u (local.get $ti) (local.get $tilesH)))
+            (local.set $below (i32.lt_u (i32.add (i32.shl (local.get $ti) (i32.const 1)) (i32.const 1)) (local.get $outH)))
+            (local.set $tj (i32.const 0))
+            (block $tilesDone
+              (loop $tiles
+                (br_if $tilesDone (i32.ge_u (local.get $tj) (local.get $tilesW)))
+                (local.set $right (i32.lt_u (i32.add (i32.shl (local.get $tj) (i32.const 1)) (i32.const 1)) (local.get $outW)))
+                (local.set $source
+                  (i32.add (local.get $dy)
+                    (i32.add
+                      (i32.mul (local.get $rowBytes)
+                        (i32.add (i32.mul (local.get $image) (local.get $outH)) (i32.shl (local.get $ti) (i32.const 1))))
+                      (i32.mul (local.get $pixel) (i32.shl (local.get $tj) (i32.const 1))))))
+                (local.set $out
+                  (i32.mul (local.get $pixel)
+                    (i32.add (i32.mul (i32.add (i32.mul (local.get $image) (local.get $tilesH)) (local.get $ti)) (local.get $tilesW))
+                      (local.get $tj))))
+                (local.set $c (i32.const 0))
+                (block $channelsDone
+                  (loop $channelLoop
+                    (br_if $channelsDone (i32.ge_u (local.get $c) (local.get $pixel)))
+                    (local.set $at (i32.add (local.get $source) (local.get $c)))
+                    (local.set $d00 (v128.load (local.get $at)))
+                    (local.set $d01 (v128.const i32x4 0 0 0 0))
+                    (local.set $d10 (v128.const i32x4 0 0 0 0))
+                    (local.set $d11 (v128.const i32x4 0 0 0 0))
+                    (if (local.get $right)
+                      (then (local.set $d01 (v128.load (i32.add (local.get $at) (local.get $pixel))))))
+                    (if (local.get $below)
+                      (then
+                        (local.set $d10 (v128.load (i32.add (local.get $at) (local.get $rowBytes))))
+                        (if (local.get $right)
+                          (then
+                            (local.set $d11
+                              (v128.load (i32.add (local.get $at) (i32.add (local.get $rowBytes) (local.get $pixel)))))))))
+                    ;; rows: e_r = A[r][0] d0 + A[r][1] d1 for each column (e for column 0, f for column 1)
+                    (local.set $e0 (local.get $d00))
+                    (local.set $e1 (f32x4.add (local.get $d00) (local.get $d10)))
+                    (local.set $e2 (f32x4.sub (local.get $d00) (local.get $d10)))
+                    (local.set $e3 (f32x4.neg (local.get $d10)))
+                    (local.set $f0 (local.get $d01))
+                    (local.set $f1 (f32x4.add (local.get $d01) (local.get $d11)))
+                    (local.set $f2 (f32x4.sub (local.get $d01) (local.get $d11)))
+                    (local.set $f3 (f32x4.neg (local.get $d11)))
+                    (local.set $at (i32.add (local.get $out) (local.get $c)))
+                    (v128.store (i32.add (local.get $o0) (local.get $at)) (local.get $e0))
+                    (v128.store (i32.add (local.get $o1) (local.get $at)) (f32x4.add (local.get $e0) (local.get $f0)))
+                    (v128.store (i32.add (local.get $o2) (local.get $at)) (f32x4.sub (local.get $e0) (local.get $f0)))
+                    (v128.store (i32.add (local.get $o3) (local.get $at)) (f32x4.neg (local.get $f0)))
+                    (v128.store (i32.add (local.get $o4) (local.get $at)) (local.get $e1))
+                    (v128.store (i32.add (local.get $o5) (local.get $at)) (f32x4.add (local.get $e1) (local.get $f1)))
+                    (v128.store (i32.add (local.get $o6) (local.get $at)) (f32x4.sub (local.get $e1) (local.get $f1)))
+                    (v128.store (i32.add (local.get $o7) (local.get $at)) (f32x4.neg (local.get $f1)))
+                    (v128.store (i32.add (local.get $o8) (local.get $at)) (local.get $e2))
+                    (v128.store (i32.add (local.get $o9) (local.get $at)) (f32x4.add (local.get $e2) (local.get $f2)))
+                    (v128.store (i32.add (local.get $o10) (local.get $at)) (f32x4.sub (local.get $e2) (local.get $f2)))
+                    (v128.store (i32.add (local.get $o11) (local.get $at)) (f32x4.neg (local.get $f2)))
+                    (v128.store (i32.add (local.get $o12) (local.get $at)) (local.get $e3))
+                    (v128.store (i32.add (local.get $o13) (local.get $at)) (f32x4.add (local.get $e3) (local.get $f3)))
+                    (v128.store (i32.add (local.get $o14) (local.get $at)) (f32x4.sub (local.get $e3) (local.get $f3)))
+                    (v128.store (i32.add (local.get $o15) (local.get $at)) (f32x4.neg (local.get $f3)))
+                    (local.set $c (i32.add (local.get $c) (i32.const 16)))
+                    (br $channelLoop)))
+                (local.set $tj (i32.add (local.get $tj) (i32.const 1)))
+                (br $tiles)))
+            (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
+            (br $tileRows)))
+        (local.set $image (i32.add (local.get $image) (i32.const 1)))
+        (br $images))))
 )

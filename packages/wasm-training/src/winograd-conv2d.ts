@@ -13,11 +13,15 @@ import { assertWasmHeadroom } from './wasm-memory-guard.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 
 /**
- * Input and output channels from which Winograd pays: its 16 products have fewer multiply-adds (16/36 of
- * the direct convolution's) but 16/9 as many filter values for XNNPACK to pack, and two passes over the
- * tiles.
+ * Where Winograd pays, measured against XNNPACK's direct convolution with a fresh filter (2 threads): its
+ * 16 products have 16/36 of the multiply-adds but 16/9 as many filter values for XNNPACK to pack, and two
+ * passes over the tiles. VGG-A's and ResNet-50's layers: 0.51-0.9x the time from 32 channels and 196
+ * tiles (2x2 outputs); 1.1-1.3x at 100 tiles (ResNet-50's 10x10 maps at batch 4). The filter gradient
+ * packs its 16 `[tiles, O]` right operands: 1.1x at 64 x 64 channels, 0.64-0.96x from 64 x 128.
  */
 const MIN_CHANNELS = 32;
+const MIN_TILES = 150;
+const MIN_FILTER_GRADIENT_CHANNELS = 64 * 128;
 
 /**
  * wasm's Conv2D, with 3x3 stride-1 convolutions (VGG-A's all, ResNet-50's bottleneck middles, the input
@@ -31,9 +35,29 @@ function conv2D(args: { inputs: Conv2DInputs; backend: unknown; attrs: Conv2DAtt
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs;
   const scope = new WasmKernelScope(args.backend as never);
   const simd = scope.simd();
-  const [fh, fw, inChannels, outChannels] = filter.shape;
-  const eligible =
-    simd !== null &&
+  const takes = [strides, dilations ?? 1].flat().every((s) => s === 1) && dimRoundingMode === undefined;
+  if (simd === null || !takes) return adoptedWasmKernel(Conv2D).kernelFunc(args as never) as TensorInfo;
+  const g = convGeometry(Conv2D, shape4(x), shape4(filter), 1, 1, pad, undefined, false);
+  if (!winogradTakes(x, shape4(filter), dataFormat, g)) {
+    return adoptedWasmKernel(Conv2D).kernelFunc(args as never) as TensorInfo;
+  }
+  return scope.finish(winogradConv(scope, args.backend, simd, x, filter, g));
+}
+
+/**
+ * Whether Winograd takes a stride-1 convolution of `x` with a filter of `filterShape` (`g`: its geometry),
+ * or with `filterGradient` its filter gradient.
+ */
+export function winogradTakes(
+  x: TensorInfo,
+  filterShape: number[],
+  dataFormat: string | undefined,
+  g: ConvGeometry,
+  filterGradient = false,
+): boolean {
+  const [fh, fw, inChannels, outChannels] = filterShape;
+  const tiles = g.batchSize * Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 2);
+  return (
     x.dtype === 'float32' &&
     fh === 3 &&
     fw === 3 &&
@@ -41,12 +65,23 @@ function conv2D(args: { inputs: Conv2DInputs; backend: unknown; attrs: Conv2DAtt
     outChannels % 4 === 0 &&
     inChannels >= MIN_CHANNELS &&
     outChannels >= MIN_CHANNELS &&
-    [strides, dilations ?? 1].flat().every((s) => s === 1) &&
-    (dataFormat === undefined || dataFormat === 'NHWC') &&
-    dimRoundingMode === undefined;
-  if (!eligible) return adoptedWasmKernel(Conv2D).kernelFunc(args as never) as TensorInfo;
-  const g = convGeometry(Conv2D, shape4(x), shape4(filter), 1, 1, pad, undefined, false);
-  return scope.finish(winogradConv(scope, args.backend, simd, x, filter, g));
+    tiles >= MIN_TILES &&
+    (!filterGradient || inChannels * outChannels >= MIN_FILTER_GRADIENT_CHANNELS) &&
+    (dataFormat === undefined || dataFormat === 'NHWC')
+  );
+}
+
+/** The 4x4 input patches of every 2x2 output tile: x padded (or cropped) so that each lies inside. */
+function tilesOf(scope: WasmKernelScope, x: TensorInfo, g: ConvGeometry) {
+  const tilesH = Math.ceil(g.outHeight / 2);
+  const tilesW = Math.ceil(g.outWidth / 2);
+  const patches = scope.padOrCrop(x, [
+    [0, 0],
+    [g.padTop, 2 * tilesH + 2 - g.inHeight - g.padTop],
+    [g.padLeft, 2 * tilesW + 2 - g.inWidth - g.padLeft],
+    [0, 0],
+  ]);
+  return { patches, tilesH, tilesW, tiles: g.batchSize * tilesH * tilesW };
 }
 
 function winogradConv(
@@ -58,17 +93,8 @@ function winogradConv(
   g: ConvGeometry,
 ): TensorInfo {
   const [, , inChannels, outChannels] = filter.shape;
-  const { batchSize, inHeight, inWidth, outHeight, outWidth, padTop, padLeft } = g;
-  const tilesH = Math.ceil(outHeight / 2);
-  const tilesW = Math.ceil(outWidth / 2);
-  const tiles = batchSize * tilesH * tilesW;
-  // Every 4x4 patch inside: zeros where the convolution pads, and past the last odd row and column.
-  const patches = scope.padOrCrop(x, [
-    [0, 0],
-    [padTop, 2 * tilesH + 2 - inHeight - padTop],
-    [padLeft, 2 * tilesW + 2 - inWidth - padLeft],
-    [0, 0],
-  ]);
+  const { batchSize, outHeight, outWidth } = g;
+  const { patches, tilesH, tilesW, tiles } = tilesOf(scope, x, g);
   const inputs = Array.from({ length: 16 }, () => scope.allocate([1, tiles, inChannels]));
   const dims = { batch: batchSize, tilesH, tilesW, channels: inChannels };
   simd.winogradInputTiles(
@@ -90,6 +116,67 @@ function winogradConv(
     { ...dims, channels: outChannels, outHeight, outWidth },
   );
   return y;
+}
+
+/**
+ * The filter gradient of a stride-1 3x3 convolution by Winograd F(2x2, 3x3): with V_k the transformed input
+ * patches and dM_k the transformed dy tiles (A dy A^T), dU_k = V_k^T dM_k (16 products `[C, T] x [T, O]`)
+ * and dW = G^T dU G.
+ */
+export function winogradFilterGradient(
+  scope: WasmKernelScope,
+  simd: SimdKernels,
+  x: TensorInfo,
+  dy: TensorInfo,
+  g: ConvGeometry,
+  filterShape: number[],
+): TensorInfo {
+  const [, , inChannels, outChannels] = filterShape;
+  const { batchSize, outHeight, outWidth } = g;
+  const { patches, tilesH, tilesW, tiles } = tilesOf(scope, x, g);
+  const inputs = Array.from({ length: 16 }, () => scope.allocate([1, tiles, inChannels]));
+  const gradients = Array.from({ length: 16 }, () => scope.allocate([1, tiles, outChannels]));
+  const dims = { batch: batchSize, tilesH, tilesW, channels: inChannels };
+  simd.winogradInputTiles(
+    scope.floats(patches),
+    inputs.map((t) => scope.floats(t)),
+    dims,
+  );
+  simd.winogradGradientTiles(
+    scope.floats(dy),
+    gradients.map((t) => scope.floats(t)),
+    {
+      ...dims,
+      channels: outChannels,
+      outHeight,
+      outWidth,
+    },
+  );
+  const products = inputs.map((a, k) =>
+    scope.run('BatchMatMul', { a, b: gradients[k] }, { transposeA: true, transposeB: false }),
+  );
+  const dW = scope.allocate(filterShape);
+  const size = inChannels * outChannels;
+  const du = products.map((t) => scope.floats(t));
+  const out = scope.floats(dW);
+  const w = new Float64Array(12);
+  for (let at = 0; at < size; at++) {
+    // G^T dU: rows a = 0..2 of four values, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1].
+    for (let s = 0; s < 4; s++) {
+      const [u0, u1, u2, u3] = [du[s][at], du[4 + s][at], du[8 + s][at], du[12 + s][at]];
+      w[s] = u0 + (u1 + u2) / 2;
+      w[4 + s] = (u1 - u2) / 2;
+      w[8 + s] = (u1 + u2) / 2 + u3;
+    }
+    // (G^T dU) G
+    for (let a = 0; a < 3; a++) {
+      const [t0, t1, t2, t3] = [w[4 * a], w[4 * a + 1], w[4 * a + 2], w[4 * a + 3]];
+      out[3 * a * size + at] = t0 + (t1 + t2) / 2;
+      out[(3 * a + 1) * size + at] = (t1 - t2) / 2;
+      out[(3 * a + 2) * size + at] = (t1 + t2) / 2 + t3;
+    }
+  }
+  return dW;
 }
 
 /**

@@ -14,16 +14,17 @@ type Pad =
   | number
   | [[number, number], [number, number], [number, number], [number, number]];
 
-// Winograd takes 3x3 stride-1 filters of 32+ input and output channels (multiples of 4): even and odd
-// sizes (a last tile half outside), every padding; the rest goes to wasm's own kernel.
+// Winograd takes 3x3 stride-1 filters of 32+ input and output channels (multiples of 4) with 150+ output
+// tiles of 2x2: even and odd sizes (a last tile half outside), every padding; the rest goes to wasm's own
+// kernel.
 type Shape4 = [number, number, number, number];
 const CASES: Array<{ x: Shape4; filter: Shape4; pad: Pad; stride?: number; winograd: boolean }> = [
-  { x: [2, 8, 8, 32], filter: [3, 3, 32, 32], pad: 'same', winograd: true },
-  { x: [1, 7, 9, 36], filter: [3, 3, 36, 40], pad: 'same', winograd: true },
-  { x: [2, 6, 5, 32], filter: [3, 3, 32, 44], pad: 'valid', winograd: true },
-  { x: [1, 5, 6, 32], filter: [3, 3, 32, 32], pad: 1, winograd: true },
+  { x: [2, 18, 17, 32], filter: [3, 3, 32, 32], pad: 'same', winograd: true },
+  { x: [1, 25, 24, 36], filter: [3, 3, 36, 40], pad: 'same', winograd: true },
+  { x: [2, 20, 19, 32], filter: [3, 3, 32, 44], pad: 'valid', winograd: true },
+  { x: [1, 26, 24, 32], filter: [3, 3, 32, 32], pad: 1, winograd: true },
   {
-    x: [1, 6, 6, 32],
+    x: [1, 25, 25, 32],
     filter: [3, 3, 32, 32],
     pad: [
       [0, 0],
@@ -33,11 +34,11 @@ const CASES: Array<{ x: Shape4; filter: Shape4; pad: Pad; stride?: number; winog
     ],
     winograd: true,
   },
-  { x: [1, 1, 1, 32], filter: [3, 3, 32, 32], pad: 'same', winograd: true },
-  { x: [2, 8, 8, 3], filter: [3, 3, 3, 32], pad: 'same', winograd: false },
-  { x: [2, 8, 8, 32], filter: [3, 3, 32, 32], pad: 'same', stride: 2, winograd: false },
-  { x: [2, 8, 8, 32], filter: [1, 1, 32, 32], pad: 'same', winograd: false },
-  { x: [2, 8, 8, 16], filter: [3, 3, 16, 16], pad: 'same', winograd: false },
+  { x: [4, 10, 10, 32], filter: [3, 3, 32, 32], pad: 'same', winograd: false },
+  { x: [2, 18, 18, 3], filter: [3, 3, 3, 32], pad: 'same', winograd: false },
+  { x: [2, 18, 18, 32], filter: [3, 3, 32, 32], pad: 'same', stride: 2, winograd: false },
+  { x: [2, 18, 18, 32], filter: [1, 1, 32, 32], pad: 'same', winograd: false },
+  { x: [2, 18, 18, 16], filter: [3, 3, 16, 16], pad: 'same', winograd: false },
 ];
 
 describe.each(CASES)('Conv2D x $x filter $filter pad $pad', (c) => {
@@ -85,7 +86,7 @@ describe('Conv2D on wasm', () => {
       adoptWasmKernel(original);
     }
     expect(calls).toEqual(CASES.filter((c) => !c.winograd).map((c) => String(c.filter)));
-    const x = tf.ones([2, 8, 8, 32]) as tf.Tensor4D;
+    const x = tf.ones([2, 18, 17, 32]) as tf.Tensor4D;
     const filter = tf.ones([3, 3, 32, 32]) as tf.Tensor4D;
     expectNoGrowth(() => tf.conv2d(x, filter, 1, 'same').dispose());
     tf.dispose([x, filter]);
