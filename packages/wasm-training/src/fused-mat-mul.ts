@@ -5,6 +5,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { activate } from './activation.js';
 import { isAsGiven, planProduct, runProduct } from './matrix-product.js';
 import { simdKernels } from './simd-kernels.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
@@ -35,38 +36,6 @@ function fusedMatMul(args: { inputs: FusedInputs; backend: unknown; attrs: _Fuse
   const product = runProduct(scope, args.backend, plan);
   const biased = bias === undefined ? product : scope.run('Add', { a: product, b: bias });
   return scope.finish(activate(scope, biased, activation, preluActivationWeights, leakyreluAlpha));
-}
-
-function activate(
-  scope: WasmKernelScope,
-  x: TensorInfo,
-  activation: _FusedMatMulAttrs['activation'],
-  preluWeights: TensorInfo | undefined,
-  leakyreluAlpha: number | undefined,
-): TensorInfo {
-  switch (activation) {
-    case 'linear':
-      return x;
-    case 'relu':
-      return scope.run('Relu', { x });
-    case 'relu6':
-      return scope.run('Relu6', { x });
-    case 'elu':
-      return scope.run('Elu', { x });
-    case 'sigmoid':
-      return scope.run('Sigmoid', { x });
-    case 'leakyrelu':
-      return scope.run('LeakyRelu', { x }, { alpha: leakyreluAlpha ?? 0.2 });
-    case 'prelu':
-      if (preluWeights === undefined) {
-        throw new Error(
-          '@deepmask/wasm-training: _FusedMatMul with prelu activation needs preluActivationWeights',
-        );
-      }
-      return scope.run('Prelu', { x, alpha: preluWeights });
-    default:
-      throw new Error(`@deepmask/wasm-training: _FusedMatMul activation '${activation}' is not supported`);
-  }
 }
 
 export const fusedMatMulConfig: KernelConfig = {

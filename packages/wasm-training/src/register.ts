@@ -12,7 +12,7 @@ import { sgdMomentumConfig } from './sgd-momentum.js';
 import { sliceConfig } from './slice.js';
 import { sumConfig } from './sum.js';
 import { adoptWasmKernel } from './wasm-originals.js';
-import { conv2DConfig } from './winograd-conv2d.js';
+import { conv2DConfig, fusedConv2DConfig } from './winograd-conv2d.js';
 
 /**
  * Kernels that tfjs-backend-wasm 4.22 lacks, its scalar Conv2DBackpropInput (replaced for speed), its
@@ -20,8 +20,8 @@ import { conv2DConfig } from './winograd-conv2d.js';
  * a scalar path), its _FusedMatMul (the same, and every fresh weight packed however little it is used),
  * its Identity (copies every tensor that a gradient keeps; now shared), its Slice (copies
  * the whole input out of wasm memory first), its Concat (a subarray per block, however short) and its
- * Sum over leading axes (transposes them innermost first: every bias gradient); and `sgdMomentumStep`'s
- * one-pass update.
+ * Sum over leading axes (transposes them innermost first: every bias gradient); its Conv2D and FusedConv2D
+ * (wrapped: 3x3 stride-1 convolutions by Winograd); and `sgdMomentumStep`'s one-pass update.
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -37,6 +37,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   sumConfig,
   sgdMomentumConfig,
   conv2DConfig,
+  fusedConv2DConfig,
 ];
 
 /**

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adoptedWasmKernel, adoptWasmKernel } from '../src/wasm-originals.js';
-import { conv2DConfig } from '../src/winograd-conv2d.js';
+import { conv2DConfig, fusedConv2DConfig } from '../src/winograd-conv2d.js';
 import { expectNoGrowth, maxAbsDifference, onBothBackends, randomValues, useBackend } from './backends.js';
 
 afterAll(async () => {
@@ -58,37 +58,62 @@ describe.each(CASES)('Conv2D x $x filter $filter pad $pad', (c) => {
   });
 });
 
-describe('Conv2D on wasm', () => {
-  it("hands wasm's own kernel only what Winograd does not take, and frees its intermediates", async () => {
+describe.each(CASES.filter((c) => c.winograd))('FusedConv2D x $x filter $filter pad $pad', (c) => {
+  it.each(['relu', 'relu6', 'linear'] as const)(
+    'with a bias and %s equals cpu within 1e-4',
+    async (activation) => {
+      const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+      const { cpu, wasm } = await onBothBackends(() =>
+        tf.fused.conv2d({
+          x: tf.tensor4d(randomValues(size(c.x), 83), c.x),
+          filter: tf.tensor4d(randomValues(size(c.filter), 84), c.filter),
+          strides: 1,
+          pad: c.pad as never,
+          bias: tf.tensor1d(randomValues(c.filter[3], 85)),
+          activation,
+        }),
+      );
+      expect(maxAbsDifference(wasm[0], cpu[0])).toBeLessThan(1e-4);
+    },
+  );
+});
+
+describe('Conv2D and FusedConv2D on wasm', () => {
+  it("hand wasm's own kernels only what Winograd does not take, and free their intermediates", async () => {
     await useBackend('wasm');
     expect(tf.getKernel('Conv2D', 'wasm')!.kernelFunc).toBe(conv2DConfig.kernelFunc);
-    const original = adoptedWasmKernel('Conv2D');
+    expect(tf.getKernel('FusedConv2D', 'wasm')!.kernelFunc).toBe(fusedConv2DConfig.kernelFunc);
+    const originals = ['Conv2D', 'FusedConv2D'].map(adoptedWasmKernel);
     const calls: string[] = [];
-    adoptWasmKernel({
-      ...original,
-      kernelFunc: (args) => {
-        calls.push(String((args.inputs.filter as tf.TensorInfo).shape));
-        return original.kernelFunc(args);
-      },
-    });
+    for (const original of originals) {
+      adoptWasmKernel({
+        ...original,
+        kernelFunc: (args) => {
+          calls.push(`${original.kernelName} ${(args.inputs.filter as tf.TensorInfo).shape}`);
+          return original.kernelFunc(args);
+        },
+      });
+    }
     try {
       tf.tidy(() => {
         for (const c of CASES) {
-          tf.conv2d(
-            tf.ones(c.x) as tf.Tensor4D,
-            tf.ones(c.filter) as tf.Tensor4D,
-            c.stride ?? 1,
-            c.pad as never,
-          );
+          const [x, filter] = [tf.ones(c.x) as tf.Tensor4D, tf.ones(c.filter) as tf.Tensor4D];
+          tf.conv2d(x, filter, c.stride ?? 1, c.pad as never);
+          tf.fused.conv2d({ x, filter, strides: c.stride ?? 1, pad: c.pad as never, activation: 'relu' });
         }
       });
     } finally {
-      adoptWasmKernel(original);
+      for (const original of originals) adoptWasmKernel(original);
     }
-    expect(calls).toEqual(CASES.filter((c) => !c.winograd).map((c) => String(c.filter)));
+    const direct = CASES.filter((c) => !c.winograd);
+    expect(calls).toEqual(direct.flatMap((c) => [`Conv2D ${c.filter}`, `FusedConv2D ${c.filter}`]));
     const x = tf.ones([2, 18, 17, 32]) as tf.Tensor4D;
     const filter = tf.ones([3, 3, 32, 32]) as tf.Tensor4D;
-    expectNoGrowth(() => tf.conv2d(x, filter, 1, 'same').dispose());
-    tf.dispose([x, filter]);
+    const bias = tf.ones([32]);
+    expectNoGrowth(() => {
+      tf.conv2d(x, filter, 1, 'same').dispose();
+      tf.fused.conv2d({ x, filter, bias, strides: 1, pad: 'same', activation: 'relu' }).dispose();
+    });
+    tf.dispose([x, filter, bias]);
   });
 });

@@ -1,0 +1,35 @@
+import type { _FusedMatMulAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import type { WasmKernelScope } from './wasm-kernel-scope.js';
+
+/** A fused kernel's activation (`_FusedMatMul`, `FusedConv2D`) applied by wasm's own kernels. */
+export function activate(
+  scope: WasmKernelScope,
+  x: TensorInfo,
+  activation: _FusedMatMulAttrs['activation'],
+  preluWeights: TensorInfo | undefined,
+  leakyreluAlpha: number | undefined,
+): TensorInfo {
+  switch (activation) {
+    case 'linear':
+      return x;
+    case 'relu':
+      return scope.run('Relu', { x });
+    case 'relu6':
+      return scope.run('Relu6', { x });
+    case 'elu':
+      return scope.run('Elu', { x });
+    case 'sigmoid':
+      return scope.run('Sigmoid', { x });
+    case 'leakyrelu':
+      return scope.run('LeakyRelu', { x }, { alpha: leakyreluAlpha ?? 0.2 });
+    case 'prelu':
+      if (preluWeights === undefined) {
+        throw new Error(
+          '@deepmask/wasm-training: a fused kernel with prelu activation needs preluActivationWeights',
+        );
+      }
+      return scope.run('Prelu', { x, alpha: preluWeights });
+    default:
+      throw new Error(`@deepmask/wasm-training: fused activation '${activation}' is not supported`);
+  }
+}
