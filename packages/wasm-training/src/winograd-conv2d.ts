@@ -16,14 +16,17 @@ import { assertWasmHeadroom } from './wasm-memory-guard.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 
 /**
- * Where Winograd pays, measured against XNNPACK's direct convolution with a fresh filter (2 threads): its
- * 16 products have 16/36 of the multiply-adds but 16/9 as many filter values for XNNPACK to pack, and two
- * passes over the tiles. VGG-A's and ResNet-50's layers: 0.51-0.9x the time from 32 channels and 196
- * tiles (2x2 outputs); 1.1-1.3x at 100 tiles (ResNet-50's 10x10 maps at batch 4). The filter gradient
- * packs its 16 `[tiles, O]` right operands: 1.1x at 64 x 64 channels, 0.64-0.96x from 64 x 128.
+ * Where Winograd pays, measured layer by layer against XNNPACK's direct convolution with a fresh filter (2
+ * threads, VGG-A's and ResNet-50's 3x3 layers): its 16 products have 16/36 of the multiply-adds but 16/9 as
+ * many filter values for XNNPACK to pack, and two passes over the tiles: 0.54-0.9x the time from 32
+ * channels and 40 tiles of 2x2 (ResNet-50's 10x10 maps at batch 4: 100 tiles, 0.77-0.89x). The filter
+ * gradient packs its 16 `[tiles, O]` right operands instead: 0.57-0.92x from 64 x 128 channels and 64
+ * tiles; 1.1x at 64 x 64 channels, 1.14x at 50 tiles. (F(4x4, 3x3), 1/4 of the multiply-adds, was
+ * another 0.56-0.9x on VGG-A's larger maps, but its float32 results strayed past 1e-4 of the cpu backend's.)
  */
 const MIN_CHANNELS = 32;
-const MIN_TILES = 150;
+const MIN_TILES = 40;
+const MIN_FILTER_GRADIENT_TILES = 64;
 const MIN_FILTER_GRADIENT_CHANNELS = 64 * 128;
 
 /**
@@ -93,7 +96,7 @@ export function winogradTakes(
     outChannels % 4 === 0 &&
     inChannels >= MIN_CHANNELS &&
     outChannels >= MIN_CHANNELS &&
-    tiles >= MIN_TILES &&
+    tiles >= (filterGradient ? MIN_FILTER_GRADIENT_TILES : MIN_TILES) &&
     (!filterGradient || inChannels * outChannels >= MIN_FILTER_GRADIENT_CHANNELS) &&
     (dataFormat === undefined || dataFormat === 'NHWC')
   );
@@ -130,7 +133,11 @@ function winogradConv(
     inputs.map((t) => scope.floats(t)),
     dims,
   );
-  const filters = filterTiles(scope, filter);
+  const filters = Array.from({ length: 16 }, () => scope.allocate([1, inChannels, outChannels]));
+  simd.winogradFilter(
+    scope.floats(filter),
+    filters.map((t) => scope.floats(t)),
+  );
   const batchMatMul = adoptedWasmKernel('BatchMatMul');
   const products = inputs.map((a, k) => {
     // XNNPACK packs each filter matrix (and a bias of its columns) into a buffer of its own.
@@ -184,59 +191,11 @@ export function winogradFilterGradient(
     scope.run('BatchMatMul', { a, b: gradients[k] }, { transposeA: true, transposeB: false }),
   );
   const dW = scope.allocate(filterShape);
-  const size = inChannels * outChannels;
-  const du = products.map((t) => scope.floats(t));
-  const out = scope.floats(dW);
-  const w = new Float64Array(12);
-  for (let at = 0; at < size; at++) {
-    // G^T dU: rows a = 0..2 of four values, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1].
-    for (let s = 0; s < 4; s++) {
-      const [u0, u1, u2, u3] = [du[s][at], du[4 + s][at], du[8 + s][at], du[12 + s][at]];
-      w[s] = u0 + (u1 + u2) / 2;
-      w[4 + s] = (u1 - u2) / 2;
-      w[8 + s] = (u1 + u2) / 2 + u3;
-    }
-    // (G^T dU) G
-    for (let a = 0; a < 3; a++) {
-      const [t0, t1, t2, t3] = [w[4 * a], w[4 * a + 1], w[4 * a + 2], w[4 * a + 3]];
-      out[3 * a * size + at] = t0 + (t1 + t2) / 2;
-      out[(3 * a + 1) * size + at] = (t1 - t2) / 2;
-      out[(3 * a + 2) * size + at] = (t1 + t2) / 2 + t3;
-    }
-  }
+  simd.winogradFilterGradient(
+    scope.floats(dW),
+    products.map((t) => scope.floats(t)),
+  );
   return dW;
-}
-
-/**
- * The 16 matrices `[1, C, O]` of G g G^T for the 3x3 filter g of every (c, o), with
- * G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
- */
-function filterTiles(scope: WasmKernelScope, filter: TensorInfo): TensorInfo[] {
-  const [, , inChannels, outChannels] = filter.shape;
-  const size = inChannels * outChannels;
-  const tiles = Array.from({ length: 16 }, () => scope.allocate([1, inChannels, outChannels]));
-  const g = scope.floats(filter);
-  const u = tiles.map((t) => scope.floats(t));
-  const row = new Float64Array(12);
-  for (let at = 0; at < size; at++) {
-    // G g: rows 0..3 of three values each.
-    for (let b = 0; b < 3; b++) {
-      const [g0, g1, g2] = [g[b * size + at], g[(3 + b) * size + at], g[(6 + b) * size + at]];
-      row[b] = g0;
-      row[3 + b] = (g0 + g1 + g2) / 2;
-      row[6 + b] = (g0 - g1 + g2) / 2;
-      row[9 + b] = g2;
-    }
-    // (G g) G^T
-    for (let r = 0; r < 4; r++) {
-      const [t0, t1, t2] = [row[3 * r], row[3 * r + 1], row[3 * r + 2]];
-      u[4 * r][at] = t0;
-      u[4 * r + 1][at] = (t0 + t1 + t2) / 2;
-      u[4 * r + 2][at] = (t0 - t1 + t2) / 2;
-      u[4 * r + 3][at] = t2;
-    }
-  }
-  return tiles;
 }
 
 export const conv2DConfig: KernelConfig = {
