@@ -30,11 +30,10 @@ const MIN_FILTER_GRADIENT_TILES = 64;
 const MIN_FILTER_GRADIENT_CHANNELS = 64 * 128;
 
 /**
- * wasm's Conv2D (and FusedConv2D, below), with 3x3 stride-1 convolutions (VGG-A's all, ResNet-50's bottleneck middles, the input
- * gradients of both) by Winograd F(2x2, 3x3): each 2x2 output tile from a 4x4 input patch, as 16 XNNPACK
- * products `[tiles, C] x [C, O]` between transforms in our SIMD module. Measured on 2 threads: the 16
- * products of a `[4, 56, 56, 256] -> 256` layer with a fresh filter 158 ms against 324 ms for the direct
- * convolution. Everything else goes to wasm's own kernel.
+ * wasm's Conv2D (and FusedConv2D, below), with 3x3 stride-1 convolutions (VGG-A's all but the first,
+ * ResNet-50's bottleneck middles, the input gradients of both) by Winograd F(2x2, 3x3): each 2x2 output
+ * tile from a 4x4 input patch, as 16 XNNPACK products `[tiles, C] x [C, O]` between transforms in our SIMD
+ * module. Everything else goes to wasm's own kernel.
  */
 function conv2D(args: { inputs: Conv2DInputs; backend: unknown; attrs: Conv2DAttrs }): TensorInfo {
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
@@ -128,15 +127,19 @@ function winogradConv(
   const { patches, tilesH, tilesW, tiles } = tilesOf(scope, x, g);
   const inputs = Array.from({ length: 16 }, () => scope.allocate([1, tiles, inChannels]));
   const dims = { batch: batchSize, tilesH, tilesW, channels: inChannels };
-  simd.winogradInputTiles(
-    scope.floats(patches),
-    inputs.map((t) => scope.floats(t)),
-    dims,
+  inWasmMemory(
+    simd.winogradInputTiles(
+      scope.floats(patches),
+      inputs.map((t) => scope.floats(t)),
+      dims,
+    ),
   );
   const filters = Array.from({ length: 16 }, () => scope.allocate([1, inChannels, outChannels]));
-  simd.winogradFilter(
-    scope.floats(filter),
-    filters.map((t) => scope.floats(t)),
+  inWasmMemory(
+    simd.winogradFilter(
+      scope.floats(filter),
+      filters.map((t) => scope.floats(t)),
+    ),
   );
   const batchMatMul = adoptedWasmKernel('BatchMatMul');
   const products = inputs.map((a, k) => {
@@ -145,10 +148,12 @@ function winogradConv(
     return scope.runKernel(batchMatMul, { a, b: filters[k] }, { transposeA: false, transposeB: false });
   });
   const y = scope.allocate([batchSize, outHeight, outWidth, outChannels]);
-  simd.winogradOutputTiles(
-    products.map((t) => scope.floats(t)),
-    scope.floats(y),
-    { ...dims, channels: outChannels, outHeight, outWidth },
+  inWasmMemory(
+    simd.winogradOutputTiles(
+      products.map((t) => scope.floats(t)),
+      scope.floats(y),
+      { ...dims, channels: outChannels, outHeight, outWidth },
+    ),
   );
   return y;
 }
@@ -172,30 +177,41 @@ export function winogradFilterGradient(
   const inputs = Array.from({ length: 16 }, () => scope.allocate([1, tiles, inChannels]));
   const gradients = Array.from({ length: 16 }, () => scope.allocate([1, tiles, outChannels]));
   const dims = { batch: batchSize, tilesH, tilesW, channels: inChannels };
-  simd.winogradInputTiles(
-    scope.floats(patches),
-    inputs.map((t) => scope.floats(t)),
-    dims,
+  inWasmMemory(
+    simd.winogradInputTiles(
+      scope.floats(patches),
+      inputs.map((t) => scope.floats(t)),
+      dims,
+    ),
   );
-  simd.winogradGradientTiles(
-    scope.floats(dy),
-    gradients.map((t) => scope.floats(t)),
-    {
-      ...dims,
-      channels: outChannels,
-      outHeight,
-      outWidth,
-    },
+  inWasmMemory(
+    simd.winogradGradientTiles(
+      scope.floats(dy),
+      gradients.map((t) => scope.floats(t)),
+      {
+        ...dims,
+        channels: outChannels,
+        outHeight,
+        outWidth,
+      },
+    ),
   );
   const products = inputs.map((a, k) =>
     scope.run('BatchMatMul', { a, b: gradients[k] }, { transposeA: true, transposeB: false }),
   );
   const dW = scope.allocate(filterShape);
-  simd.winogradFilterGradient(
-    scope.floats(dW),
-    products.map((t) => scope.floats(t)),
+  inWasmMemory(
+    simd.winogradFilterGradient(
+      scope.floats(dW),
+      products.map((t) => scope.floats(t)),
+    ),
   );
   return dW;
+}
+
+/** The SIMD module declines only views of another memory, which a kernel's fresh views never are. */
+function inWasmMemory(done: boolean): void {
+  if (!done) throw new Error('@deepmask/wasm-training: Winograd transform on views outside wasm memory');
 }
 
 export const conv2DConfig: KernelConfig = {
