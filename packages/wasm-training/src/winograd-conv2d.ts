@@ -101,8 +101,11 @@ export function winogradTakes(
   );
 }
 
-/** The 4x4 input patches of every 2x2 output tile: x padded (or cropped) so that each lies inside. */
-function tilesOf(scope: WasmKernelScope, x: TensorInfo, g: ConvGeometry) {
+/**
+ * The 16 transformed input matrices `[1, tiles, C]` (B^T d B of every 4x4 input patch, x padded or cropped
+ * so that each patch lies inside) and the tiles' sizes.
+ */
+function inputTiles(scope: WasmKernelScope, simd: SimdKernels, x: TensorInfo, g: ConvGeometry) {
   const tilesH = Math.ceil(g.outHeight / 2);
   const tilesW = Math.ceil(g.outWidth / 2);
   const patches = scope.padOrCrop(x, [
@@ -111,7 +114,19 @@ function tilesOf(scope: WasmKernelScope, x: TensorInfo, g: ConvGeometry) {
     [g.padLeft, 2 * tilesW + 2 - g.inWidth - g.padLeft],
     [0, 0],
   ]);
-  return { patches, tilesH, tilesW, tiles: g.batchSize * tilesH * tilesW };
+  const channels = x.shape[3];
+  const inputs = Array.from({ length: 16 }, () =>
+    scope.allocate([1, g.batchSize * tilesH * tilesW, channels]),
+  );
+  const dims = { batch: g.batchSize, tilesH, tilesW, channels };
+  inWasmMemory(
+    simd.winogradInputTiles(
+      scope.floats(patches),
+      inputs.map((t) => scope.floats(t)),
+      dims,
+    ),
+  );
+  return { inputs, dims };
 }
 
 function winogradConv(
@@ -123,17 +138,7 @@ function winogradConv(
   g: ConvGeometry,
 ): TensorInfo {
   const [, , inChannels, outChannels] = filter.shape;
-  const { batchSize, outHeight, outWidth } = g;
-  const { patches, tilesH, tilesW, tiles } = tilesOf(scope, x, g);
-  const inputs = Array.from({ length: 16 }, () => scope.allocate([1, tiles, inChannels]));
-  const dims = { batch: batchSize, tilesH, tilesW, channels: inChannels };
-  inWasmMemory(
-    simd.winogradInputTiles(
-      scope.floats(patches),
-      inputs.map((t) => scope.floats(t)),
-      dims,
-    ),
-  );
+  const { inputs, dims } = inputTiles(scope, simd, x, g);
   const filters = Array.from({ length: 16 }, () => scope.allocate([1, inChannels, outChannels]));
   inWasmMemory(
     simd.winogradFilter(
@@ -147,12 +152,14 @@ function winogradConv(
     assertWasmHeadroom(backend, 4 * (inChannels * outChannels + outChannels));
     return scope.runKernel(batchMatMul, { a, b: filters[k] }, { transposeA: false, transposeB: false });
   });
-  const y = scope.allocate([batchSize, outHeight, outWidth, outChannels]);
+  const { outHeight, outWidth } = g;
+  const y = scope.allocate([g.batchSize, outHeight, outWidth, outChannels]);
+  const outputDims = { ...dims, channels: outChannels, outHeight, outWidth };
   inWasmMemory(
     simd.winogradOutputTiles(
       products.map((t) => scope.floats(t)),
       scope.floats(y),
-      { ...dims, channels: outChannels, outHeight, outWidth },
+      outputDims,
     ),
   );
   return y;
@@ -171,29 +178,17 @@ export function winogradFilterGradient(
   g: ConvGeometry,
   filterShape: number[],
 ): TensorInfo {
-  const [, , inChannels, outChannels] = filterShape;
-  const { batchSize, outHeight, outWidth } = g;
-  const { patches, tilesH, tilesW, tiles } = tilesOf(scope, x, g);
-  const inputs = Array.from({ length: 16 }, () => scope.allocate([1, tiles, inChannels]));
+  const outChannels = filterShape[3];
+  const { inputs, dims } = inputTiles(scope, simd, x, g);
+  const tiles = inputs[0].shape[1];
   const gradients = Array.from({ length: 16 }, () => scope.allocate([1, tiles, outChannels]));
-  const dims = { batch: batchSize, tilesH, tilesW, channels: inChannels };
-  inWasmMemory(
-    simd.winogradInputTiles(
-      scope.floats(patches),
-      inputs.map((t) => scope.floats(t)),
-      dims,
-    ),
-  );
+  const { outHeight, outWidth } = g;
+  const gradientDims = { ...dims, channels: outChannels, outHeight, outWidth };
   inWasmMemory(
     simd.winogradGradientTiles(
       scope.floats(dy),
       gradients.map((t) => scope.floats(t)),
-      {
-        ...dims,
-        channels: outChannels,
-        outHeight,
-        outWidth,
-      },
+      gradientDims,
     ),
   );
   const products = inputs.map((a, k) =>

@@ -86,56 +86,31 @@ export function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Both convolution gradients of `c` on cpu and on wasm, from the same values. */
-export async function convGradients(c: ConvCase) {
+/**
+ * Both gradients of the convolution (or with `depthwise` the depthwise convolution) of `c`, on cpu and on
+ * wasm, from the same values: [filter gradient, input gradient].
+ */
+export async function convolutionGradients(c: ConvCase, depthwise = false) {
   await useBackend('cpu');
-  const dyShape = outShape(c, false);
+  const dyShape = outShape(c, depthwise);
   const xValues = randomValues(sizeOf(c.x), 11);
   const filterValues = randomValues(sizeOf(c.filter), 12);
   const dyValues = randomValues(sizeOf(dyShape), 13);
+  const [filterKernel, inputKernel] = depthwise
+    ? ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']
+    : ['Conv2DBackpropFilter', 'Conv2DBackpropInput'];
+  const attrs: tf.NamedAttrMap = depthwise
+    ? { strides: [c.stride, c.stride], dilations: [1, 1], pad: c.pad }
+    : { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC' };
   return onBothBackends(() => {
     const x = tf.tensor4d(xValues, c.x);
     const filter = tf.tensor4d(filterValues, c.filter);
     const dy = tf.tensor4d(dyValues, dyShape);
-    const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC' };
+    const run = (kernel: string, inputs: tf.NamedTensorMap, shape: Record<string, number[]>) =>
+      tf.engine().runKernel(kernel, inputs, { ...attrs, ...shape }) as tf.Tensor;
     return [
-      tf
-        .engine()
-        .runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.filter }) as tf.Tensor,
-      tf
-        .engine()
-        .runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: c.x }) as tf.Tensor,
-    ];
-  });
-}
-
-/** Both depthwise convolution gradients of `c` on cpu and on wasm, from the same values. */
-export async function depthwiseGradients(c: ConvCase) {
-  await useBackend('cpu');
-  const dyShape = outShape(c, true);
-  const xValues = randomValues(sizeOf(c.x), 21);
-  const filterValues = randomValues(sizeOf(c.filter), 22);
-  const dyValues = randomValues(sizeOf(dyShape), 23);
-  return onBothBackends(() => {
-    const x = tf.tensor4d(xValues, c.x);
-    const filter = tf.tensor4d(filterValues, c.filter);
-    const dy = tf.tensor4d(dyValues, dyShape);
-    const attrs = { strides: [c.stride, c.stride], dilations: [1, 1], pad: c.pad };
-    return [
-      tf
-        .engine()
-        .runKernel(
-          'DepthwiseConv2dNativeBackpropFilter',
-          { x, dy },
-          { ...attrs, filterShape: c.filter },
-        ) as tf.Tensor,
-      tf
-        .engine()
-        .runKernel(
-          'DepthwiseConv2dNativeBackpropInput',
-          { dy, filter },
-          { ...attrs, inputShape: c.x },
-        ) as tf.Tensor,
+      run(filterKernel, { x, dy }, { filterShape: c.filter }),
+      run(inputKernel, { dy, filter }, { inputShape: c.x }),
     ];
   });
 }
