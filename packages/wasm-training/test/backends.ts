@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { expect } from 'vitest';
 import { initWasmBackend } from '../src/index.js';
+import { adoptedWasmKernel, adoptWasmKernel } from '../src/wasm-originals.js';
 
 /** Runs `compute` on 'cpu' and on 'wasm' (with the training kernels) and returns both results' values. */
 export async function onBothBackends(
@@ -71,4 +72,33 @@ export function expectNoGrowth(run: () => void, times = 5): void {
   expect(tf.memory().numTensors).toBe(before.numTensors);
   expect(tf.memory().numBytes).toBe(before.numBytes);
   expect(tf.engine().backend.numDataIds()).toBe(dataIdsBefore);
+}
+
+/**
+ * Runs `run` while wasm's own kernels `kernelNames` (those the replacements delegate to) record every call
+ * as `describe` words it, then puts them back; the records and `run`'s result.
+ */
+export function recordWasmKernelCalls<T>(
+  kernelNames: string[],
+  describe: (kernelName: string, inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap) => string,
+  run: () => T,
+): { calls: string[]; result: T } {
+  const calls: string[] = [];
+  const originals = kernelNames.map(adoptedWasmKernel);
+  for (const original of originals) {
+    adoptWasmKernel({
+      ...original,
+      kernelFunc: (args) => {
+        calls.push(
+          describe(original.kernelName, args.inputs as Record<string, tf.TensorInfo>, args.attrs ?? {}),
+        );
+        return original.kernelFunc(args);
+      },
+    });
+  }
+  try {
+    return { calls, result: run() };
+  } finally {
+    for (const original of originals) adoptWasmKernel(original);
+  }
 }

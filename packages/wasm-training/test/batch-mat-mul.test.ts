@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchMatMulConfig } from '../src/batch-mat-mul.js';
-import { adoptedWasmKernel, adoptWasmKernel } from '../src/wasm-originals.js';
 import {
   expectNoGrowth,
   maxAbsDifference,
   onBothBackends,
   productOperands,
   randomValues,
+  recordWasmKernelCalls,
   useBackend,
 } from './backends.js';
 
@@ -64,27 +64,16 @@ describe('BatchMatMul on wasm', () => {
     await useBackend('wasm');
     const registered = tf.getKernel('BatchMatMul', 'wasm')!;
     expect(registered.kernelFunc).toBe(batchMatMulConfig.kernelFunc);
-    const calls: string[] = [];
-    const spy = (wasm: tf.KernelConfig): tf.KernelConfig => ({
-      ...wasm,
-      kernelFunc: (args) => {
-        const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-        calls.push(`${a.shape} ${b.shape} ${args.attrs?.transposeA} ${args.attrs?.transposeB}`);
-        return wasm.kernelFunc(args);
-      },
-    });
-    const original = adoptedWasmKernel('BatchMatMul');
-    adoptWasmKernel(spy(original));
-    try {
+    const describe = (_: string, { a, b }: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap) =>
+      `${a.shape} ${b.shape} ${attrs.transposeA} ${attrs.transposeB}`;
+    const { calls } = recordWasmKernelCalls(['BatchMatMul'], describe, () =>
       tf.tidy(() => {
         tf.matMul(tf.ones([8, 100]), tf.ones([8, 30]), true, false);
         tf.matMul(tf.ones([8, 30]), tf.ones([100, 30]), false, true);
         tf.matMul(tf.ones([4, 8, 30]), tf.ones([30, 5]));
         tf.matMul(tf.ones([2, 3, 30]), tf.ones([30, 20])); // 6 rows: combinations of B's rows
-      });
-    } finally {
-      adoptWasmKernel(original);
-    }
+      }),
+    );
     expect(calls).toEqual([
       '1,100,8 1,8,30 false false',
       '1,100,30 1,30,8 false false',

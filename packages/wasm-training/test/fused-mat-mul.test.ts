@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fusedMatMulConfig } from '../src/fused-mat-mul.js';
-import { adoptedWasmKernel, adoptWasmKernel } from '../src/wasm-originals.js';
 import {
   expectNoGrowth,
   maxAbsDifference,
   onBothBackends,
   productOperands,
   randomValues,
+  recordWasmKernelCalls,
   useBackend,
 } from './backends.js';
 
@@ -79,24 +79,9 @@ describe.each(CASES)(
 describe('_FusedMatMul on wasm', () => {
   /** Runs `compute` with wasm's own BatchMatMul and _FusedMatMul kernels recording how they are called. */
   function recordWasmCalls(compute: () => void): string[] {
-    const calls: string[] = [];
-    const originals = ['BatchMatMul', '_FusedMatMul'].map(adoptedWasmKernel);
-    for (const wasm of originals) {
-      adoptWasmKernel({
-        ...wasm,
-        kernelFunc: (args) => {
-          const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-          calls.push(`${wasm.kernelName} ${a.shape} ${b.shape}`);
-          return wasm.kernelFunc(args);
-        },
-      });
-    }
-    try {
-      tf.tidy(compute);
-    } finally {
-      for (const wasm of originals) adoptWasmKernel(wasm);
-    }
-    return calls;
+    const describe = (name: string, inputs: Record<string, tf.TensorInfo>) =>
+      `${name} ${inputs.a.shape} ${inputs.b.shape}`;
+    return recordWasmKernelCalls(['BatchMatMul', '_FusedMatMul'], describe, () => tf.tidy(compute)).calls;
   }
 
   it('multiplies a fresh weight by few rows in our SIMD module, by many from the left, then leaves it to wasm', async () => {

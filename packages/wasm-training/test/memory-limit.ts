@@ -33,26 +33,27 @@ export function describeMemoryLimit(threads: 1 | 2): void {
       expectSmallConvWorks();
     });
 
-    it('rethrows the abort of an allocation inside a kernel (XNNPACK packing a filter)', () => {
-      const x = tf.ones([1, 4, 4, 256]) as tf.Tensor4D;
-      const filter = tf.fill([3, 3, 256, 4096], 0.01) as tf.Tensor4D; // 38 MB to pack
-      const release = fillWasmHeap();
-      try {
-        // Stride 2: wasm's own convolution (stride 1 would take Winograd's products, which check first).
-        expect(() => tf.conv2d(x, filter, 2, 'same')).toThrow(ABORTED);
-      } finally {
-        release();
-        tf.dispose([x, filter]);
-      }
-      expectSmallConvWorks();
-    });
-
-    it('refuses a Winograd convolution that does not fit, before anything is written', () => {
-      const x = tf.ones([1, 26, 24, 256]) as tf.Tensor4D;
+    // A 38 MB filter to pack: at stride 2 XNNPACK's own convolution packs it and aborts; at stride 1 Winograd
+    // takes it and its products check the headroom first.
+    it.each([
+      {
+        stride: 2,
+        x: [1, 4, 4, 256] as const,
+        error: ABORTED,
+        what: 'rethrows the abort inside XNNPACK packing a filter',
+      },
+      {
+        stride: 1,
+        x: [1, 26, 24, 256] as const,
+        error: EXHAUSTED,
+        what: 'refuses a Winograd convolution before writing',
+      },
+    ])('$what (stride $stride)', ({ stride, x: shape, error }) => {
+      const x = tf.ones([...shape]) as tf.Tensor4D;
       const filter = tf.fill([3, 3, 256, 4096], 0.01) as tf.Tensor4D;
       const release = fillWasmHeap();
       try {
-        expect(() => tf.conv2d(x, filter, 1, 'same')).toThrow(EXHAUSTED);
+        expect(() => tf.conv2d(x, filter, stride, 'same')).toThrow(error);
       } finally {
         release();
         tf.dispose([x, filter]);

@@ -2,8 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { concatConfig } from '../src/concat.js';
 import { sliceConfig } from '../src/slice.js';
-import { adoptedWasmKernel, adoptWasmKernel } from '../src/wasm-originals.js';
-import { expectNoGrowth, randomValues, useBackend } from './backends.js';
+import { expectNoGrowth, randomValues, recordWasmKernelCalls, useBackend } from './backends.js';
 
 type NumericDType = 'float32' | 'int32' | 'bool';
 const DTYPES: NumericDType[] = ['float32', 'int32', 'bool'];
@@ -190,34 +189,27 @@ describe('Slice and Concat on wasm', () => {
     await useBackend('wasm');
     expect(tf.getKernel('Slice', 'wasm')?.kernelFunc).toBe(sliceConfig.kernelFunc);
     expect(tf.getKernel('Concat', 'wasm')?.kernelFunc).toBe(concatConfig.kernelFunc);
-    const calls: string[] = [];
-    const originals = ['Slice', 'Concat'].map(adoptedWasmKernel);
-    for (const original of originals) {
-      adoptWasmKernel({
-        ...original,
-        kernelFunc: (args) => {
-          calls.push(original.kernelName);
-          return original.kernelFunc(args);
-        },
-      });
-    }
-    try {
-      const words = tf.tensor(['a', 'bb', 'ccc', 'dddd'], [2, 2]);
-      const sliced = tf.slice(words, [0, 1], [2, 1]);
-      const joined = tf.concat([words, words], 1);
-      const mixed = tf.tidy(() => runConcat([tf.tensor1d([0.5]), tf.tensor1d([2], 'int32')], 0));
-      tf.tidy(() => [tf.slice(tf.ones([4, 4]), [1, 1], [2, 2]), tf.concat([tf.ones([2]), tf.zeros([2])])]);
-      expect(calls).toEqual(['Slice', 'Concat', 'Concat']);
-      expect(await sliced.array()).toEqual([['bb'], ['dddd']]);
-      expect(await joined.array()).toEqual([
-        ['a', 'bb', 'a', 'bb'],
-        ['ccc', 'dddd', 'ccc', 'dddd'],
-      ]);
-      expect(Array.from(await mixed.data())).toEqual([0.5, 2]);
-      tf.dispose([words, sliced, joined, mixed]);
-    } finally {
-      for (const original of originals) adoptWasmKernel(original);
-    }
+    const { calls, result } = recordWasmKernelCalls(
+      ['Slice', 'Concat'],
+      (name) => name,
+      () => {
+        const words = tf.tensor(['a', 'bb', 'ccc', 'dddd'], [2, 2]);
+        const sliced = tf.slice(words, [0, 1], [2, 1]);
+        const joined = tf.concat([words, words], 1);
+        const mixed = tf.tidy(() => runConcat([tf.tensor1d([0.5]), tf.tensor1d([2], 'int32')], 0));
+        tf.tidy(() => [tf.slice(tf.ones([4, 4]), [1, 1], [2, 2]), tf.concat([tf.ones([2]), tf.zeros([2])])]);
+        return { words, sliced, joined, mixed };
+      },
+    );
+    const { words, sliced, joined, mixed } = result;
+    expect(calls).toEqual(['Slice', 'Concat', 'Concat']);
+    expect(await sliced.array()).toEqual([['bb'], ['dddd']]);
+    expect(await joined.array()).toEqual([
+      ['a', 'bb', 'a', 'bb'],
+      ['ccc', 'dddd', 'ccc', 'dddd'],
+    ]);
+    expect(Array.from(await mixed.data())).toEqual([0.5, 2]);
+    tf.dispose([words, sliced, joined, mixed]);
   });
 
   it('rejects a slice that overflows its input, naming the axis', async () => {

@@ -1,8 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adoptedWasmKernel, adoptWasmKernel } from '../src/wasm-originals.js';
 import { conv2DConfig, fusedConv2DConfig } from '../src/winograd-conv2d.js';
-import { expectNoGrowth, maxAbsDifference, onBothBackends, randomValues, useBackend } from './backends.js';
+import {
+  expectNoGrowth,
+  maxAbsDifference,
+  onBothBackends,
+  randomValues,
+  recordWasmKernelCalls,
+  useBackend,
+} from './backends.js';
 
 afterAll(async () => {
   await useBackend('cpu');
@@ -84,28 +90,17 @@ describe('Conv2D and FusedConv2D on wasm', () => {
     await useBackend('wasm');
     expect(tf.getKernel('Conv2D', 'wasm')!.kernelFunc).toBe(conv2DConfig.kernelFunc);
     expect(tf.getKernel('FusedConv2D', 'wasm')!.kernelFunc).toBe(fusedConv2DConfig.kernelFunc);
-    const originals = ['Conv2D', 'FusedConv2D'].map(adoptedWasmKernel);
-    const calls: string[] = [];
-    for (const original of originals) {
-      adoptWasmKernel({
-        ...original,
-        kernelFunc: (args) => {
-          calls.push(`${original.kernelName} ${(args.inputs.filter as tf.TensorInfo).shape}`);
-          return original.kernelFunc(args);
-        },
-      });
-    }
-    try {
+    const describe = (name: string, inputs: Record<string, tf.TensorInfo>) =>
+      `${name} ${inputs.filter.shape}`;
+    const { calls } = recordWasmKernelCalls(['Conv2D', 'FusedConv2D'], describe, () =>
       tf.tidy(() => {
         for (const c of CASES) {
           const [x, filter] = [tf.ones(c.x) as tf.Tensor4D, tf.ones(c.filter) as tf.Tensor4D];
           tf.conv2d(x, filter, c.stride ?? 1, c.pad as never);
           tf.fused.conv2d({ x, filter, strides: c.stride ?? 1, pad: c.pad as never, activation: 'relu' });
         }
-      });
-    } finally {
-      for (const original of originals) adoptWasmKernel(original);
-    }
+      }),
+    );
     const direct = CASES.filter((c) => !c.winograd);
     expect(calls).toEqual(direct.flatMap((c) => [`Conv2D ${c.filter}`, `FusedConv2D ${c.filter}`]));
     const x = tf.ones([2, 18, 17, 32]) as tf.Tensor4D;
