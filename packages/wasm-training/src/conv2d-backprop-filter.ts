@@ -9,7 +9,7 @@ import {
 import { convGeometry, shape4 } from './conv-geometry.js';
 import { phaseTap, splitPhases, tapColumns, windowChunks } from './im2col.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
-import { winogradFilterGradient, winogradTakes } from './winograd-conv2d.js';
+import { winogradFilterGradient, winogradTileSize } from './winograd-conv2d.js';
 
 /**
  * dW[a, b, c, o] = sum_{n,i,j} x[n, s i + a - padTop, s j + b - padLeft, c] dy[n, i, j, o]: the window
@@ -43,8 +43,9 @@ function conv2DBackpropFilter(args: {
   const [fh, fw, inChannels] = filterShape;
   const simd = scope.simd();
   const strideOne = g.strides[0] === 1 && g.strides[1] === 1 && dimRoundingMode === undefined;
-  if (simd !== null && strideOne && winogradTakes(x, filterShape, dataFormat, g, true)) {
-    return scope.finish(winogradFilterGradient(scope, simd, x, dy, g, filterShape));
+  const tileSize = simd !== null && strideOne ? winogradTileSize(x, filterShape, dataFormat, g, true) : null;
+  if (simd !== null && tileSize !== null) {
+    return scope.finish(winogradFilterGradient(scope, simd.winograd[tileSize], x, dy, g, filterShape));
   }
   const pixels = g.batchSize * g.inHeight * g.inWidth;
   const samePixels = g.inHeight === g.outHeight && g.inWidth === g.outWidth;

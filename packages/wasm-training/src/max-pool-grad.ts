@@ -12,9 +12,8 @@ import { WasmKernelScope } from './wasm-kernel-scope.js';
 /**
  * dx = dy added onto each window's first maximum (row-major within the window, like the cpu backend),
  * ties and overlapping windows included. Replaces wasm's MaxPoolGrad (tfjs 4.22), which never selects a
- * negative maximum and so drops or misplaces the gradient of all-negative windows. A scatter like this is
- * a scalar loop on every backend (wasm's own is one); this one runs over wasm memory, all channels of a
- * window position at a time.
+ * negative maximum and so drops or misplaces the gradient of all-negative windows. Each window, all its
+ * channels at a time, in our SIMD module where the channels are a multiple of 4, else in JS.
  */
 function maxPoolGrad(args: {
   inputs: MaxPoolGradInputs;
@@ -29,8 +28,10 @@ function maxPoolGrad(args: {
   const dxInfo = scope.allocate([n, h, w, c]);
   const [x, gradient, dx] = [scope.floats(input), scope.floats(dy), scope.floats(dxInfo)];
   dx.fill(0);
-  const best = new Float32Array(c);
-  const where = new Int32Array(c);
+  const simd = c % 4 === 0 ? scope.simd() : null;
+  const window =
+    simd?.maxPoolWindows(x, gradient, dx, { channels: c, rowLength: w * c }) ??
+    scanWindow(x, gradient, dx, c, w);
   const { outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
   let out = 0;
   for (let b = 0; b < n; b++) {
@@ -41,21 +42,7 @@ function maxPoolGrad(args: {
         const left = j * strideWidth - info.padInfo.left;
         const cols = [Math.max(left, 0), Math.min(left + filterWidth, w)];
         if (rows[0] >= rows[1] || cols[0] >= cols[1]) continue;
-        const start = ((b * h + rows[0]) * w + cols[0]) * c;
-        best.set(x.subarray(start, start + c));
-        for (let k = 0; k < c; k++) where[k] = start + k;
-        for (let y = rows[0]; y < rows[1]; y++) {
-          for (let xx = y === rows[0] ? cols[0] + 1 : cols[0]; xx < cols[1]; xx++) {
-            const at = ((b * h + y) * w + xx) * c;
-            for (let k = 0; k < c; k++) {
-              if (x[at + k] > best[k]) {
-                best[k] = x[at + k];
-                where[k] = at + k;
-              }
-            }
-          }
-        }
-        for (let k = 0; k < c; k++) dx[where[k]] += gradient[out + k];
+        window(((b * h + rows[0]) * w + cols[0]) * c, out, rows[1] - rows[0], cols[1] - cols[0]);
       }
     }
   }
@@ -67,3 +54,25 @@ export const maxPoolGradConfig: KernelConfig = {
   backendName: 'wasm',
   kernelFunc: maxPoolGrad as unknown as KernelFunc,
 };
+
+/** The same window gradient as the SIMD module's, in JS (any channel count). */
+function scanWindow(x: Float32Array, gradient: Float32Array, dx: Float32Array, c: number, w: number) {
+  const best = new Float32Array(c);
+  const where = new Int32Array(c);
+  return (corner: number, out: number, rows: number, cols: number) => {
+    best.set(x.subarray(corner, corner + c));
+    for (let k = 0; k < c; k++) where[k] = corner + k;
+    for (let y = 0; y < rows; y++) {
+      for (let xx = y === 0 ? 1 : 0; xx < cols; xx++) {
+        const at = corner + (y * w + xx) * c;
+        for (let k = 0; k < c; k++) {
+          if (x[at + k] > best[k]) {
+            best[k] = x[at + k];
+            where[k] = at + k;
+          }
+        }
+      }
+    }
+    for (let k = 0; k < c; k++) dx[where[k]] += gradient[out + k];
+  };
+}

@@ -77,7 +77,20 @@ export type DeinterleaveRows = (
   rows: { from: number; rowStride: number; count: number; width: number; even: number; odd: number },
 ) => boolean;
 
-/** The tiles of a Winograd F(2x2, 3x3) convolution: `batch x tilesH x tilesW` tiles of `channels` values. */
+/**
+ * For x, dy and dx (zeroed) `[.., channels]` (channels a multiple of 4) of one wasm memory, the gradient of
+ * one max-pool window at a time: `window(corner, gradient, rows, cols)` adds dy's pixel at element
+ * `gradient` onto the first maximum of the `rows` x `cols` pixels from element `corner` of x (`rowLength`
+ * elements a row), per channel, in dx. Null (nothing done) for views of another memory.
+ */
+export type MaxPoolWindows = (
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  dims: { channels: number; rowLength: number },
+) => ((corner: number, gradient: number, rows: number, cols: number) => void) | null;
+
+/** The tiles of a Winograd F(m x m, 3x3) convolution: `batch x tilesH x tilesW` tiles of `channels` values. */
 export interface WinogradTiles {
   batch: number;
   tilesH: number;
@@ -86,16 +99,16 @@ export interface WinogradTiles {
 }
 
 /**
- * The 16 transformed input matrices `[tiles, channels]` (`tiles`, in order) of x `[batch, 2 tilesH + 2,
- * 2 tilesW + 2, channels]` (channels a multiple of 4). All views of one wasm memory; false (nothing done)
+ * The (m + 2)^2 transformed input matrices `[tiles, channels]` (`tiles`, in order) of x `[batch, m tilesH +
+ * 2, m tilesW + 2, channels]` (channels a multiple of 4). All views of one wasm memory; false (nothing done)
  * for other views.
  */
 export type WinogradInputTiles = (x: Float32Array, tiles: Float32Array[], dims: WinogradTiles) => boolean;
 
 /**
- * y `[batch, outHeight, outWidth, channels]` (channels a multiple of 4) from the 16 products `[tiles,
- * channels]` of the transformed input and filter. All views of one wasm memory; false (nothing done) for
- * other views.
+ * y `[batch, outHeight, outWidth, channels]` (channels a multiple of 4) from the (m + 2)^2 products
+ * `[tiles, channels]` of the transformed input and filter. All views of one wasm memory; false (nothing
+ * done) for other views.
  */
 export type WinogradOutputTiles = (
   products: Float32Array[],
@@ -104,9 +117,9 @@ export type WinogradOutputTiles = (
 ) => boolean;
 
 /**
- * The 16 transformed output-gradient matrices `[tiles, channels]` (`tiles`, in order) of dy `[batch,
- * outHeight, outWidth, channels]` (channels a multiple of 4), for the Winograd filter gradient. All views
- * of one wasm memory; false (nothing done) for other views.
+ * The (m + 2)^2 transformed output-gradient matrices `[tiles, channels]` (`tiles`, in order) of dy
+ * `[batch, outHeight, outWidth, channels]` (channels a multiple of 4), for the Winograd filter gradient.
+ * All views of one wasm memory; false (nothing done) for other views.
  */
 export type WinogradGradientTiles = (
   dy: Float32Array,
@@ -115,11 +128,25 @@ export type WinogradGradientTiles = (
 ) => boolean;
 
 /**
- * Winograd F(2x2, 3x3)'s filter transforms between a 3x3 filter `[3, 3, C, O]` (C O a multiple of 4) and
- * its 16 matrices `[C, O]`: G g G^T, and for the filter gradient G^T dU G. All views of one wasm memory;
- * false (nothing done) for other views.
+ * A filter transform between a 3x3 filter `[3, 3, C, O]` (C O a multiple of 4) and its (m + 2)^2 matrices
+ * `[C, O]`. All views of one wasm memory; false (nothing done) for other views.
  */
 export type WinogradFilterTransform = (filter: Float32Array, tiles: Float32Array[]) => boolean;
+
+/** Winograd F(m x m, 3x3)'s transforms (scripts/winograd-wat.ts generates them and gives the matrices). */
+export interface WinogradTransforms {
+  /** m: each tile is m x m outputs from an (m + 2) x (m + 2) input patch. */
+  tileSize: WinogradTileSize;
+  inputTiles: WinogradInputTiles;
+  outputTiles: WinogradOutputTiles;
+  gradientTiles: WinogradGradientTiles;
+  /** G g G^T into the (m + 2)^2 matrices. */
+  filter: WinogradFilterTransform;
+  /** G^T dU G from the (m + 2)^2 matrices into the filter. */
+  filterGradient: WinogradFilterTransform;
+}
+
+export type WinogradTileSize = 2 | 4;
 
 /** The functions of `src/simd-kernels.wat` on one wasm memory. */
 export interface SimdKernels {
@@ -130,13 +157,9 @@ export interface SimdKernels {
   rowCombinations: RowCombinations;
   sgdMomentum: SgdMomentum;
   deinterleaveRows: DeinterleaveRows;
-  winogradInputTiles: WinogradInputTiles;
-  winogradOutputTiles: WinogradOutputTiles;
-  winogradGradientTiles: WinogradGradientTiles;
-  /** G g G^T into the 16 matrices. */
-  winogradFilter: WinogradFilterTransform;
-  /** G^T dU G from the 16 matrices into the filter. */
-  winogradFilterGradient: WinogradFilterTransform;
+  maxPoolWindows: MaxPoolWindows;
+  /** F(2x2, 3x3) and F(4x4, 3x3). */
+  winograd: Record<WinogradTileSize, WinogradTransforms>;
 }
 
 interface EmscriptenModule {
@@ -180,20 +203,7 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
   const rowCombinations = exports.rowCombinations as Exported;
   const sgdMomentum = exports.sgdMomentum as Exported;
   const deinterleaveRows = exports.deinterleaveRows as Exported;
-  const winogradInputTiles = exports.winogradInputTiles as Exported;
-  const winogradOutputTiles = exports.winogradOutputTiles as Exported;
-  const winogradGradientTiles = exports.winogradGradientTiles as Exported;
-  const filterTransform =
-    (name: string): WinogradFilterTransform =>
-    (filter, tiles) => {
-      if (tiles.length !== 16 || !inMemory(filter, ...tiles)) return false;
-      (exports[name] as Exported)(
-        filter.byteOffset,
-        filter.length / 9,
-        ...tiles.map((view) => view.byteOffset),
-      );
-      return true;
-    };
+  const maxPoolWindowGradient = exports.maxPoolWindowGradient as Exported;
   return {
     transposeBlocks: (source, target, rows, cols) => {
       if (!inMemory(source, target)) return false;
@@ -245,26 +255,53 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
       );
       return true;
     },
-    winogradInputTiles: (x, tiles, { batch, tilesH, tilesW, channels }) => {
-      if (tiles.length !== 16 || !inMemory(x, ...tiles)) return false;
-      const [height, width] = [2 * tilesH + 2, 2 * tilesW + 2];
-      const targets = tiles.map((view) => view.byteOffset);
-      winogradInputTiles(x.byteOffset, batch, height, width, channels, tilesH, tilesW, ...targets);
+    maxPoolWindows: (x, dy, dx, { channels, rowLength }) => {
+      if (!inMemory(x, dy, dx)) return null;
+      const [xAt, dyAt, dxAt, rowBytes] = [x.byteOffset, dy.byteOffset, dx.byteOffset, 4 * rowLength];
+      return (corner, gradient, rows, cols) =>
+        maxPoolWindowGradient(xAt, dyAt, dxAt, 4 * corner, 4 * gradient, channels, rows, cols, rowBytes);
+    },
+    winograd: { 2: winogradTransforms(2, exports, inMemory), 4: winogradTransforms(4, exports, inMemory) },
+  };
+}
+
+function winogradTransforms(
+  m: WinogradTileSize,
+  exports: WebAssembly.Exports,
+  inMemory: (...views: Float32Array[]) => boolean,
+): WinogradTransforms {
+  const count = (m + 2) ** 2;
+  const exported = (name: string) => exports[`winograd${m}${name}`] as Exported;
+  const [inputTiles, outputTiles, gradientTiles] = ['InputTiles', 'OutputTiles', 'GradientTiles'].map(
+    exported,
+  );
+  const offsets = (views: Float32Array[]) => views.map((view) => view.byteOffset);
+  const filterTransform =
+    (name: string): WinogradFilterTransform =>
+    (filter, tiles) => {
+      if (tiles.length !== count || !inMemory(filter, ...tiles)) return false;
+      exported(name)(filter.byteOffset, filter.length / 9, ...offsets(tiles));
+      return true;
+    };
+  return {
+    tileSize: m,
+    inputTiles: (x, tiles, { batch, tilesH, tilesW, channels }) => {
+      if (tiles.length !== count || !inMemory(x, ...tiles)) return false;
+      const [height, width] = [m * tilesH + 2, m * tilesW + 2];
+      inputTiles(x.byteOffset, batch, height, width, channels, tilesH, tilesW, ...offsets(tiles));
       return true;
     },
-    winogradOutputTiles: (products, y, { batch, tilesH, tilesW, channels, outHeight, outWidth }) => {
-      if (products.length !== 16 || !inMemory(y, ...products)) return false;
-      const sources = products.map((view) => view.byteOffset);
-      winogradOutputTiles(y.byteOffset, batch, outHeight, outWidth, channels, tilesH, tilesW, ...sources);
+    outputTiles: (products, y, { batch, tilesH, tilesW, channels, outHeight, outWidth }) => {
+      if (products.length !== count || !inMemory(y, ...products)) return false;
+      outputTiles(y.byteOffset, batch, outHeight, outWidth, channels, tilesH, tilesW, ...offsets(products));
       return true;
     },
-    winogradGradientTiles: (dy, tiles, { batch, tilesH, tilesW, channels, outHeight, outWidth }) => {
-      if (tiles.length !== 16 || !inMemory(dy, ...tiles)) return false;
-      const targets = tiles.map((view) => view.byteOffset);
-      winogradGradientTiles(dy.byteOffset, batch, outHeight, outWidth, channels, tilesH, tilesW, ...targets);
+    gradientTiles: (dy, tiles, { batch, tilesH, tilesW, channels, outHeight, outWidth }) => {
+      if (tiles.length !== count || !inMemory(dy, ...tiles)) return false;
+      gradientTiles(dy.byteOffset, batch, outHeight, outWidth, channels, tilesH, tilesW, ...offsets(tiles));
       return true;
     },
-    winogradFilter: filterTransform('winogradFilter'),
-    winogradFilterGradient: filterTransform('winogradFilterGradient'),
+    filter: filterTransform('Filter'),
+    filterGradient: filterTransform('FilterGradient'),
   };
 }

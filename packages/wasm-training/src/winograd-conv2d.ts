@@ -10,37 +10,40 @@ import {
 } from '@tensorflow/tfjs-core';
 import { activate } from './activation.js';
 import { type ConvGeometry, convGeometry, shape4 } from './conv-geometry.js';
-import type { SimdKernels } from './simd-kernels.js';
+import type { WinogradTileSize, WinogradTransforms } from './simd-kernels.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 import { assertWasmHeadroom } from './wasm-memory-guard.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 
 /**
  * Where Winograd pays, measured layer by layer against XNNPACK's direct convolution with a fresh filter (2
- * threads, VGG-A's and ResNet-50's 3x3 layers): its 16 products have 16/36 of the multiply-adds but 16/9 as
- * many filter values for XNNPACK to pack, and two passes over the tiles: 0.54-0.9x the time from 32
- * channels and 40 tiles of 2x2 (ResNet-50's 10x10 maps at batch 4: 100 tiles, 0.77-0.89x). The filter
- * gradient packs its 16 `[tiles, O]` right operands instead: 0.57-0.92x from 64 x 128 channels and 64
- * tiles; 1.1x at 64 x 64 channels, 1.14x at 50 tiles. (F(4x4, 3x3), 1/4 of the multiply-adds, was
- * another 0.56-0.9x on VGG-A's larger maps, but its float32 results strayed past 1e-4 of the cpu backend's.)
+ * threads, VGG-A's and ResNet-50's 3x3 layers). F(2x2, 3x3)'s 16 products have 16/36 of the multiply-adds
+ * but 16/9 as many filter values for XNNPACK to pack, and two passes over the tiles: 0.54-0.9x the time
+ * from 32 channels and 40 tiles of 2x2 (ResNet-50's 10x10 maps at batch 4: 100 tiles, 0.77-0.89x). The
+ * filter gradient packs its 16 `[tiles, O]` right operands instead: 0.57-0.92x from 64 x 128 channels and
+ * 64 tiles; 1.1x at 64 x 64 channels, 1.14x at 50 tiles. F(4x4, 3x3)'s 36 products have 1/4 of the
+ * multiply-adds, on fewer rows, behind heavier transforms: 0.70-0.93x F(2x2)'s time from 144 tiles of 4x4
+ * (1.03x at 98-100, 1.25x at 64); for the filter gradient 0.56-0.82x from 49 tiles (1.11x at 36).
  */
 const MIN_CHANNELS = 32;
 const MIN_TILES = 40;
 const MIN_FILTER_GRADIENT_TILES = 64;
 const MIN_FILTER_GRADIENT_CHANNELS = 64 * 128;
+const MIN_LARGE_TILES = 128;
+const MIN_LARGE_FILTER_GRADIENT_TILES = 48;
 
 /**
  * wasm's Conv2D (and FusedConv2D, below), with 3x3 stride-1 convolutions (VGG-A's all but the first,
- * ResNet-50's bottleneck middles, the input gradients of both) by Winograd F(2x2, 3x3): each 2x2 output
- * tile from a 4x4 input patch, as 16 XNNPACK products `[tiles, C] x [C, O]` between transforms in our SIMD
- * module. Everything else goes to wasm's own kernel.
+ * ResNet-50's bottleneck middles, the input gradients of both) by Winograd F(m x m, 3x3), m 2 or 4: each
+ * m x m output tile from an (m + 2) x (m + 2) input patch, as (m + 2)^2 XNNPACK products `[tiles, C] x
+ * [C, O]` between transforms in our SIMD module. Everything else goes to wasm's own kernel.
  */
 function conv2D(args: { inputs: Conv2DInputs; backend: unknown; attrs: Conv2DAttrs }): TensorInfo {
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
   const scope = new WasmKernelScope(args.backend as never);
   const plan = winogradPlan(scope, x, filter, args.attrs);
   if (plan === null) return adoptedWasmKernel(Conv2D).kernelFunc(args as never) as TensorInfo;
-  return scope.finish(winogradConv(scope, args.backend, plan.simd, x, filter, plan.g));
+  return scope.finish(winogradConv(scope, args.backend, plan.transforms, x, filter, plan.g));
 }
 
 /** The same for a conv layer at inference (bias and activation after the Winograd product, as wasm kernels). */
@@ -53,41 +56,42 @@ function fusedConv2D(args: {
   const scope = new WasmKernelScope(args.backend as never);
   const plan = winogradPlan(scope, x, filter, args.attrs);
   if (plan === null) return adoptedWasmKernel(FusedConv2D).kernelFunc(args as never) as TensorInfo;
-  const y = winogradConv(scope, args.backend, plan.simd, x, filter, plan.g);
+  const y = winogradConv(scope, args.backend, plan.transforms, x, filter, plan.g);
   const biased = bias === undefined ? y : scope.run('Add', { a: y, b: bias });
   const { activation, leakyreluAlpha } = args.attrs;
   return scope.finish(activate(scope, biased, activation, preluActivationWeights, leakyreluAlpha));
 }
 
-/** The geometry and our SIMD module when Winograd takes the convolution, else null. */
+/** The geometry and the transforms when Winograd takes the convolution, else null. */
 function winogradPlan(
   scope: WasmKernelScope,
   x: TensorInfo,
   filter: TensorInfo,
   attrs: Conv2DAttrs,
-): { simd: SimdKernels; g: ConvGeometry } | null {
+): { transforms: WinogradTransforms; g: ConvGeometry } | null {
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
   const simd = scope.simd();
   const strideOne = [strides, dilations ?? 1].flat().every((s) => s === 1) && dimRoundingMode === undefined;
   if (simd === null || !strideOne) return null;
   const g = convGeometry(Conv2D, shape4(x), shape4(filter), 1, 1, pad, undefined, false);
-  return winogradTakes(x, shape4(filter), dataFormat, g) ? { simd, g } : null;
+  const tileSize = winogradTileSize(x, shape4(filter), dataFormat, g);
+  return tileSize === null ? null : { transforms: simd.winograd[tileSize], g };
 }
 
 /**
- * Whether Winograd takes a stride-1 convolution of `x` with a filter of `filterShape` (`g`: its geometry),
- * or with `filterGradient` its filter gradient.
+ * The tile size m of the Winograd F(m x m, 3x3) that takes a stride-1 convolution of `x` with a filter of
+ * `filterShape` (`g`: its geometry), or with `filterGradient` its filter gradient; null where none does.
  */
-export function winogradTakes(
+export function winogradTileSize(
   x: TensorInfo,
   filterShape: number[],
   dataFormat: string | undefined,
   g: ConvGeometry,
   filterGradient = false,
-): boolean {
+): WinogradTileSize | null {
   const [fh, fw, inChannels, outChannels] = filterShape;
-  const tiles = g.batchSize * Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 2);
-  return (
+  const tiles = (m: number) => g.batchSize * Math.ceil(g.outHeight / m) * Math.ceil(g.outWidth / m);
+  const takes =
     x.dtype === 'float32' &&
     fh === 3 &&
     fw === 3 &&
@@ -95,32 +99,34 @@ export function winogradTakes(
     outChannels % 4 === 0 &&
     inChannels >= MIN_CHANNELS &&
     outChannels >= MIN_CHANNELS &&
-    tiles >= (filterGradient ? MIN_FILTER_GRADIENT_TILES : MIN_TILES) &&
+    tiles(2) >= (filterGradient ? MIN_FILTER_GRADIENT_TILES : MIN_TILES) &&
     (!filterGradient || inChannels * outChannels >= MIN_FILTER_GRADIENT_CHANNELS) &&
-    (dataFormat === undefined || dataFormat === 'NHWC')
-  );
+    (dataFormat === undefined || dataFormat === 'NHWC');
+  if (!takes) return null;
+  return tiles(4) >= (filterGradient ? MIN_LARGE_FILTER_GRADIENT_TILES : MIN_LARGE_TILES) ? 4 : 2;
 }
 
 /**
- * The 16 transformed input matrices `[1, tiles, C]` (B^T d B of every 4x4 input patch, x padded or cropped
- * so that each patch lies inside) and the tiles' sizes.
+ * The (m + 2)^2 transformed input matrices `[1, tiles, C]` (B^T d B of every input patch, x padded or
+ * cropped so that each patch lies inside) and the tiles' sizes.
  */
-function inputTiles(scope: WasmKernelScope, simd: SimdKernels, x: TensorInfo, g: ConvGeometry) {
-  const tilesH = Math.ceil(g.outHeight / 2);
-  const tilesW = Math.ceil(g.outWidth / 2);
+function inputTiles(scope: WasmKernelScope, transforms: WinogradTransforms, x: TensorInfo, g: ConvGeometry) {
+  const m = transforms.tileSize;
+  const tilesH = Math.ceil(g.outHeight / m);
+  const tilesW = Math.ceil(g.outWidth / m);
   const patches = scope.padOrCrop(x, [
     [0, 0],
-    [g.padTop, 2 * tilesH + 2 - g.inHeight - g.padTop],
-    [g.padLeft, 2 * tilesW + 2 - g.inWidth - g.padLeft],
+    [g.padTop, m * tilesH + 2 - g.inHeight - g.padTop],
+    [g.padLeft, m * tilesW + 2 - g.inWidth - g.padLeft],
     [0, 0],
   ]);
   const channels = x.shape[3];
-  const inputs = Array.from({ length: 16 }, () =>
+  const inputs = Array.from({ length: (m + 2) ** 2 }, () =>
     scope.allocate([1, g.batchSize * tilesH * tilesW, channels]),
   );
   const dims = { batch: g.batchSize, tilesH, tilesW, channels };
   inWasmMemory(
-    simd.winogradInputTiles(
+    transforms.inputTiles(
       scope.floats(patches),
       inputs.map((t) => scope.floats(t)),
       dims,
@@ -132,16 +138,16 @@ function inputTiles(scope: WasmKernelScope, simd: SimdKernels, x: TensorInfo, g:
 function winogradConv(
   scope: WasmKernelScope,
   backend: unknown,
-  simd: SimdKernels,
+  transforms: WinogradTransforms,
   x: TensorInfo,
   filter: TensorInfo,
   g: ConvGeometry,
 ): TensorInfo {
   const [, , inChannels, outChannels] = filter.shape;
-  const { inputs, dims } = inputTiles(scope, simd, x, g);
-  const filters = Array.from({ length: 16 }, () => scope.allocate([1, inChannels, outChannels]));
+  const { inputs, dims } = inputTiles(scope, transforms, x, g);
+  const filters = inputs.map(() => scope.allocate([1, inChannels, outChannels]));
   inWasmMemory(
-    simd.winogradFilter(
+    transforms.filter(
       scope.floats(filter),
       filters.map((t) => scope.floats(t)),
     ),
@@ -156,7 +162,7 @@ function winogradConv(
   const y = scope.allocate([g.batchSize, outHeight, outWidth, outChannels]);
   const outputDims = { ...dims, channels: outChannels, outHeight, outWidth };
   inWasmMemory(
-    simd.winogradOutputTiles(
+    transforms.outputTiles(
       products.map((t) => scope.floats(t)),
       scope.floats(y),
       outputDims,
@@ -166,26 +172,26 @@ function winogradConv(
 }
 
 /**
- * The filter gradient of a stride-1 3x3 convolution by Winograd F(2x2, 3x3): with V_k the transformed input
- * patches and dM_k the transformed dy tiles (A dy A^T), dU_k = V_k^T dM_k (16 products `[C, T] x [T, O]`)
- * and dW = G^T dU G.
+ * The filter gradient of a stride-1 3x3 convolution by Winograd: with V_k the transformed input patches and
+ * dM_k the transformed dy tiles (A dy A^T), dU_k = V_k^T dM_k ((m + 2)^2 products `[C, T] x [T, O]`) and
+ * dW = G^T dU G.
  */
 export function winogradFilterGradient(
   scope: WasmKernelScope,
-  simd: SimdKernels,
+  transforms: WinogradTransforms,
   x: TensorInfo,
   dy: TensorInfo,
   g: ConvGeometry,
   filterShape: number[],
 ): TensorInfo {
   const outChannels = filterShape[3];
-  const { inputs, dims } = inputTiles(scope, simd, x, g);
+  const { inputs, dims } = inputTiles(scope, transforms, x, g);
   const tiles = inputs[0].shape[1];
-  const gradients = Array.from({ length: 16 }, () => scope.allocate([1, tiles, outChannels]));
+  const gradients = inputs.map(() => scope.allocate([1, tiles, outChannels]));
   const { outHeight, outWidth } = g;
   const gradientDims = { ...dims, channels: outChannels, outHeight, outWidth };
   inWasmMemory(
-    simd.winogradGradientTiles(
+    transforms.gradientTiles(
       scope.floats(dy),
       gradients.map((t) => scope.floats(t)),
       gradientDims,
@@ -196,7 +202,7 @@ export function winogradFilterGradient(
   );
   const dW = scope.allocate(filterShape);
   inWasmMemory(
-    simd.winogradFilterGradient(
+    transforms.filterGradient(
       scope.floats(dW),
       products.map((t) => scope.floats(t)),
     ),

@@ -44,6 +44,40 @@ const POOL_CASES: PoolCase[] = [
     values: 'negative',
   },
   { name: 'fine-stride 2x2 s1 valid', x: [1, 5, 5, 2], size: 2, stride: 1, pad: 'valid', values: 'signed' },
+  // Channels in multiples of 4 take the SIMD module's window gradient; the cases above, the JS one.
+  { name: 'resnet 3x3 s2 same (SIMD)', x: [2, 9, 8, 8], size: 3, stride: 2, pad: 'same', values: 'signed' },
+  {
+    name: 'resnet 3x3 s2 pad 1, relu ties (SIMD)',
+    x: [2, 8, 8, 12],
+    size: 3,
+    stride: 2,
+    pad: pad(1),
+    values: 'relu',
+  },
+  {
+    name: 'vgg 2x2 s2 valid, all negative (SIMD)',
+    x: [2, 7, 6, 16],
+    size: 2,
+    stride: 2,
+    pad: 'valid',
+    values: 'negative',
+  },
+  {
+    name: 'score head 2x2 s2 valid (SIMD)',
+    x: [3, 6, 6, 8],
+    size: 2,
+    stride: 2,
+    pad: 'valid',
+    values: 'signed',
+  },
+  {
+    name: 'fine-stride 2x2 s1 valid (SIMD)',
+    x: [1, 5, 5, 4],
+    size: 2,
+    stride: 1,
+    pad: 'valid',
+    values: 'signed',
+  },
 ];
 
 afterAll(async () => {
