@@ -12,7 +12,6 @@ import { activate } from './activation.js';
 import { type ConvGeometry, convGeometry, shape4 } from './conv-geometry.js';
 import type { WinogradTileSize, WinogradTransforms } from './simd-kernels.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
-import { assertWasmHeadroom } from './wasm-memory-guard.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 
 /**
@@ -43,7 +42,7 @@ function conv2D(args: { inputs: Conv2DInputs; backend: unknown; attrs: Conv2DAtt
   const scope = new WasmKernelScope(args.backend as never);
   const plan = winogradPlan(scope, x, filter, args.attrs);
   if (plan === null) return adoptedWasmKernel(Conv2D).kernelFunc(args as never) as TensorInfo;
-  return scope.finish(winogradConv(scope, args.backend, plan.transforms, x, filter, plan.g));
+  return scope.finish(winogradConv(scope, plan.transforms, x, filter, plan.g));
 }
 
 /** The same for a conv layer at inference (bias and activation after the Winograd product, as wasm kernels). */
@@ -56,7 +55,7 @@ function fusedConv2D(args: {
   const scope = new WasmKernelScope(args.backend as never);
   const plan = winogradPlan(scope, x, filter, args.attrs);
   if (plan === null) return adoptedWasmKernel(FusedConv2D).kernelFunc(args as never) as TensorInfo;
-  const y = winogradConv(scope, args.backend, plan.transforms, x, filter, plan.g);
+  const y = winogradConv(scope, plan.transforms, x, filter, plan.g);
   const biased = bias === undefined ? y : scope.run('Add', { a: y, b: bias });
   const { activation, leakyreluAlpha } = args.attrs;
   return scope.finish(activate(scope, biased, activation, preluActivationWeights, leakyreluAlpha));
@@ -137,7 +136,6 @@ function inputTiles(scope: WasmKernelScope, transforms: WinogradTransforms, x: T
 
 function winogradConv(
   scope: WasmKernelScope,
-  backend: unknown,
   transforms: WinogradTransforms,
   x: TensorInfo,
   filter: TensorInfo,
@@ -152,12 +150,11 @@ function winogradConv(
       filters.map((t) => scope.floats(t)),
     ),
   );
-  const batchMatMul = adoptedWasmKernel('BatchMatMul');
-  const products = inputs.map((a, k) => {
-    // XNNPACK packs each filter matrix (and a bias of its columns) into a buffer of its own.
-    assertWasmHeadroom(backend, 4 * (inChannels * outChannels + outChannels));
-    return scope.runKernel(batchMatMul, { a, b: filters[k] }, { transposeA: false, transposeB: false });
-  });
+  // Through our BatchMatMul, which packs whichever side costs less (the tiles, where there are fewer tiles
+  // than filter values: 0.84-0.86x on VGG-A's 512-channel layers).
+  const products = inputs.map((a, k) =>
+    scope.run('BatchMatMul', { a, b: filters[k] }, { transposeA: false, transposeB: false }),
+  );
   const { outHeight, outWidth } = g;
   const y = scope.allocate([g.batchSize, outHeight, outWidth, outChannels]);
   const outputDims = { ...dims, channels: outChannels, outHeight, outWidth };
