@@ -1,6 +1,7 @@
 import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { concatConfig } from './concat.js';
+import { conv2DConfig, fusedConv2DConfig } from './conv2d.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.js';
@@ -12,7 +13,6 @@ import { sgdMomentumConfig } from './sgd-momentum.js';
 import { sliceConfig } from './slice.js';
 import { sumConfig } from './sum.js';
 import { adoptWasmKernel } from './wasm-originals.js';
-import { conv2DConfig, fusedConv2DConfig } from './winograd-conv2d.js';
 
 /**
  * Kernels that tfjs-backend-wasm 4.22 lacks, its scalar Conv2DBackpropInput (replaced for speed), its

@@ -1,18 +1,7 @@
-import {
-  Conv2D,
-  type Conv2DAttrs,
-  type Conv2DInputs,
-  FusedConv2D,
-  type FusedConv2DAttrs,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-} from '@tensorflow/tfjs-core';
-import { activate } from './activation.js';
+import { Conv2D, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type ConvGeometry, convGeometry, shape4 } from './conv-geometry.js';
 import type { WinogradTileSize, WinogradTransforms } from './simd-kernels.js';
-import { WasmKernelScope } from './wasm-kernel-scope.js';
-import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
+import type { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /**
  * Where Winograd pays, measured layer by layer against XNNPACK's direct convolution with a fresh filter (2
@@ -32,33 +21,19 @@ const MIN_LARGE_TILES = 128;
 const MIN_LARGE_FILTER_GRADIENT_TILES = 48;
 
 /**
- * wasm's Conv2D (and FusedConv2D, below), with 3x3 stride-1 convolutions (VGG-A's all but the first,
- * ResNet-50's bottleneck middles, the input gradients of both) by Winograd F(m x m, 3x3), m 2 or 4: each
- * m x m output tile from an (m + 2) x (m + 2) input patch, as (m + 2)^2 XNNPACK products `[tiles, C] x
- * [C, O]` between transforms in our SIMD module. Everything else goes to wasm's own kernel.
+ * A 3x3 stride-1 convolution (VGG-A's all but the first, ResNet-50's bottleneck middles, the input gradients
+ * of both) by Winograd F(m x m, 3x3), m 2 or 4: each m x m output tile from an (m + 2) x (m + 2) input patch,
+ * as (m + 2)^2 XNNPACK products `[tiles, C] x [C, O]` between transforms in our SIMD module. Null where
+ * Winograd does not take it (see `winogradTileSize`).
  */
-function conv2D(args: { inputs: Conv2DInputs; backend: unknown; attrs: Conv2DAttrs }): TensorInfo {
-  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
-  const scope = new WasmKernelScope(args.backend as never);
-  const plan = winogradPlan(scope, x, filter, args.attrs);
-  if (plan === null) return adoptedWasmKernel(Conv2D).kernelFunc(args as never) as TensorInfo;
-  return scope.finish(winogradConv(scope, plan.transforms, x, filter, plan.g));
-}
-
-/** The same for a conv layer at inference (bias and activation after the Winograd product, as wasm kernels). */
-function fusedConv2D(args: {
-  inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
-  backend: unknown;
-  attrs: FusedConv2DAttrs;
-}): TensorInfo {
-  const { x, filter, bias, preluActivationWeights } = args.inputs;
-  const scope = new WasmKernelScope(args.backend as never);
-  const plan = winogradPlan(scope, x, filter, args.attrs);
-  if (plan === null) return adoptedWasmKernel(FusedConv2D).kernelFunc(args as never) as TensorInfo;
-  const y = winogradConv(scope, plan.transforms, x, filter, plan.g);
-  const biased = bias === undefined ? y : scope.run('Add', { a: y, b: bias });
-  const { activation, leakyreluAlpha } = args.attrs;
-  return scope.finish(activate(scope, biased, activation, preluActivationWeights, leakyreluAlpha));
+export function winogradConvolution(
+  scope: WasmKernelScope,
+  x: TensorInfo,
+  filter: TensorInfo,
+  attrs: Conv2DAttrs,
+): TensorInfo | null {
+  const plan = winogradPlan(scope, x, filter, attrs);
+  return plan === null ? null : winogradConv(scope, plan.transforms, x, filter, plan.g);
 }
 
 /** The geometry and the transforms when Winograd takes the convolution, else null. */
@@ -211,17 +186,3 @@ export function winogradFilterGradient(
 function inWasmMemory(done: boolean): void {
   if (!done) throw new Error('@deepmask/wasm-training: Winograd transform on views outside wasm memory');
 }
-
-export const conv2DConfig: KernelConfig = {
-  kernelName: Conv2D,
-  backendName: 'wasm',
-  setupFunc: wasmSetupOf(Conv2D),
-  kernelFunc: conv2D as unknown as KernelFunc,
-};
-
-export const fusedConv2DConfig: KernelConfig = {
-  kernelName: FusedConv2D,
-  backendName: 'wasm',
-  setupFunc: wasmSetupOf(FusedConv2D),
-  kernelFunc: fusedConv2D as unknown as KernelFunc,
-};

@@ -1,0 +1,67 @@
+import {
+  Conv2D,
+  type Conv2DAttrs,
+  type Conv2DInputs,
+  FusedConv2D,
+  type FusedConv2DAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { activate } from './activation.js';
+import { pointwiseConvolution } from './pointwise-conv2d.js';
+import { WasmKernelScope } from './wasm-kernel-scope.js';
+import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
+import { winogradConvolution } from './winograd-conv2d.js';
+
+/** Our forms of a convolution, in order: the first that takes it computes it. */
+const FORMS = [winogradConvolution, pointwiseConvolution];
+
+function ourConvolution(scope: WasmKernelScope, x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs) {
+  for (const form of FORMS) {
+    const y = form(scope, x, filter, attrs);
+    if (y !== null) return y;
+  }
+  return null;
+}
+
+/**
+ * wasm's Conv2D, with 3x3 stride-1 convolutions by Winograd (`winograd-conv2d.ts`) and 1x1 stride-1 ones as
+ * a planned product (`pointwise-conv2d.ts`); everything else goes to wasm's own kernel.
+ */
+function conv2D(args: { inputs: Conv2DInputs; backend: unknown; attrs: Conv2DAttrs }): TensorInfo {
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  const scope = new WasmKernelScope(args.backend as never);
+  const y = ourConvolution(scope, x, filter, args.attrs);
+  if (y === null) return adoptedWasmKernel(Conv2D).kernelFunc(args as never) as TensorInfo;
+  return scope.finish(y);
+}
+
+/** The same for a conv layer at inference (bias and activation after our product, as wasm kernels). */
+function fusedConv2D(args: {
+  inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+  backend: unknown;
+  attrs: FusedConv2DAttrs;
+}): TensorInfo {
+  const { x, filter, bias, preluActivationWeights } = args.inputs;
+  const scope = new WasmKernelScope(args.backend as never);
+  const y = ourConvolution(scope, x, filter, args.attrs);
+  if (y === null) return adoptedWasmKernel(FusedConv2D).kernelFunc(args as never) as TensorInfo;
+  const biased = bias === undefined ? y : scope.run('Add', { a: y, b: bias });
+  const { activation, leakyreluAlpha } = args.attrs;
+  return scope.finish(activate(scope, biased, activation, preluActivationWeights, leakyreluAlpha));
+}
+
+export const conv2DConfig: KernelConfig = {
+  kernelName: Conv2D,
+  backendName: 'wasm',
+  setupFunc: wasmSetupOf(Conv2D),
+  kernelFunc: conv2D as unknown as KernelFunc,
+};
+
+export const fusedConv2DConfig: KernelConfig = {
+  kernelName: FusedConv2D,
+  backendName: 'wasm',
+  setupFunc: wasmSetupOf(FusedConv2D),
+  kernelFunc: fusedConv2D as unknown as KernelFunc,
+};

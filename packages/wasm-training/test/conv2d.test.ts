@@ -1,0 +1,178 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { convGeometry } from '../src/conv-geometry.js';
+import { conv2DConfig, fusedConv2DConfig } from '../src/conv2d.js';
+import { winogradTileSize } from '../src/winograd-conv2d.js';
+import {
+  expectNoGrowth,
+  maxAbsDifference,
+  onBothBackends,
+  randomValues,
+  recordWasmKernelCalls,
+  useBackend,
+} from './backends.js';
+
+afterAll(async () => {
+  await useBackend('cpu');
+});
+
+type Pad =
+  | 'same'
+  | 'valid'
+  | number
+  | [[number, number], [number, number], [number, number], [number, number]];
+
+// Winograd takes 3x3 stride-1 filters of 32+ input and output channels (multiples of 4): F(2x2, 3x3) from
+// 40 output tiles of 2x2, F(4x4, 3x3) from 128 tiles of 4x4 (even and odd sizes, last tiles partly outside,
+// every padding). 1x1 stride-1 filters without padding are a product; the rest goes to wasm's own kernel.
+type Shape4 = [number, number, number, number];
+type Route = 'F(2x2)' | 'F(4x4)' | '1x1 product' | "wasm's own kernel";
+const ASYMMETRIC: Pad = [
+  [0, 0],
+  [0, 1],
+  [2, 0],
+  [0, 0],
+];
+const CASES: Array<{ x: Shape4; filter: Shape4; pad: Pad; stride?: number; route: Route }> = [
+  { x: [2, 18, 17, 32], filter: [3, 3, 32, 32], pad: 'same', route: 'F(2x2)' },
+  { x: [1, 25, 24, 36], filter: [3, 3, 36, 40], pad: 'same', route: 'F(2x2)' },
+  { x: [2, 20, 19, 32], filter: [3, 3, 32, 44], pad: 'valid', route: 'F(2x2)' },
+  { x: [1, 26, 24, 32], filter: [3, 3, 32, 32], pad: 1, route: 'F(2x2)' },
+  { x: [1, 25, 25, 32], filter: [3, 3, 32, 32], pad: ASYMMETRIC, route: 'F(2x2)' },
+  { x: [4, 10, 10, 32], filter: [3, 3, 32, 32], pad: 'same', route: 'F(2x2)' },
+  { x: [2, 34, 33, 32], filter: [3, 3, 32, 32], pad: 'same', route: 'F(4x4)' },
+  { x: [1, 50, 47, 32], filter: [3, 3, 32, 36], pad: 'valid', route: 'F(4x4)' },
+  { x: [2, 35, 32, 36], filter: [3, 3, 36, 32], pad: 1, route: 'F(4x4)' },
+  { x: [1, 49, 45, 32], filter: [3, 3, 32, 32], pad: ASYMMETRIC, route: 'F(4x4)' },
+  { x: [2, 7, 8, 32], filter: [3, 3, 32, 32], pad: 'same', route: "wasm's own kernel" },
+  { x: [2, 18, 18, 3], filter: [3, 3, 3, 32], pad: 'same', route: "wasm's own kernel" },
+  { x: [2, 18, 18, 32], filter: [3, 3, 32, 32], pad: 'same', stride: 2, route: "wasm's own kernel" },
+  { x: [2, 18, 18, 32], filter: [1, 1, 32, 32], pad: 'same', route: '1x1 product' },
+  { x: [2, 9, 7, 6], filter: [1, 1, 6, 5], pad: 'valid', route: '1x1 product' },
+  { x: [2, 9, 7, 8], filter: [1, 1, 8, 4], pad: 1, route: "wasm's own kernel" },
+  { x: [2, 9, 7, 8], filter: [1, 1, 8, 4], pad: 'same', stride: 2, route: "wasm's own kernel" },
+  { x: [2, 18, 18, 16], filter: [3, 3, 16, 16], pad: 'same', route: "wasm's own kernel" },
+];
+
+const tileSizeOf = (c: (typeof CASES)[number]) =>
+  winogradTileSize(
+    { dtype: 'float32', shape: c.x } as unknown as tf.TensorInfo,
+    c.filter,
+    'NHWC',
+    convGeometry('Conv2D', c.x, c.filter, c.stride ?? 1, 1, c.pad as never, undefined, false),
+  );
+const TILE_SIZES: Record<Route, 2 | 4 | null> = {
+  'F(2x2)': 2,
+  'F(4x4)': 4,
+  '1x1 product': null,
+  "wasm's own kernel": null,
+};
+
+describe.each(CASES)('Conv2D x $x filter $filter pad $pad', (c) => {
+  it(`equals cpu within 1e-4 (${c.route})`, async () => {
+    if (c.stride === undefined) expect(tileSizeOf(c)).toBe(TILE_SIZES[c.route]);
+    const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+    const xValues = randomValues(size(c.x), 81);
+    const filterValues = randomValues(size(c.filter), 82);
+    const { cpu, wasm } = await onBothBackends(() =>
+      tf.conv2d(
+        tf.tensor4d(xValues, c.x),
+        tf.tensor4d(filterValues, c.filter),
+        c.stride ?? 1,
+        c.pad as never,
+      ),
+    );
+    expect(maxAbsDifference(wasm[0], cpu[0])).toBeLessThan(1e-4);
+  });
+});
+
+describe.each(CASES.filter((c) => c.route !== "wasm's own kernel"))(
+  'FusedConv2D x $x filter $filter pad $pad',
+  (c) => {
+    it.each(['relu', 'relu6', 'linear'] as const)(
+      'with a bias and %s equals cpu within 1e-4',
+      async (activation) => {
+        const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+        const { cpu, wasm } = await onBothBackends(() =>
+          tf.fused.conv2d({
+            x: tf.tensor4d(randomValues(size(c.x), 83), c.x),
+            filter: tf.tensor4d(randomValues(size(c.filter), 84), c.filter),
+            strides: 1,
+            pad: c.pad as never,
+            bias: tf.tensor1d(randomValues(c.filter[3], 85)),
+            activation,
+          }),
+        );
+        expect(maxAbsDifference(wasm[0], cpu[0])).toBeLessThan(1e-4);
+      },
+    );
+  },
+);
+
+// F(4x4)'s output transform amplifies the rounding of its products by up to 8 x 8 (A^T's largest entry,
+// squared), so its float32 error grows with the layer: 4-6e-5 on the 32-36 channels above (F(2x2) 1.2-1.7e-5),
+// 2.1e-4 and 3.2e-4 on these (4e-6 of their largest output, about 10x the rounding of a direct float32
+// convolution). Held to 1e-5 of the largest output here; every other kernel stays within 1e-4 absolute.
+describe.each([
+  { x: [2, 34, 34, 128], filter: [3, 3, 128, 128] },
+  { x: [2, 30, 30, 256], filter: [3, 3, 256, 64] },
+] as Array<{ x: Shape4; filter: Shape4 }>)('Conv2D x $x filter $filter (F(4x4) at scale)', (c) => {
+  it('equals cpu within 1e-5 of the largest output', async () => {
+    expect(tileSizeOf({ ...c, pad: 'same', route: 'F(4x4)' })).toBe(4);
+    const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+    const { cpu, wasm } = await onBothBackends(() =>
+      tf.conv2d(
+        tf.tensor4d(randomValues(size(c.x), 86), c.x),
+        tf.tensor4d(randomValues(size(c.filter), 87), c.filter),
+        1,
+        'same',
+      ),
+    );
+    const largest = cpu[0].reduce((worst, v) => Math.max(worst, Math.abs(v)), 0);
+    expect(maxAbsDifference(wasm[0], cpu[0]) / largest).toBeLessThan(1e-5);
+  });
+});
+
+describe('Conv2D and FusedConv2D on wasm', () => {
+  it("hand wasm's own kernels only what our forms do not take, and free their intermediates", async () => {
+    await useBackend('wasm');
+    expect(tf.getKernel('Conv2D', 'wasm')!.kernelFunc).toBe(conv2DConfig.kernelFunc);
+    expect(tf.getKernel('FusedConv2D', 'wasm')!.kernelFunc).toBe(fusedConv2DConfig.kernelFunc);
+    const describe = (name: string, inputs: Record<string, tf.TensorInfo>) =>
+      `${name} ${inputs.filter.shape}`;
+    const { calls } = recordWasmKernelCalls(['Conv2D', 'FusedConv2D'], describe, () =>
+      tf.tidy(() => {
+        for (const c of CASES) {
+          const x = tf.ones(c.x) as tf.Tensor4D;
+          const [filter, another] = [tf.ones(c.filter) as tf.Tensor4D, tf.ones(c.filter) as tf.Tensor4D];
+          tf.conv2d(x, filter, c.stride ?? 1, c.pad as never);
+          tf.fused.conv2d({
+            x,
+            filter: another,
+            strides: c.stride ?? 1,
+            pad: c.pad as never,
+            activation: 'relu',
+          });
+        }
+      }),
+    );
+    const direct = CASES.filter((c) => c.route === "wasm's own kernel");
+    expect(calls).toEqual(direct.flatMap((c) => [`Conv2D ${c.filter}`, `FusedConv2D ${c.filter}`]));
+    // A 1x1 filter seen again (a layer at inference) goes to wasm's own kernel, which keeps its packing.
+    const pointwise = tf.ones([1, 1, 32, 32]) as tf.Tensor4D;
+    const x = tf.ones([2, 18, 17, 32]) as tf.Tensor4D;
+    const again = recordWasmKernelCalls(['Conv2D'], describe, () =>
+      tf.tidy(() => {
+        for (let call = 0; call < 3; call++) tf.conv2d(x, pointwise, 1, 'valid');
+      }),
+    );
+    expect(again.calls).toEqual(['Conv2D 1,1,32,32', 'Conv2D 1,1,32,32']);
+    const filter = tf.ones([3, 3, 32, 32]) as tf.Tensor4D;
+    const bias = tf.ones([32]);
+    expectNoGrowth(() => {
+      tf.conv2d(x, filter, 1, 'same').dispose();
+      tf.fused.conv2d({ x, filter, bias, strides: 1, pad: 'same', activation: 'relu' }).dispose();
+    });
+    tf.dispose([x, filter, bias, pointwise]);
+  });
+});
