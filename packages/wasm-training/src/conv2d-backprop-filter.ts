@@ -43,7 +43,8 @@ function conv2DBackpropFilter(args: {
   const [fh, fw, inChannels] = filterShape;
   const simd = scope.simd();
   const strideOne = g.strides[0] === 1 && g.strides[1] === 1 && dimRoundingMode === undefined;
-  const tileSize = simd !== null && strideOne ? winogradTileSize(x, filterShape, dataFormat, g, true) : null;
+  const tileSize =
+    simd !== null && strideOne ? winogradTileSize(x, filterShape, dataFormat, g, 'filter gradient') : null;
   if (simd !== null && tileSize !== null) {
     return scope.finish(winogradFilterGradient(scope, simd.winograd[tileSize], x, dy, g, filterShape));
   }

@@ -17,9 +17,18 @@ import { winogradConvolution } from './winograd-conv2d.js';
 /** Our forms of a convolution, in order: the first that takes it computes it. */
 const FORMS = [winogradConvolution, pointwiseConvolution];
 
+/**
+ * Filters seen before. A fresh one (every training step's, and each input gradient's rotated filter) is
+ * packed by XNNPACK whichever form runs; one seen before is a layer at inference, already packed for wasm's
+ * own convolution, which then takes more of the convolutions.
+ */
+const filtersSeen = new WeakSet<object>();
+
 function ourConvolution(scope: WasmKernelScope, x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs) {
+  const freshFilter = !filtersSeen.has(filter.dataId);
+  filtersSeen.add(filter.dataId);
   for (const form of FORMS) {
-    const y = form(scope, x, filter, attrs);
+    const y = form(scope, x, filter, attrs, freshFilter);
     if (y !== null) return y;
   }
   return null;

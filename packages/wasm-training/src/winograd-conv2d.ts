@@ -11,10 +11,13 @@ import type { WasmKernelScope } from './wasm-kernel-scope.js';
  * filter gradient packs its 16 `[tiles, O]` right operands instead: 0.57-0.92x from 64 x 128 channels and
  * 64 tiles; 1.1x at 64 x 64 channels, 1.14x at 50 tiles. F(4x4, 3x3)'s 36 products have 1/4 of the
  * multiply-adds, on fewer rows, behind heavier transforms: 0.70-0.93x F(2x2)'s time from 144 tiles of 4x4
- * (1.03x at 98-100, 1.25x at 64); for the filter gradient 0.56-0.82x from 49 tiles (1.11x at 36).
+ * (1.03x at 98-100, 1.25x at 64); for the filter gradient 0.56-0.82x from 49 tiles (1.11x at 36). A
+ * filter seen before (inference) is already packed for wasm's direct convolution: against that, F(2x2)
+ * takes 0.8x the time at 200 tiles, 1.05-1.46x at 100, so it starts at 160; F(4x4) 0.39-0.43x from 196.
  */
 const MIN_CHANNELS = 32;
 const MIN_TILES = 40;
+const MIN_TILES_KNOWN_FILTER = 160;
 const MIN_FILTER_GRADIENT_TILES = 64;
 const MIN_FILTER_GRADIENT_CHANNELS = 64 * 128;
 const MIN_LARGE_TILES = 128;
@@ -31,8 +34,9 @@ export function winogradConvolution(
   x: TensorInfo,
   filter: TensorInfo,
   attrs: Conv2DAttrs,
+  freshFilter: boolean,
 ): TensorInfo | null {
-  const plan = winogradPlan(scope, x, filter, attrs);
+  const plan = winogradPlan(scope, x, filter, attrs, freshFilter ? 'fresh filter' : 'known filter');
   return plan === null ? null : winogradConv(scope, plan.transforms, x, filter, plan.g);
 }
 
@@ -42,28 +46,39 @@ function winogradPlan(
   x: TensorInfo,
   filter: TensorInfo,
   attrs: Conv2DAttrs,
+  use: WinogradUse,
 ): { transforms: WinogradTransforms; g: ConvGeometry } | null {
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
   const simd = scope.simd();
   const strideOne = [strides, dilations ?? 1].flat().every((s) => s === 1) && dimRoundingMode === undefined;
   if (simd === null || !strideOne) return null;
   const g = convGeometry(Conv2D, shape4(x), shape4(filter), 1, 1, pad, undefined, false);
-  const tileSize = winogradTileSize(x, shape4(filter), dataFormat, g);
+  const tileSize = winogradTileSize(x, shape4(filter), dataFormat, g, use);
   return tileSize === null ? null : { transforms: simd.winograd[tileSize], g };
 }
 
+/** What a Winograd product computes: a convolution with a filter new or seen before, or a filter gradient. */
+export type WinogradUse = 'fresh filter' | 'known filter' | 'filter gradient';
+
+const MIN_TILES_BY_USE: Record<WinogradUse, number> = {
+  'fresh filter': MIN_TILES,
+  'known filter': MIN_TILES_KNOWN_FILTER,
+  'filter gradient': MIN_FILTER_GRADIENT_TILES,
+};
+
 /**
  * The tile size m of the Winograd F(m x m, 3x3) that takes a stride-1 convolution of `x` with a filter of
- * `filterShape` (`g`: its geometry), or with `filterGradient` its filter gradient; null where none does.
+ * `filterShape` (`g`: its geometry) for `use`; null where none does.
  */
 export function winogradTileSize(
   x: TensorInfo,
   filterShape: number[],
   dataFormat: string | undefined,
   g: ConvGeometry,
-  filterGradient = false,
+  use: WinogradUse,
 ): WinogradTileSize | null {
   const [fh, fw, inChannels, outChannels] = filterShape;
+  const filterGradient = use === 'filter gradient';
   const tiles = (m: number) => g.batchSize * Math.ceil(g.outHeight / m) * Math.ceil(g.outWidth / m);
   const takes =
     x.dtype === 'float32' &&
@@ -73,7 +88,7 @@ export function winogradTileSize(
     outChannels % 4 === 0 &&
     inChannels >= MIN_CHANNELS &&
     outChannels >= MIN_CHANNELS &&
-    tiles(2) >= (filterGradient ? MIN_FILTER_GRADIENT_TILES : MIN_TILES) &&
+    tiles(2) >= MIN_TILES_BY_USE[use] &&
     (!filterGradient || inChannels * outChannels >= MIN_FILTER_GRADIENT_CHANNELS) &&
     (dataFormat === undefined || dataFormat === 'NHWC');
   if (!takes) return null;

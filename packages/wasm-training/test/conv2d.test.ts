@@ -60,6 +60,7 @@ const tileSizeOf = (c: (typeof CASES)[number]) =>
     c.filter,
     'NHWC',
     convGeometry('Conv2D', c.x, c.filter, c.stride ?? 1, 1, c.pad as never, undefined, false),
+    'fresh filter',
   );
 const TILE_SIZES: Record<Route, 2 | 4 | null> = {
   'F(2x2)': 2,
@@ -158,21 +159,28 @@ describe('Conv2D and FusedConv2D on wasm', () => {
     );
     const direct = CASES.filter((c) => c.route === "wasm's own kernel");
     expect(calls).toEqual(direct.flatMap((c) => [`Conv2D ${c.filter}`, `FusedConv2D ${c.filter}`]));
-    // A 1x1 filter seen again (a layer at inference) goes to wasm's own kernel, which keeps its packing.
-    const pointwise = tf.ones([1, 1, 32, 32]) as tf.Tensor4D;
+    // A filter seen again (a layer at inference) is packed already for wasm's own kernel, which then takes
+    // every 1x1 convolution and 3x3 ones of fewer than 160 tiles of 2x2.
     const x = tf.ones([2, 18, 17, 32]) as tf.Tensor4D;
+    const known = [tf.ones([1, 1, 32, 32]), tf.ones([3, 3, 32, 32])] as tf.Tensor4D[];
     const again = recordWasmKernelCalls(['Conv2D'], describe, () =>
       tf.tidy(() => {
-        for (let call = 0; call < 3; call++) tf.conv2d(x, pointwise, 1, 'valid');
+        for (let call = 0; call < 3; call++) {
+          for (const filter of known) tf.conv2d(x, filter, 1, 'valid'); // 128 tiles of 2x2 for 3x3
+          tf.conv2d(tf.ones([4, 18, 17, 32]) as tf.Tensor4D, known[1], 1, 'same'); // 324 tiles
+        }
       }),
     );
-    expect(again.calls).toEqual(['Conv2D 1,1,32,32', 'Conv2D 1,1,32,32']);
+    expect(again.calls).toEqual([
+      ...['Conv2D 1,1,32,32', 'Conv2D 3,3,32,32'],
+      ...['Conv2D 1,1,32,32', 'Conv2D 3,3,32,32'],
+    ]);
     const filter = tf.ones([3, 3, 32, 32]) as tf.Tensor4D;
     const bias = tf.ones([32]);
     expectNoGrowth(() => {
       tf.conv2d(x, filter, 1, 'same').dispose();
       tf.fused.conv2d({ x, filter, bias, strides: 1, pad: 'same', activation: 'relu' }).dispose();
     });
-    tf.dispose([x, filter, bias, pointwise]);
+    tf.dispose([x, filter, bias, ...known]);
   });
 });
