@@ -11,7 +11,9 @@ import type { WasmKernelScope } from './wasm-kernel-scope.js';
  * filter gradient packs its 16 `[tiles, O]` right operands instead: 0.57-0.92x from 64 x 128 channels and
  * 64 tiles; 1.1x at 64 x 64 channels, 1.14x at 50 tiles. F(4x4, 3x3)'s 36 products have 1/4 of the
  * multiply-adds, on fewer rows, behind heavier transforms: 0.70-0.93x F(2x2)'s time from 144 tiles of 4x4
- * (1.03x at 98-100, 1.25x at 64); for the filter gradient 0.56-0.82x from 49 tiles (1.11x at 36). A
+ * (1.03x at 98-100, 1.25x at 64); for the filter gradient 0.56-0.82x F(2x2)'s from 49 tiles (1.11x at 36),
+ * and from 32 x 32 channels, where F(2x2) does not pay, 0.57-0.96x the direct form's (ResNet-50's 64 x 64
+ * layers at 40x40 0.57x). A
  * filter seen before (inference) is already packed for wasm's direct convolution: against that, F(2x2)
  * takes 0.8x the time at 200 tiles, 1.05-1.46x at 100, so it starts at 160; F(4x4) 0.39-0.43x from 196.
  */
@@ -60,10 +62,9 @@ function winogradPlan(
 /** What a Winograd product computes: a convolution with a filter new or seen before, or a filter gradient. */
 export type WinogradUse = 'fresh filter' | 'known filter' | 'filter gradient';
 
-const MIN_TILES_BY_USE: Record<WinogradUse, number> = {
+const MIN_TILES_BY_USE: Record<Exclude<WinogradUse, 'filter gradient'>, number> = {
   'fresh filter': MIN_TILES,
   'known filter': MIN_TILES_KNOWN_FILTER,
-  'filter gradient': MIN_FILTER_GRADIENT_TILES,
 };
 
 /**
@@ -78,7 +79,6 @@ export function winogradTileSize(
   use: WinogradUse,
 ): WinogradTileSize | null {
   const [fh, fw, inChannels, outChannels] = filterShape;
-  const filterGradient = use === 'filter gradient';
   const tiles = (m: number) => g.batchSize * Math.ceil(g.outHeight / m) * Math.ceil(g.outWidth / m);
   const takes =
     x.dtype === 'float32' &&
@@ -88,11 +88,16 @@ export function winogradTileSize(
     outChannels % 4 === 0 &&
     inChannels >= MIN_CHANNELS &&
     outChannels >= MIN_CHANNELS &&
-    tiles(2) >= MIN_TILES_BY_USE[use] &&
-    (!filterGradient || inChannels * outChannels >= MIN_FILTER_GRADIENT_CHANNELS) &&
     (dataFormat === undefined || dataFormat === 'NHWC');
   if (!takes) return null;
-  return tiles(4) >= (filterGradient ? MIN_LARGE_FILTER_GRADIENT_TILES : MIN_LARGE_TILES) ? 4 : 2;
+  if (use === 'filter gradient') {
+    if (tiles(4) >= MIN_LARGE_FILTER_GRADIENT_TILES) return 4;
+    const smallTakes =
+      tiles(2) >= MIN_FILTER_GRADIENT_TILES && inChannels * outChannels >= MIN_FILTER_GRADIENT_CHANNELS;
+    return smallTakes ? 2 : null;
+  }
+  if (tiles(2) < MIN_TILES_BY_USE[use]) return null;
+  return tiles(4) >= MIN_LARGE_TILES ? 4 : 2;
 }
 
 /**

@@ -29,6 +29,13 @@ export const CONV_CASES: ConvCase[] = [
   { name: 'vgg 3x3 s1 same (Winograd)', x: [1, 26, 23, 64], filter: [3, 3, 64, 128], stride: 1, pad: 'same' },
   { name: '3x3 s1 valid (Winograd)', x: [1, 28, 27, 64], filter: [3, 3, 64, 128], stride: 1, pad: 'valid' },
   { name: '3x3 s1 pad 1 (Winograd)', x: [2, 19, 18, 64], filter: [3, 3, 64, 128], stride: 1, pad: pad(1) },
+  {
+    name: '3x3 s1 same, 32 channels (Winograd F(4x4) dW)',
+    x: [1, 28, 27, 32],
+    filter: [3, 3, 32, 32],
+    stride: 1,
+    pad: 'same',
+  },
   { name: 'resnet stem 7x7 s2 pad 3', x: [2, 17, 16, 3], filter: [7, 7, 3, 6], stride: 2, pad: pad(3) },
   { name: 'resnet stem 7x7 s2 same', x: [1, 16, 15, 3], filter: [7, 7, 3, 4], stride: 2, pad: 'same' },
   { name: 'resnet 1x1 s1', x: [2, 7, 7, 6], filter: [1, 1, 6, 5], stride: 1, pad: 'valid' },
