@@ -1,13 +1,16 @@
 import { type Conv2DAttrs, type TensorInfo, util } from '@tensorflow/tfjs-core';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
 
+/** Below this many filter values packing is cheap: the product took 1.0-1.2x wasm's convolution's time. */
+const MIN_FILTER_VALUES = 256 * 256;
+
 /**
- * A 1x1 stride-1 convolution without padding, with a fresh filter (not seen before), as the product `[N H W, C] x
- * [C, O]` through our BatchMatMul, whose plan packs whichever operand costs less. A fresh filter (every
- * training step's, and the input gradient's transposed one) is packed afresh by wasm's own convolution:
- * 1.2-1.9x the product's time on ResNet-50's 10x10 layers (`[4, 10, 10, 256] -> 1024`: 8.5 vs 6.6 ms),
- * the same on larger maps. Null for any other convolution, and for a filter seen before: wasm's own
- * convolution keeps its packing (and fuses bias and activation).
+ * A 1x1 stride-1 convolution without padding, with a fresh filter (not seen before) of 256 x 256 values or
+ * more, as the product `[N H W, C] x [C, O]` through our BatchMatMul, whose plan packs whichever operand
+ * costs less. A fresh filter (every training step's, and the input gradient's transposed one) is packed
+ * afresh by wasm's own convolution: 1.2-1.9x the product's time on ResNet-50's 10x10 layers (`[4, 10, 10,
+ * 256] -> 1024`: 8.5 vs 6.6 ms), 1.15x on MobileNet-v1's 14x14 ones. Null for any other convolution, and
+ * for a filter seen before: wasm's own convolution keeps its packing (and fuses bias and activation).
  */
 export function pointwiseConvolution(
   scope: WasmKernelScope,
@@ -29,6 +32,7 @@ export function pointwiseConvolution(
     [strides, dilations ?? 1].flat().every((s) => s === 1) &&
     dimRoundingMode === undefined &&
     unpadded &&
+    inChannels * outChannels >= MIN_FILTER_VALUES &&
     x.dtype === 'float32' &&
     (dataFormat === undefined || dataFormat === 'NHWC');
   if (!pointwise || !freshFilter) return null;

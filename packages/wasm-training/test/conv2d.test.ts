@@ -24,7 +24,8 @@ type Pad =
 
 // Winograd takes 3x3 stride-1 filters of 32+ input and output channels (multiples of 4): F(2x2, 3x3) from
 // 40 output tiles of 2x2, F(4x4, 3x3) from 128 tiles of 4x4 (even and odd sizes, last tiles partly outside,
-// every padding). 1x1 stride-1 filters without padding are a product; the rest goes to wasm's own kernel.
+// every padding). 1x1 stride-1 filters of 256 x 256 values or more, without padding, are a product; the
+// rest goes to wasm's own kernel.
 type Shape4 = [number, number, number, number];
 type Route = 'F(2x2)' | 'F(4x4)' | '1x1 product' | "wasm's own kernel";
 const ASYMMETRIC: Pad = [
@@ -47,8 +48,9 @@ const CASES: Array<{ x: Shape4; filter: Shape4; pad: Pad; stride?: number; route
   { x: [2, 7, 8, 32], filter: [3, 3, 32, 32], pad: 'same', route: "wasm's own kernel" },
   { x: [2, 18, 18, 3], filter: [3, 3, 3, 32], pad: 'same', route: "wasm's own kernel" },
   { x: [2, 18, 18, 32], filter: [3, 3, 32, 32], pad: 'same', stride: 2, route: "wasm's own kernel" },
-  { x: [2, 18, 18, 32], filter: [1, 1, 32, 32], pad: 'same', route: '1x1 product' },
-  { x: [2, 9, 7, 6], filter: [1, 1, 6, 5], pad: 'valid', route: '1x1 product' },
+  { x: [2, 6, 5, 256], filter: [1, 1, 256, 256], pad: 'same', route: '1x1 product' },
+  { x: [1, 5, 3, 260], filter: [1, 1, 260, 253], pad: 'valid', route: '1x1 product' },
+  { x: [2, 18, 18, 32], filter: [1, 1, 32, 32], pad: 'same', route: "wasm's own kernel" },
   { x: [2, 9, 7, 8], filter: [1, 1, 8, 4], pad: 1, route: "wasm's own kernel" },
   { x: [2, 9, 7, 8], filter: [1, 1, 8, 4], pad: 'same', stride: 2, route: "wasm's own kernel" },
   { x: [2, 18, 18, 16], filter: [3, 3, 16, 16], pad: 'same', route: "wasm's own kernel" },
@@ -162,18 +164,19 @@ describe('Conv2D and FusedConv2D on wasm', () => {
     // A filter seen again (a layer at inference) is packed already for wasm's own kernel, which then takes
     // every 1x1 convolution and 3x3 ones of fewer than 160 tiles of 2x2.
     const x = tf.ones([2, 18, 17, 32]) as tf.Tensor4D;
-    const known = [tf.ones([1, 1, 32, 32]), tf.ones([3, 3, 32, 32])] as tf.Tensor4D[];
+    const known = [tf.ones([1, 1, 256, 256]), tf.ones([3, 3, 32, 32])] as tf.Tensor4D[];
     const again = recordWasmKernelCalls(['Conv2D'], describe, () =>
       tf.tidy(() => {
         for (let call = 0; call < 3; call++) {
-          for (const filter of known) tf.conv2d(x, filter, 1, 'valid'); // 128 tiles of 2x2 for 3x3
+          tf.conv2d(tf.ones([2, 6, 5, 256]) as tf.Tensor4D, known[0], 1, 'valid');
+          tf.conv2d(x, known[1], 1, 'valid'); // 128 tiles of 2x2
           tf.conv2d(tf.ones([4, 18, 17, 32]) as tf.Tensor4D, known[1], 1, 'same'); // 324 tiles
         }
       }),
     );
     expect(again.calls).toEqual([
-      ...['Conv2D 1,1,32,32', 'Conv2D 3,3,32,32'],
-      ...['Conv2D 1,1,32,32', 'Conv2D 3,3,32,32'],
+      ...['Conv2D 1,1,256,256', 'Conv2D 3,3,32,32'],
+      ...['Conv2D 1,1,256,256', 'Conv2D 3,3,32,32'],
     ]);
     const filter = tf.ones([3, 3, 32, 32]) as tf.Tensor4D;
     const bias = tf.ones([32]);
