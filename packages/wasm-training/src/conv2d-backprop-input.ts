@@ -83,7 +83,10 @@ function windowGradient(
   for (const [first, count] of windowChunks(g, fh * fw * inChannels)) {
     const rows = scope.matrixRows(dy, first, count);
     const cols = scope.run('BatchMatMul', { a: rows, b: weights }, { transposeA: false, transposeB: true });
-    col2imAdd(scope.floats(cols), g, inChannels, first, scope.floats(dx));
+    const [values, target] = [scope.floats(cols), scope.floats(dx)];
+    if (!scope.simd()?.col2imAdd(values, g, inChannels, first, target)) {
+      col2imAdd(values, g, inChannels, first, target);
+    }
   }
   return dx;
 }

@@ -1,3 +1,4 @@
+import type { ConvGeometry } from './conv-geometry.js';
 import { SIMD_KERNELS_WASM, SIMD_KERNELS_WASM_SHARED } from './simd-kernels-wasm.js';
 
 /**
@@ -75,6 +76,18 @@ export type DeinterleaveRows = (
   source: Float32Array,
   target: Float32Array,
   rows: { from: number; rowStride: number; count: number; width: number; even: number; odd: number },
+) => boolean;
+
+/**
+ * `dx += col2im(cols)` (`col2imAdd` of `im2col.ts`, the same arguments) for views of one wasm memory;
+ * false (nothing done) for other views.
+ */
+export type Col2imAdd = (
+  cols: Float32Array,
+  g: ConvGeometry,
+  channels: number,
+  firstColumn: number,
+  dx: Float32Array,
 ) => boolean;
 
 /**
@@ -158,6 +171,8 @@ export interface SimdKernels {
   sgdMomentum: SgdMomentum;
   deinterleaveRows: DeinterleaveRows;
   maxPoolWindows: MaxPoolWindows;
+  /** 0.3-0.5 ns per value against ~7 for the JS loop on the tiny model's narrow windows. */
+  col2imAdd: Col2imAdd;
   /** F(2x2, 3x3) and F(4x4, 3x3). */
   winograd: Record<WinogradTileSize, WinogradTransforms>;
 }
@@ -204,6 +219,7 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
   const sgdMomentum = exports.sgdMomentum as Exported;
   const deinterleaveRows = exports.deinterleaveRows as Exported;
   const maxPoolWindowGradient = exports.maxPoolWindowGradient as Exported;
+  const col2imAdd = exports.col2imAdd as Exported;
   return {
     transposeBlocks: (source, target, rows, cols) => {
       if (!inMemory(source, target)) return false;
@@ -260,6 +276,14 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
       const [xAt, dyAt, dxAt, rowBytes] = [x.byteOffset, dy.byteOffset, dx.byteOffset, 4 * rowLength];
       return (corner, gradient, rows, cols) =>
         maxPoolWindowGradient(xAt, dyAt, dxAt, 4 * corner, 4 * gradient, channels, rows, cols, rowBytes);
+    },
+    col2imAdd: (cols, g, channels, firstColumn, dx) => {
+      if (!inMemory(cols, dx)) return false;
+      const geometry = [g.inHeight, g.inWidth, g.outHeight, g.outWidth, g.filterHeight, g.filterWidth];
+      const placement = [...g.strides, g.padTop, g.padLeft];
+      const columns = cols.length / (g.filterHeight * g.filterWidth * channels);
+      col2imAdd(cols.byteOffset, dx.byteOffset, channels, ...geometry, ...placement, firstColumn, columns);
+      return true;
     },
     winograd: { 2: winogradTransforms(2, exports, inMemory), 4: winogradTransforms(4, exports, inMemory) },
   };

@@ -184,6 +184,42 @@ describe('tapColumns', () => {
     expect(dot(cols, y)).toBeCloseTo(dot(x, back), 4);
   });
 
+  // Strides 1 and 2, 'same' and 'valid', channel counts with and without a tail past 4, chunks from 0 and
+  // from inside the batch, a filter wider than the image.
+  it.each([false, true])('col2imAdd in the SIMD module equals the JS one (shared memory %s)', (shared) => {
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared });
+    const kernels = simdKernels(shared ? { wasm: { wasmMemory: memory } } : { wasm: { asm: { memory } } });
+    const cases: Array<[number[], number[], number, 'same' | 'valid', number]> = [
+      [[2, 7, 6, 3], [3, 3, 3, 1], 2, 'same', 0],
+      [[2, 9, 8, 8], [3, 3, 8, 1], 2, 'same', 5],
+      [[1, 12, 11, 6], [7, 7, 6, 1], 2, 'same', 0],
+      [[2, 6, 7, 5], [3, 3, 5, 1], 1, 'valid', 3],
+      [[1, 4, 3, 4], [5, 5, 4, 1], 1, 'same', 0],
+    ];
+    for (const [shape, filter, stride, pad, firstColumn] of cases) {
+      const g = geometry(shape, filter, stride, pad);
+      const channels = shape[3];
+      const columns = shape[0] * g.outHeight * g.outWidth - firstColumn;
+      const windowSize = g.filterHeight * g.filterWidth * channels;
+      const cols = new Float32Array(memory.buffer, 64, columns * windowSize);
+      cols.set(randomValues(cols.length, 7));
+      const dx = new Float32Array(
+        memory.buffer,
+        cols.byteOffset + cols.byteLength + 16,
+        shape.reduce((p, d) => p * d),
+      );
+      dx.set(randomValues(dx.length, 8));
+      const expected = Float32Array.from(dx);
+      col2imAdd(Float32Array.from(cols), g, channels, firstColumn, expected);
+      expect(kernels?.col2imAdd(cols, g, channels, firstColumn, dx)).toBe(true);
+      expect(Array.from(dx)).toEqual(Array.from(expected));
+    }
+    const outside = new Float32Array(27);
+    expect(kernels?.col2imAdd(outside, geometry([1, 3, 3, 3], [3, 3, 3, 1], 1, 'valid'), 3, 0, outside)).toBe(
+      false,
+    );
+  });
+
   it('chunks output positions so that each window matrix fits the budget, at least one each', () => {
     const g = geometry([5, 8, 8, 4], [3, 3, 4, 1], 1, 'same'); // 320 positions, 36 values each
     expect(windowChunks(g, 36)).toEqual([[0, 320]]);
