@@ -61,7 +61,7 @@ function conv2DBackpropFilter(args: {
   const xT = scope.transpose(scope.reshape(x, [pixels, inChannels]), [1, 0]);
   // Strided taps read stride phases of x^T (when there are more taps than phases to split).
   const phases = fh * fw > g.strides[0] * g.strides[1] ? scope.allocate(xT.shape) : null;
-  if (phases !== null) splitPhases(scope.floats(xT), g, scope.floats(phases), scope.simd()?.deinterleaveRows);
+  if (phases !== null) splitPhases(scope.floats(xT), g, scope.floats(phases), simd?.deinterleaveRows);
   const windowSize = fh * fw * inChannels;
   let sum: TensorInfo | undefined;
   for (const [first, count] of windowChunks(g, windowSize)) {

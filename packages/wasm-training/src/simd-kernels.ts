@@ -171,7 +171,7 @@ export interface SimdKernels {
   sgdMomentum: SgdMomentum;
   deinterleaveRows: DeinterleaveRows;
   maxPoolWindows: MaxPoolWindows;
-  /** 0.3-0.5 ns per value against ~7 for the JS loop on the tiny model's narrow windows. */
+  /** The tiny model's training step 0.76x with it in an A/B against the JS loop (narrow windows). */
   col2imAdd: Col2imAdd;
   /** F(2x2, 3x3) and F(4x4, 3x3). */
   winograd: Record<WinogradTileSize, WinogradTransforms>;

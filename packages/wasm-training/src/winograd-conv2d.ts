@@ -13,9 +13,9 @@ import type { WasmKernelScope } from './wasm-kernel-scope.js';
  * multiply-adds, on fewer rows, behind heavier transforms: 0.70-0.93x F(2x2)'s time from 144 tiles of 4x4
  * (1.03x at 98-100, 1.25x at 64); for the filter gradient 0.56-0.82x F(2x2)'s from 49 tiles (1.11x at 36),
  * and from 32 x 32 channels, where F(2x2) does not pay, 0.57-0.96x the direct form's (ResNet-50's 64 x 64
- * layers at 40x40 0.57x). A
- * filter seen before (inference) is already packed for wasm's direct convolution: against that, F(2x2)
- * takes 0.8x the time at 200 tiles, 1.05-1.46x at 100, so it starts at 160; F(4x4) 0.39-0.43x from 196.
+ * layers at 40x40 0.57x). A filter seen before (inference) is already packed for wasm's direct
+ * convolution: against that, F(2x2) takes 0.8x the time at 200 tiles, 1.05-1.46x at 100, so it starts at
+ * 160; F(4x4) 0.39-0.43x from 196.
  */
 const MIN_CHANNELS = 32;
 const MIN_TILES = 40;
