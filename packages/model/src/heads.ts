@@ -187,11 +187,11 @@ function paperHeads(store: WeightStore, config: DeepMaskConfig, trunkOut: Shape3
   const first = addLinear(store, 'score/linear1', 'score', [half, half, c, hidden0], rows);
   const rest = mlp(scoreLinears(store, hidden0, hiddenRest, 2, rows), config.dropoutRate, true);
   const denseScores = (features: tf.Tensor4D): DenseScores => {
-    const [batch, height, width] = features.shape;
+    const [, height, width] = features.shape;
     const scoreLogits = fineStridePool(features, height - f + 1, width - f + 1, (pooled) => {
-      const hidden = applyLinearDense(pooled, first); // [B, h', w', hidden0]
-      const [, h, w, size] = hidden.shape;
-      return tf.reshape(rest(tf.reshape(hidden, [-1, size]), false), [batch, h, w]);
+      const hidden = applyLinearDense(pooled, first); // [B', h', w', hidden0]
+      const [pooledBatch, h, w, size] = hidden.shape;
+      return tf.reshape(rest(tf.reshape(hidden, [-1, size]), false), [pooledBatch, h, w]);
     });
     return { scoreLogits, maskFeatures: embedding.reduce(features) };
   };

@@ -1,10 +1,12 @@
-// The wat of Winograd F(m x m, 3x3)'s transforms, for scripts/gen-wasm.ts to append to simd-kernels.wat:
+// The wat of Winograd F(m x m, r x r)'s transforms, for scripts/gen-wasm.ts to append to simd-kernels.wat:
 // straight-line SIMD code for each tile (4 channels at a time), generated from the algorithm's matrices.
 // Those come from its interpolation points (Cook-Toom, Lavin & Gray 2016): for points p_0 .. p_{n-2} and
-// infinity (n = m + 2), V_k is the n x k matrix of rows (1, p, .., p^{k-1}) and (0, .., 0, 1); then
-// A^T = V_m^T, G = V_3 and B^T = V_n^-T, each row of B^T scaled to coprime integers (G's row divided by
-// the same). F(4x4) takes the points 0, 1, -1, 1/2, -2 (Barabasz et al. 2020): on random layers its float32
-// error is a third of the usual 0, 1, -1, 2, -2's.
+// infinity (n = m + r - 1), V_k is the n x k matrix of rows (1, p, .., p^{k-1}) and (0, .., 0, 1); then
+// A^T = V_m^T, G = V_r and B^T = V_n^-T, each row of B^T scaled to coprime integers (G's row divided by
+// the same). F(4x4, 3x3) takes the points 0, 1, -1, 1/2, -2 (Barabasz et al. 2020): on random layers its
+// float32 error is a third of the usual 0, 1, -1, 2, -2's; F(2x2, 7x7) the same kind, 0, +-1, +-1/2, +-2.
+
+import { winogradExportPrefix } from '../src/simd-kernels.js';
 
 /** An exact rational number, num / den with den > 0 and no common factor. */
 interface Ratio {
@@ -46,25 +48,27 @@ function inverse(a: Matrix): Matrix {
 }
 
 export interface WinogradMatrices {
-  /** Output tile size m: each tile is m x m outputs from an n x n input patch, n = m + 2. */
+  /** Output tile size m: each tile is m x m outputs from an n x n input patch, n = m + r - 1. */
   m: number;
+  /** Filter size r. */
+  r: number;
   n: number;
   /** m x n */
   AT: Matrix;
-  /** n x 3 */
+  /** n x r */
   G: Matrix;
   /** n x n */
   BT: Matrix;
 }
 
-export function winogradMatrices(m: number, points: Ratio[]): WinogradMatrices {
-  const n = m + 2;
-  if (points.length !== n - 1) throw new Error(`F(${m}x${m}, 3x3) needs ${n - 1} finite points`);
+export function winogradMatrices(m: number, r: number, points: Ratio[]): WinogradMatrices {
+  const n = m + r - 1;
+  if (points.length !== n - 1) throw new Error(`F(${m}x${m}, ${r}x${r}) needs ${n - 1} finite points`);
   const vandermonde = (k: number): Matrix => [
     ...points.map((p) => Array.from({ length: k }, (_, i) => ratio(p.num ** i, p.den ** i))),
     Array.from({ length: k }, (_, i) => (i === k - 1 ? ONE : ZERO)),
   ];
-  const G = vandermonde(3);
+  const G = vandermonde(r);
   const BT = transpose(inverse(vandermonde(n)));
   BT.forEach((row, j) => {
     const nonZero = row.filter((v) => v.num !== 0);
@@ -74,13 +78,14 @@ export function winogradMatrices(m: number, points: Ratio[]): WinogradMatrices {
     BT[j] = row.map((v) => mul(v, scale));
     G[j] = G[j].map((v) => div(v, scale));
   });
-  return { m, n, AT: transpose(vandermonde(m)), G, BT };
+  return { m, r, n, AT: transpose(vandermonde(m)), G, BT };
 }
 
-/** The two variants that simd-kernels.wat carries. */
+/** The variants that simd-kernels.wat carries; F(2x2, 7x7) without the filter gradient's transforms. */
 export const WINOGRAD_VARIANTS: WinogradMatrices[] = [
-  winogradMatrices(2, [ratio(0), ratio(1), ratio(-1)]),
-  winogradMatrices(4, [ratio(0), ratio(1), ratio(-1), ratio(1, 2), ratio(-2)]),
+  winogradMatrices(2, 3, [ratio(0), ratio(1), ratio(-1)]),
+  winogradMatrices(4, 3, [ratio(0), ratio(1), ratio(-1), ratio(1, 2), ratio(-2)]),
+  winogradMatrices(2, 7, [ratio(0), ratio(1), ratio(-1), ratio(1, 2), ratio(-1, 2), ratio(2), ratio(-2)]),
 ];
 
 const f32x4 = (v: Ratio) => {
@@ -203,7 +208,7 @@ function sandwich(
   return { lines, temporaries };
 }
 
-function inputTiles({ m, n, BT }: WinogradMatrices): string {
+function inputTiles({ m, r, n, BT }: WinogradMatrices): string {
   const loaded = range(n).map((r) => range(n).map((c) => `(v128.load ${pixelAt('$at', r, c)})`));
   const { lines, temporaries } = sandwich(
     BT,
@@ -217,12 +222,12 @@ function inputTiles({ m, n, BT }: WinogradMatrices): string {
     ...lines,
   ];
   return `
-  ;; Winograd F(${m}x${m}, 3x3) input tiles: for each ${m}x${m} output tile (image, ti, tj) the ${n}x${n} input patch at
+  ;; Winograd F(${m}x${m}, ${r}x${r}) input tiles: for each ${m}x${m} output tile (image, ti, tj) the ${n}x${n} input patch at
   ;; rows ${m} ti .. ${m} ti + ${n - 1} and columns ${m} tj .. ${m} tj + ${n - 1} of x ([n, height, width, channels], padded so that
   ;; every patch is inside; channels a multiple of 4) becomes B^T d B, whose ${n * n} entries go to the matrices
   ;; o0 .. o${n * n - 1} ([tiles, channels] each, row image tilesH tilesW + ti tilesW + tj):
   ;; B^T = ${matrixText(BT)}.
-  (func (export "winograd${m}InputTiles")
+  (func (export "${winogradExportPrefix(m, r)}InputTiles")
     (param $x i32) (param $n i32) (param $height i32) (param $width i32) (param $channels i32)
     (param $tilesH i32) (param $tilesW i32) ${params('o', n * n).join(' ')}
     ${TILE_LOCALS} (local $patch i32) (local $tile i32) (local $out i32)
@@ -236,7 +241,7 @@ ${tileLoops(
 )}`;
 }
 
-function outputTiles({ m, n, AT }: WinogradMatrices): string {
+function outputTiles({ m, r, n, AT }: WinogradMatrices): string {
   const loaded = range(n).map((r) =>
     range(n).map((c) => `(v128.load (i32.add (local.get $m${n * r + c}) (local.get $at)))`),
   );
@@ -250,10 +255,10 @@ function outputTiles({ m, n, AT }: WinogradMatrices): string {
     ...lines,
   ];
   return `
-  ;; Winograd F(${m}x${m}, 3x3) output tiles: the ${n * n} products m0 .. m${n * n - 1} ([tiles, channels] each, channels a
+  ;; Winograd F(${m}x${m}, ${r}x${r}) output tiles: the ${n * n} products m0 .. m${n * n - 1} ([tiles, channels] each, channels a
   ;; multiple of 4) of each tile become its ${m}x${m} outputs A^T m A, written to y ([n, outH, outW, channels]) where
   ;; they lie inside it: A^T = ${matrixText(AT)}.
-  (func (export "winograd${m}OutputTiles")
+  (func (export "${winogradExportPrefix(m, r)}OutputTiles")
     (param $y i32) (param $n i32) (param $outH i32) (param $outW i32) (param $channels i32)
     (param $tilesH i32) (param $tilesW i32) ${params('m', n * n).join(' ')}
     ${TILE_LOCALS} (local $tile i32) (local $corner i32) (local $target i32) (local $rowsInside i32) (local $colsInside i32)
@@ -263,7 +268,7 @@ function outputTiles({ m, n, AT }: WinogradMatrices): string {
 ${tileLoops(outputTileHeader(m, '$y'), indent(body))}`;
 }
 
-function gradientTiles({ m, n, AT }: WinogradMatrices): string {
+function gradientTiles({ m, r, n, AT }: WinogradMatrices): string {
   const A = transpose(AT);
   const names = range(m).map((u) => range(m).map((v) => `$d${u}_${v}`));
   const loads = range(m).flatMap((u) =>
@@ -288,10 +293,10 @@ function gradientTiles({ m, n, AT }: WinogradMatrices): string {
     ...lines,
   ];
   return `
-  ;; Winograd F(${m}x${m}, 3x3) output-gradient tiles: each tile's ${m}x${m} block of dy ([n, outH, outW, channels], zero
+  ;; Winograd F(${m}x${m}, ${r}x${r}) output-gradient tiles: each tile's ${m}x${m} block of dy ([n, outH, outW, channels], zero
   ;; past its edges; channels a multiple of 4) becomes A dy A^T, whose ${n * n} entries go to o0 .. o${n * n - 1} ([tiles,
   ;; channels] each): the filter gradient's factor, A the transpose of A^T above.
-  (func (export "winograd${m}GradientTiles")
+  (func (export "${winogradExportPrefix(m, r)}GradientTiles")
     (param $dy i32) (param $n i32) (param $outH i32) (param $outW i32) (param $channels i32)
     (param $tilesH i32) (param $tilesW i32) ${params('o', n * n).join(' ')}
     ${TILE_LOCALS} (local $tile i32) (local $corner i32) (local $out i32) (local $rowsInside i32) (local $colsInside i32)
@@ -325,24 +330,25 @@ ${lines.map((line) => `        ${line}`).join('\n')}
         (br $values))))`;
 }
 
-const tap = (a: number, b: number) =>
-  `(i32.add (local.get $filter) (i32.add (local.get $at) (i32.mul (local.get $tapBytes) (i32.const ${3 * a + b}))))`;
+/** Address of filter tap (a, b) of an r x r filter `[r, r, C, O]` at the loop's 4 values. */
+const tap = (r: number, a: number, b: number) =>
+  `(i32.add (local.get $filter) (i32.add (local.get $at) (i32.mul (local.get $tapBytes) (i32.const ${r * a + b}))))`;
 
-function filterTransform({ m, n, G }: WinogradMatrices): string {
-  const loaded = range(3).map((a) => range(3).map((b) => `(v128.load ${tap(a, b)})`));
+function filterTransform({ m, r, n, G }: WinogradMatrices): string {
+  const loaded = range(r).map((a) => range(r).map((b) => `(v128.load ${tap(r, a, b)})`));
   const { lines, temporaries } = sandwich(
     G,
     G,
     loaded,
     (r, s, value) => `(v128.store (i32.add (local.get $u${n * r + s}) (local.get $at)) ${value})`,
   );
-  const comment = `The transformed filter U = G g G^T of Winograd F(${m}x${m}, 3x3) for every (c, o): g the 3x3 filter
-  ;; [3, 3, C, O] (\`size\` = C O values per tap, a multiple of 4), U ${n * n} matrices [C, O] (u0 .. u${n * n - 1});
+  const comment = `The transformed filter U = G g G^T of Winograd F(${m}x${m}, ${r}x${r}) for every (c, o): g the ${r}x${r} filter
+  ;; [${r}, ${r}, C, O] (\`size\` = C O values per tap, a multiple of 4), U ${n * n} matrices [C, O] (u0 .. u${n * n - 1});
   ;; G = ${matrixText(G)}.`;
-  return filterLoop(`winograd${m}Filter`, comment, n, temporaries, lines);
+  return filterLoop(`${winogradExportPrefix(m, r)}Filter`, comment, n, temporaries, lines);
 }
 
-function filterGradientTransform({ m, n, G }: WinogradMatrices): string {
+function filterGradientTransform({ m, r, n, G }: WinogradMatrices): string {
   const GT = transpose(G);
   const loaded = range(n).map((r) =>
     range(n).map((s) => `(v128.load (i32.add (local.get $u${n * r + s}) (local.get $at)))`),
@@ -351,20 +357,19 @@ function filterGradientTransform({ m, n, G }: WinogradMatrices): string {
     GT,
     GT,
     loaded,
-    (a, b, value) => `(v128.store ${tap(a, b)} ${value})`,
+    (a, b, value) => `(v128.store ${tap(r, a, b)} ${value})`,
   );
-  const comment = `The filter gradient dW = G^T dU G of Winograd F(${m}x${m}, 3x3) for every (c, o): dU ${n * n} matrices
-  ;; [C, O] (u0 .. u${n * n - 1}), dW [3, 3, C, O] (\`size\` = C O values per tap, a multiple of 4).`;
-  return filterLoop(`winograd${m}FilterGradient`, comment, n, temporaries, lines);
+  const comment = `The filter gradient dW = G^T dU G of Winograd F(${m}x${m}, ${r}x${r}) for every (c, o): dU ${n * n} matrices
+  ;; [C, O] (u0 .. u${n * n - 1}), dW [${r}, ${r}, C, O] (\`size\` = C O values per tap, a multiple of 4).`;
+  return filterLoop(`${winogradExportPrefix(m, r)}FilterGradient`, comment, n, temporaries, lines);
 }
 
-/** The five functions of every variant, as wat module fields. */
+/** Every variant's functions as wat module fields: five for 3x3 filters, the forward three for larger. */
 export function winogradWat(): string {
   return WINOGRAD_VARIANTS.flatMap((variant) => [
     inputTiles(variant),
     outputTiles(variant),
-    gradientTiles(variant),
     filterTransform(variant),
-    filterGradientTransform(variant),
+    ...(variant.r === 3 ? [gradientTiles(variant), filterGradientTransform(variant)] : []),
   ]).join('\n');
 }

@@ -9,13 +9,14 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { activate } from './activation.js';
+import { largeFilterConvolution } from './large-filter-winograd.js';
 import { pointwiseConvolution } from './pointwise-conv2d.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 import { winogradConvolution } from './winograd-conv2d.js';
 
 /** Our forms of a convolution, in order: the first that takes it computes it. */
-const FORMS = [winogradConvolution, pointwiseConvolution];
+const FORMS = [winogradConvolution, largeFilterConvolution, pointwiseConvolution];
 
 /**
  * Filters seen before. A fresh one (every training step's, and each input gradient's rotated filter) is
@@ -35,8 +36,9 @@ function ourConvolution(scope: WasmKernelScope, x: TensorInfo, filter: TensorInf
 }
 
 /**
- * wasm's Conv2D, with 3x3 stride-1 convolutions by Winograd (`winograd-conv2d.ts`) and 1x1 stride-1 ones as
- * a planned product (`pointwise-conv2d.ts`); everything else goes to wasm's own kernel.
+ * wasm's Conv2D, with 3x3 and 7s x 7s stride-1 convolutions by Winograd (`winograd-conv2d.ts`,
+ * `large-filter-winograd.ts`) and 1x1 stride-1 ones as a planned product (`pointwise-conv2d.ts`); everything
+ * else goes to wasm's own kernel.
  */
 function conv2D(args: { inputs: Conv2DInputs; backend: unknown; attrs: Conv2DAttrs }): TensorInfo {
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };

@@ -103,7 +103,7 @@ export type MaxPoolWindows = (
   dims: { channels: number; rowLength: number },
 ) => ((corner: number, gradient: number, rows: number, cols: number) => void) | null;
 
-/** The tiles of a Winograd F(m x m, 3x3) convolution: `batch x tilesH x tilesW` tiles of `channels` values. */
+/** The tiles of a Winograd F(m x m, r x r) convolution: `batch x tilesH x tilesW` tiles of `channels` values. */
 export interface WinogradTiles {
   batch: number;
   tilesH: number;
@@ -112,14 +112,14 @@ export interface WinogradTiles {
 }
 
 /**
- * The (m + 2)^2 transformed input matrices `[tiles, channels]` (`tiles`, in order) of x `[batch, m tilesH +
- * 2, m tilesW + 2, channels]` (channels a multiple of 4). All views of one wasm memory; false (nothing done)
- * for other views.
+ * The n^2 transformed input matrices `[tiles, channels]` (`tiles`, in order; n = m + r - 1) of x `[batch,
+ * m tilesH + r - 1, m tilesW + r - 1, channels]` (channels a multiple of 4). All views of one wasm memory;
+ * false (nothing done) for other views.
  */
 export type WinogradInputTiles = (x: Float32Array, tiles: Float32Array[], dims: WinogradTiles) => boolean;
 
 /**
- * y `[batch, outHeight, outWidth, channels]` (channels a multiple of 4) from the (m + 2)^2 products
+ * y `[batch, outHeight, outWidth, channels]` (channels a multiple of 4) from the n^2 products
  * `[tiles, channels]` of the transformed input and filter. All views of one wasm memory; false (nothing
  * done) for other views.
  */
@@ -130,7 +130,7 @@ export type WinogradOutputTiles = (
 ) => boolean;
 
 /**
- * The (m + 2)^2 transformed output-gradient matrices `[tiles, channels]` (`tiles`, in order) of dy
+ * The n^2 transformed output-gradient matrices `[tiles, channels]` (`tiles`, in order) of dy
  * `[batch, outHeight, outWidth, channels]` (channels a multiple of 4), for the Winograd filter gradient.
  * All views of one wasm memory; false (nothing done) for other views.
  */
@@ -141,25 +141,39 @@ export type WinogradGradientTiles = (
 ) => boolean;
 
 /**
- * A filter transform between a 3x3 filter `[3, 3, C, O]` (C O a multiple of 4) and its (m + 2)^2 matrices
+ * A filter transform between an r x r filter `[r, r, C, O]` (C O a multiple of 4) and its n^2 matrices
  * `[C, O]`. All views of one wasm memory; false (nothing done) for other views.
  */
 export type WinogradFilterTransform = (filter: Float32Array, tiles: Float32Array[]) => boolean;
 
-/** Winograd F(m x m, 3x3)'s transforms (scripts/winograd-wat.ts generates them and gives the matrices). */
+/**
+ * Winograd F(m x m, r x r)'s forward transforms (scripts/winograd-wat.ts generates them and gives the
+ * matrices).
+ */
 export interface WinogradTransforms {
-  /** m: each tile is m x m outputs from an (m + 2) x (m + 2) input patch. */
-  tileSize: WinogradTileSize;
+  /** m: each tile is m x m outputs from an n x n input patch, n = m + r - 1. */
+  tileSize: number;
+  /** r */
+  filterSize: number;
   inputTiles: WinogradInputTiles;
   outputTiles: WinogradOutputTiles;
-  gradientTiles: WinogradGradientTiles;
-  /** G g G^T into the (m + 2)^2 matrices. */
+  /** G g G^T into the n^2 matrices. */
   filter: WinogradFilterTransform;
-  /** G^T dU G from the (m + 2)^2 matrices into the filter. */
+}
+
+/** A 3x3 variant's transforms, with those of the filter gradient. */
+export interface WinogradTrainingTransforms extends WinogradTransforms {
+  gradientTiles: WinogradGradientTiles;
+  /** G^T dU G from the n^2 matrices into the filter. */
   filterGradient: WinogradFilterTransform;
 }
 
+/** m of the F(m x m, 3x3) variants. */
 export type WinogradTileSize = 2 | 4;
+
+/** The name that the module's functions of F(m x m, r x r) start with. */
+export const winogradExportPrefix = (m: number, r: number): string =>
+  r === 3 ? `winograd${m}` : `winograd${m}x${r}`;
 
 /** The functions of `src/simd-kernels.wat` on one wasm memory. */
 export interface SimdKernels {
@@ -174,7 +188,9 @@ export interface SimdKernels {
   /** The tiny model's training step 0.76x with it in an A/B against the JS loop (narrow windows). */
   col2imAdd: Col2imAdd;
   /** F(2x2, 3x3) and F(4x4, 3x3). */
-  winograd: Record<WinogradTileSize, WinogradTransforms>;
+  winograd: Record<WinogradTileSize, WinogradTrainingTransforms>;
+  /** F(2x2, 7x7), for inference (no filter-gradient transforms). */
+  winograd7x7: WinogradTransforms;
 }
 
 interface EmscriptenModule {
@@ -285,33 +301,41 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
       col2imAdd(cols.byteOffset, dx.byteOffset, channels, ...geometry, ...placement, firstColumn, columns);
       return true;
     },
-    winograd: { 2: winogradTransforms(2, exports, inMemory), 4: winogradTransforms(4, exports, inMemory) },
+    winograd: {
+      2: winogradTrainingTransforms(2, exports, inMemory),
+      4: winogradTrainingTransforms(4, exports, inMemory),
+    },
+    winograd7x7: winogradTransforms(2, 7, exports, inMemory).transforms,
   };
 }
 
-function winogradTransforms(
-  m: WinogradTileSize,
-  exports: WebAssembly.Exports,
-  inMemory: (...views: Float32Array[]) => boolean,
-): WinogradTransforms {
-  const count = (m + 2) ** 2;
-  const exported = (name: string) => exports[`winograd${m}${name}`] as Exported;
-  const [inputTiles, outputTiles, gradientTiles] = ['InputTiles', 'OutputTiles', 'GradientTiles'].map(
-    exported,
-  );
-  const offsets = (views: Float32Array[]) => views.map((view) => view.byteOffset);
-  const filterTransform =
-    (name: string): WinogradFilterTransform =>
-    (filter, tiles) => {
-      if (tiles.length !== count || !inMemory(filter, ...tiles)) return false;
-      exported(name)(filter.byteOffset, filter.length / 9, ...offsets(tiles));
-      return true;
-    };
-  return {
+type InMemory = (...views: Float32Array[]) => boolean;
+const offsets = (views: Float32Array[]) => views.map((view) => view.byteOffset);
+
+/** A filter transform of F(m x m, r x r) between `[r, r, C, O]` and n^2 matrices, by the export `name`. */
+function winogradFilterTransform(
+  transform: Exported,
+  r: number,
+  count: number,
+  inMemory: InMemory,
+): WinogradFilterTransform {
+  return (filter, tiles) => {
+    if (tiles.length !== count || !inMemory(filter, ...tiles)) return false;
+    transform(filter.byteOffset, filter.length / (r * r), ...offsets(tiles));
+    return true;
+  };
+}
+
+function winogradTransforms(m: number, r: number, exports: WebAssembly.Exports, inMemory: InMemory) {
+  const count = (m + r - 1) ** 2;
+  const exported = (name: string) => exports[`${winogradExportPrefix(m, r)}${name}`] as Exported;
+  const [inputTiles, outputTiles] = ['InputTiles', 'OutputTiles'].map(exported);
+  const transforms: WinogradTransforms = {
     tileSize: m,
+    filterSize: r,
     inputTiles: (x, tiles, { batch, tilesH, tilesW, channels }) => {
       if (tiles.length !== count || !inMemory(x, ...tiles)) return false;
-      const [height, width] = [m * tilesH + 2, m * tilesW + 2];
+      const [height, width] = [m * tilesH + r - 1, m * tilesW + r - 1];
       inputTiles(x.byteOffset, batch, height, width, channels, tilesH, tilesW, ...offsets(tiles));
       return true;
     },
@@ -320,12 +344,25 @@ function winogradTransforms(
       outputTiles(y.byteOffset, batch, outHeight, outWidth, channels, tilesH, tilesW, ...offsets(products));
       return true;
     },
+    filter: winogradFilterTransform(exported('Filter'), r, count, inMemory),
+  };
+  return { transforms, exported, count };
+}
+
+function winogradTrainingTransforms(
+  m: WinogradTileSize,
+  exports: WebAssembly.Exports,
+  inMemory: InMemory,
+): WinogradTrainingTransforms {
+  const { transforms, exported, count } = winogradTransforms(m, 3, exports, inMemory);
+  const gradientTiles = exported('GradientTiles');
+  return {
+    ...transforms,
     gradientTiles: (dy, tiles, { batch, tilesH, tilesW, channels, outHeight, outWidth }) => {
       if (tiles.length !== count || !inMemory(dy, ...tiles)) return false;
       gradientTiles(dy.byteOffset, batch, outHeight, outWidth, channels, tilesH, tilesW, ...offsets(tiles));
       return true;
     },
-    filter: filterTransform('Filter'),
-    filterGradient: filterTransform('FilterGradient'),
+    filterGradient: winogradFilterTransform(exported('FilterGradient'), 3, count, inMemory),
   };
 }

@@ -17,7 +17,7 @@ import type { WasmHeap } from './wasm-heap.js';
 export class WasmKernelScope {
   private readonly intermediates: TensorInfo[] = [];
 
-  constructor(private readonly backend: KernelBackend) {}
+  constructor(readonly backend: KernelBackend) {}
 
   run(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
     const [output] = this.runMulti(kernelName, inputs, attrs);

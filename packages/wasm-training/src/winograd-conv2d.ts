@@ -1,6 +1,11 @@
 import { Conv2D, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type ConvGeometry, convGeometry, shape4 } from './conv-geometry.js';
-import type { WinogradTileSize, WinogradTransforms } from './simd-kernels.js';
+import type {
+  WinogradTileSize,
+  WinogradTiles,
+  WinogradTrainingTransforms,
+  WinogradTransforms,
+} from './simd-kernels.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /**
@@ -39,7 +44,18 @@ export function winogradConvolution(
   freshFilter: boolean,
 ): TensorInfo | null {
   const plan = winogradPlan(scope, x, filter, attrs, freshFilter ? 'fresh filter' : 'known filter');
-  return plan === null ? null : winogradConv(scope, plan.transforms, x, filter, plan.g);
+  if (plan === null) return null;
+  const { transforms, g } = plan;
+  const [, , inChannels, outChannels] = filter.shape;
+  const { inputs, dims } = winogradInputTiles(scope, transforms, x, g);
+  const filters = inputs.map(() => scope.allocate([1, inChannels, outChannels]));
+  inWasmMemory(
+    transforms.filter(
+      scope.floats(filter),
+      filters.map((t) => scope.floats(t)),
+    ),
+  );
+  return winogradOutput(scope, transforms, inputs, filters, dims, g);
 }
 
 /** The geometry and the transforms when Winograd takes the convolution, else null. */
@@ -49,7 +65,7 @@ function winogradPlan(
   filter: TensorInfo,
   attrs: Conv2DAttrs,
   use: WinogradUse,
-): { transforms: WinogradTransforms; g: ConvGeometry } | null {
+): { transforms: WinogradTrainingTransforms; g: ConvGeometry } | null {
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
   const simd = scope.simd();
   const strideOne = [strides, dilations ?? 1].flat().every((s) => s === 1) && dimRoundingMode === undefined;
@@ -101,21 +117,26 @@ export function winogradTileSize(
 }
 
 /**
- * The (m + 2)^2 transformed input matrices `[1, tiles, C]` (B^T d B of every input patch, x padded or
- * cropped so that each patch lies inside) and the tiles' sizes.
+ * The n^2 transformed input matrices `[1, tiles, C]` (B^T d B of every input patch, x padded or cropped so
+ * that each patch lies inside; n = m + r - 1) and the tiles' sizes.
  */
-function inputTiles(scope: WasmKernelScope, transforms: WinogradTransforms, x: TensorInfo, g: ConvGeometry) {
-  const m = transforms.tileSize;
+export function winogradInputTiles(
+  scope: WasmKernelScope,
+  transforms: WinogradTransforms,
+  x: TensorInfo,
+  g: ConvGeometry,
+) {
+  const { tileSize: m, filterSize: r } = transforms;
   const tilesH = Math.ceil(g.outHeight / m);
   const tilesW = Math.ceil(g.outWidth / m);
   const patches = scope.padOrCrop(x, [
     [0, 0],
-    [g.padTop, m * tilesH + 2 - g.inHeight - g.padTop],
-    [g.padLeft, m * tilesW + 2 - g.inWidth - g.padLeft],
+    [g.padTop, m * tilesH + r - 1 - g.inHeight - g.padTop],
+    [g.padLeft, m * tilesW + r - 1 - g.inWidth - g.padLeft],
     [0, 0],
   ]);
   const channels = x.shape[3];
-  const inputs = Array.from({ length: (m + 2) ** 2 }, () =>
+  const inputs = Array.from({ length: (m + r - 1) ** 2 }, () =>
     scope.allocate([1, g.batchSize * tilesH * tilesW, channels]),
   );
   const dims = { batch: g.batchSize, tilesH, tilesW, channels };
@@ -129,22 +150,19 @@ function inputTiles(scope: WasmKernelScope, transforms: WinogradTransforms, x: T
   return { inputs, dims };
 }
 
-function winogradConv(
+/**
+ * The convolution's output `[N, outH, outW, O]` from the transformed input tiles and filters (`[1, C, O]`
+ * each): the n^2 products, then A^T M A per tile.
+ */
+export function winogradOutput(
   scope: WasmKernelScope,
   transforms: WinogradTransforms,
-  x: TensorInfo,
-  filter: TensorInfo,
+  inputs: TensorInfo[],
+  filters: TensorInfo[],
+  dims: WinogradTiles,
   g: ConvGeometry,
 ): TensorInfo {
-  const [, , inChannels, outChannels] = filter.shape;
-  const { inputs, dims } = inputTiles(scope, transforms, x, g);
-  const filters = inputs.map(() => scope.allocate([1, inChannels, outChannels]));
-  inWasmMemory(
-    transforms.filter(
-      scope.floats(filter),
-      filters.map((t) => scope.floats(t)),
-    ),
-  );
+  const outChannels = filters[0].shape[2];
   // Through our BatchMatMul, which packs whichever side costs less (the tiles, where there are fewer tiles
   // than filter values: 0.84-0.86x on VGG-A's 512-channel layers).
   const products = inputs.map((a, k) =>
@@ -170,14 +188,14 @@ function winogradConv(
  */
 export function winogradFilterGradient(
   scope: WasmKernelScope,
-  transforms: WinogradTransforms,
+  transforms: WinogradTrainingTransforms,
   x: TensorInfo,
   dy: TensorInfo,
   g: ConvGeometry,
   filterShape: number[],
 ): TensorInfo {
   const outChannels = filterShape[3];
-  const { inputs, dims } = inputTiles(scope, transforms, x, g);
+  const { inputs, dims } = winogradInputTiles(scope, transforms, x, g);
   const tiles = inputs[0].shape[1];
   const gradients = inputs.map(() => scope.allocate([1, tiles, outChannels]));
   const { outHeight, outWidth } = g;
@@ -203,6 +221,6 @@ export function winogradFilterGradient(
 }
 
 /** The SIMD module declines only views of another memory, which a kernel's fresh views never are. */
-function inWasmMemory(done: boolean): void {
+export function inWasmMemory(done: boolean): void {
   if (!done) throw new Error('@deepmask/wasm-training: Winograd transform on views outside wasm memory');
 }

@@ -8,17 +8,17 @@ const product = (a: number[][], b: number[][]) =>
   a.map((row) => b[0].map((_, j) => row.reduce((sum, v, k) => sum + v * b[k][j], 0)));
 const transposed = (a: number[][]) => a[0].map((_, j) => a.map((row) => row[j]));
 
-describe.each(WINOGRAD_VARIANTS)('Winograd F($m x $m, 3x3) matrices', (variant) => {
+describe.each(WINOGRAD_VARIANTS)('Winograd F($m x $m, $r x $r) matrices', (variant) => {
   const [AT, G, BT] = [values(variant.AT), values(variant.G), values(variant.BT)];
-  const { m, n } = variant;
+  const { m, r, n } = variant;
 
-  it('correlate any input patch with any 3x3 filter: A^T [(G g G^T) . (B^T d B)] A', () => {
+  it('correlate any input patch with any r x r filter: A^T [(G g G^T) . (B^T d B)] A', () => {
     const random = (rows: number, seed: number) => {
       const flat = randomValues(rows * rows, seed);
       return Array.from({ length: rows }, (_, r) => Array.from(flat.slice(r * rows, (r + 1) * rows)));
     };
     for (let seed = 1; seed <= 5; seed++) {
-      const [d, g] = [random(n, seed), random(3, 100 + seed)];
+      const [d, g] = [random(n, seed), random(r, 100 + seed)];
       const U = product(product(G, g), transposed(G));
       const V = product(product(BT, d), transposed(BT));
       const y = product(
@@ -31,7 +31,7 @@ describe.each(WINOGRAD_VARIANTS)('Winograd F($m x $m, 3x3) matrices', (variant) 
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < m; j++) {
           let direct = 0;
-          for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) direct += d[i + a][j + b] * g[a][b];
+          for (let a = 0; a < r; a++) for (let b = 0; b < r; b++) direct += d[i + a][j + b] * g[a][b];
           expect(y[i][j]).toBeCloseTo(direct, 10);
         }
       }
