@@ -1,9 +1,8 @@
 import { Conv2D, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, shape4 } from './conv-geometry.js';
-import { transformedFilter } from './transformed-filters.js';
 import { copyRun } from './wasm-heap.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
-import { inWasmMemory, winogradInputTiles, winogradOutput } from './winograd-conv2d.js';
+import { inWasmMemory, winogradFilter, winogradInputTiles, winogradOutput } from './winograd-conv2d.js';
 
 const PART = 7;
 const MIN_CHANNELS = 32;
@@ -13,15 +12,15 @@ const MIN_TILES = 32;
  * A stride-1 convolution with a 7s x 7s filter (the heads' linears as dense convolutions: the score's 7x7,
  * the mask's 14x14) by Winograd F(2x2, 7x7): 64 XNNPACK products `[tiles, s^2 C] x [s^2 C, O]` with 64/196
  * of the direct multiply-adds. A 14x14 filter is four 7x7 ones at offsets 0 and 7: x's four shifted views
- * side by side along channels, against the four parts stacked. The transformed filter is made once per
- * filter and kept while the filter lives (`transformedFilter`): at inference each layer's is transformed
- * and packed once. Null for any other convolution.
+ * side by side along channels, against the four parts stacked. A filter seen before keeps its transform
+ * (`winogradFilter`). Null for any other convolution.
  */
 export function largeFilterConvolution(
   scope: WasmKernelScope,
   x: TensorInfo,
   filter: TensorInfo,
   attrs: Conv2DAttrs,
+  freshFilter: boolean,
 ): TensorInfo | null {
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
   const simd = scope.simd();
@@ -55,7 +54,7 @@ export function largeFilterConvolution(
     false,
   );
   const { inputs, dims } = winogradInputTiles(scope, transforms, views, viewsGeometry);
-  const filters = transformedFilter(scope.backend, filter, (allocate) => {
+  const filters = winogradFilter(scope, transforms, filter, freshFilter, (allocate) => {
     const stacked = stackedParts(scope, filter, parts);
     const matrices = inputs.map(() => allocate([1, parts * parts * inChannels, outChannels]));
     inWasmMemory(

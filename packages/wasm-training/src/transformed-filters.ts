@@ -5,24 +5,28 @@ interface DisposingBackend extends WasmHeap {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
-/** Per backend: each filter's transformed matrices, by the filter's data. */
-const byBackend = new WeakMap<object, Map<object, TensorInfo[]>>();
+/** A filter's transformed matrices, by the transform that made them (one filter may take two tile sizes). */
+type FilterTransforms = Map<object, TensorInfo[]>;
+
+/** Per backend: each filter's transforms, by the filter's data. */
+const byBackend = new WeakMap<object, Map<object, FilterTransforms>>();
 
 /**
- * The matrices that `transform` makes of `filter` (allocated with `allocate`, in the backend's memory),
- * made on the first call for this filter and kept until the filter is disposed: a layer's weights at
- * inference are transformed once, and XNNPACK, which caches its packing by the operand's data, packs each
- * matrix once. A filter used once (a training step's) is released with it.
+ * The matrices that `transform` makes of `filter` (allocated with `allocate`, in the backend's memory) for
+ * `variant`, made on the first call and kept until the filter is disposed: a layer's weights at inference
+ * are transformed once, and XNNPACK, which caches its packing by the operand's data, packs each matrix once.
  */
 export function transformedFilter(
   backend: unknown,
   filter: TensorInfo,
+  variant: object,
   transform: (allocate: (shape: number[]) => TensorInfo) => TensorInfo[],
 ): TensorInfo[] {
-  const cache = filterCache(backend as DisposingBackend);
-  const cached = cache.get(filter.dataId);
-  if (cached !== undefined) return cached;
   const heap = backend as DisposingBackend;
+  const cache = filterCache(heap);
+  const transforms = cache.get(filter.dataId) ?? new Map<object, TensorInfo[]>();
+  const cached = transforms.get(variant);
+  if (cached !== undefined) return cached;
   const made: TensorInfo[] = [];
   try {
     const matrices = transform((shape) => {
@@ -30,7 +34,8 @@ export function transformedFilter(
       made.push(info);
       return info;
     });
-    cache.set(filter.dataId, matrices);
+    transforms.set(variant, matrices);
+    cache.set(filter.dataId, transforms);
     return matrices;
   } catch (error) {
     for (const info of made) heap.disposeData(info.dataId, true);
@@ -39,18 +44,18 @@ export function transformedFilter(
 }
 
 /** The backend's cache, its `disposeData` made to release a filter's matrices with the filter. */
-function filterCache(backend: DisposingBackend): Map<object, TensorInfo[]> {
+function filterCache(backend: DisposingBackend): Map<object, FilterTransforms> {
   const existing = byBackend.get(backend);
   if (existing !== undefined) return existing;
-  const cache = new Map<object, TensorInfo[]>();
+  const cache = new Map<object, FilterTransforms>();
   byBackend.set(backend, cache);
   const dispose = backend.disposeData.bind(backend);
   backend.disposeData = (dataId, force) => {
     const freed = dispose(dataId, force);
-    const matrices = freed ? cache.get(dataId) : undefined;
-    if (matrices !== undefined) {
+    const transforms = freed ? cache.get(dataId) : undefined;
+    if (transforms !== undefined) {
       cache.delete(dataId);
-      for (const info of matrices) dispose(info.dataId, true);
+      for (const info of [...transforms.values()].flat()) dispose(info.dataId, true);
     }
     return freed;
   };

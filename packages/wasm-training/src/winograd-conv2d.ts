@@ -6,6 +6,7 @@ import type {
   WinogradTrainingTransforms,
   WinogradTransforms,
 } from './simd-kernels.js';
+import { transformedFilter } from './transformed-filters.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /**
@@ -18,16 +19,18 @@ import type { WasmKernelScope } from './wasm-kernel-scope.js';
  * multiply-adds, on fewer rows, behind heavier transforms: 0.70-0.93x F(2x2)'s time from 144 tiles of 4x4
  * (1.03x at 98-100, 1.25x at 64); for the filter gradient 0.56-0.82x F(2x2)'s from 49 tiles (1.11x at 36),
  * and from 32 x 32 channels, where F(2x2) does not pay, 0.57-0.96x the direct form's (ResNet-50's 64 x 64
- * layers at 40x40 0.57x). A filter seen before (inference) is already packed for wasm's direct
- * convolution: against that, F(2x2) takes 0.8x the time at 200 tiles, 1.05-1.46x at 100, so it starts at
- * 160; F(4x4) 0.39-0.43x from 196.
+ * layers at 40x40 0.57x). A filter seen before (inference) keeps its transform, packed by XNNPACK once
+ * (`winogradFilter`), against wasm's convolution with its own packing kept: F(2x2) 0.48-0.88x its time on
+ * every layer measured (64-512 channels, 16-3136 tiles of 2x2); F(4x4) 0.73-0.98x F(2x2)'s from 16 tiles
+ * of 4x4 and 128 channels, 1.16-1.43x on 64 channels, 1.22-1.30x at 4-9 tiles.
  */
 const MIN_CHANNELS = 32;
 const MIN_TILES = 40;
-const MIN_TILES_KNOWN_FILTER = 160;
 const MIN_FILTER_GRADIENT_TILES = 64;
 const MIN_FILTER_GRADIENT_CHANNELS = 64 * 128;
 const MIN_LARGE_TILES = 128;
+const MIN_LARGE_TILES_KNOWN_FILTER = 16;
+const MIN_LARGE_CHANNELS_KNOWN_FILTER = 128;
 const MIN_LARGE_FILTER_GRADIENT_TILES = 48;
 
 /**
@@ -46,16 +49,35 @@ export function winogradConvolution(
   const plan = winogradPlan(scope, x, filter, attrs, freshFilter ? 'fresh filter' : 'known filter');
   if (plan === null) return null;
   const { transforms, g } = plan;
-  const [, , inChannels, outChannels] = filter.shape;
   const { inputs, dims } = winogradInputTiles(scope, transforms, x, g);
-  const filters = inputs.map(() => scope.allocate([1, inChannels, outChannels]));
-  inWasmMemory(
-    transforms.filter(
-      scope.floats(filter),
-      filters.map((t) => scope.floats(t)),
-    ),
-  );
+  const filters = winogradFilter(scope, transforms, filter, freshFilter, (allocate) => {
+    const [, , inChannels, outChannels] = filter.shape;
+    const matrices = inputs.map(() => allocate([1, inChannels, outChannels]));
+    inWasmMemory(
+      transforms.filter(
+        scope.floats(filter),
+        matrices.map((t) => scope.floats(t)),
+      ),
+    );
+    return matrices;
+  });
   return winogradOutput(scope, transforms, inputs, filters, dims, g);
+}
+
+/**
+ * The transformed filter that `transform` makes: for a fresh filter (a training step's) in the scope, freed
+ * with it; for a filter seen before (a layer at inference) kept while the filter lives
+ * (`transformedFilter`), so that it is transformed, and packed by XNNPACK, once.
+ */
+export function winogradFilter(
+  scope: WasmKernelScope,
+  transforms: WinogradTransforms,
+  filter: TensorInfo,
+  freshFilter: boolean,
+  transform: (allocate: (shape: number[]) => TensorInfo) => TensorInfo[],
+): TensorInfo[] {
+  if (freshFilter) return transform((shape) => scope.allocate(shape));
+  return transformedFilter(scope.backend, filter, transforms, transform);
 }
 
 /** The geometry and the transforms when Winograd takes the convolution, else null. */
@@ -77,11 +99,6 @@ function winogradPlan(
 
 /** What a Winograd product computes: a convolution with a filter new or seen before, or a filter gradient. */
 export type WinogradUse = 'fresh filter' | 'known filter' | 'filter gradient';
-
-const MIN_TILES_BY_USE: Record<Exclude<WinogradUse, 'filter gradient'>, number> = {
-  'fresh filter': MIN_TILES,
-  'known filter': MIN_TILES_KNOWN_FILTER,
-};
 
 /**
  * The tile size m of the Winograd F(m x m, 3x3) that takes a stride-1 convolution of `x` with a filter of
@@ -112,7 +129,13 @@ export function winogradTileSize(
       tiles(2) >= MIN_FILTER_GRADIENT_TILES && inChannels * outChannels >= MIN_FILTER_GRADIENT_CHANNELS;
     return smallTakes ? 2 : null;
   }
-  if (tiles(2) < MIN_TILES_BY_USE[use]) return null;
+  if (use === 'known filter') {
+    const largeTakes =
+      tiles(4) >= MIN_LARGE_TILES_KNOWN_FILTER &&
+      Math.min(inChannels, outChannels) >= MIN_LARGE_CHANNELS_KNOWN_FILTER;
+    return largeTakes ? 4 : 2;
+  }
+  if (tiles(2) < MIN_TILES) return null;
   return tiles(4) >= MIN_LARGE_TILES ? 4 : 2;
 }
 

@@ -212,7 +212,7 @@ describe('Conv2D and FusedConv2D on wasm', () => {
     const direct = [...CASES, ...LARGE_FILTER_CASES].filter((c) => c.route === "wasm's own kernel");
     expect(calls).toEqual(direct.flatMap((c) => [`Conv2D ${c.filter}`, `FusedConv2D ${c.filter}`]));
     // A filter seen again (a layer at inference) is packed already for wasm's own kernel, which then takes
-    // every 1x1 convolution and 3x3 ones of fewer than 160 tiles of 2x2.
+    // every 1x1 convolution; a 3x3 one keeps its Winograd transform and goes to Winograd at any size.
     const x = tf.ones([2, 18, 17, 32]) as tf.Tensor4D;
     const known = [tf.ones([1, 1, 256, 256]), tf.ones([3, 3, 32, 32])] as tf.Tensor4D[];
     const again = recordWasmKernelCalls(['Conv2D'], describe, () =>
@@ -221,13 +221,11 @@ describe('Conv2D and FusedConv2D on wasm', () => {
           tf.conv2d(tf.ones([2, 6, 5, 256]) as tf.Tensor4D, known[0], 1, 'valid');
           tf.conv2d(x, known[1], 1, 'valid'); // 128 tiles of 2x2
           tf.conv2d(tf.ones([4, 18, 17, 32]) as tf.Tensor4D, known[1], 1, 'same'); // 324 tiles
+          tf.conv2d(tf.ones([1, 7, 8, 32]) as tf.Tensor4D, known[1], 1, 'same'); // 16 tiles
         }
       }),
     );
-    expect(again.calls).toEqual([
-      ...['Conv2D 1,1,256,256', 'Conv2D 3,3,32,32'],
-      ...['Conv2D 1,1,256,256', 'Conv2D 3,3,32,32'],
-    ]);
+    expect(again.calls).toEqual(['Conv2D 1,1,256,256', 'Conv2D 1,1,256,256']);
     const filter = tf.ones([3, 3, 32, 32]) as tf.Tensor4D;
     const bias = tf.ones([32]);
     expectNoGrowth(() => {
@@ -238,19 +236,56 @@ describe('Conv2D and FusedConv2D on wasm', () => {
   });
 });
 
-describe('F(2x2, 7x7) on wasm', () => {
-  it("keeps a filter's transformed matrices while the filter lives and frees them with it", async () => {
+describe('Winograd with a filter seen before (a layer at inference)', () => {
+  it("keeps the filter's transform, one per variant, while the filter lives and frees it with it", async () => {
     await useBackend('wasm');
     const backend = tf.engine().backend;
-    const x = tf.ones([1, 26, 24, 32]) as tf.Tensor4D;
     const dataIds = backend.numDataIds();
-    const filter = tf.ones([14, 14, 32, 32]) as tf.Tensor4D;
-    tf.conv2d(x, filter, 1, 'valid').dispose();
-    // The filter and its 64 matrices [1, 4 x 32, 32].
-    expect(backend.numDataIds()).toBe(dataIds + 1 + 64);
-    expectNoGrowth(() => tf.conv2d(x, filter, 1, 'valid').dispose());
-    filter.dispose();
-    expect(backend.numDataIds()).toBe(dataIds);
-    x.dispose();
+    const [x7, x2, x4] = [
+      [1, 26, 24, 32],
+      [1, 10, 10, 128],
+      [1, 20, 20, 128],
+    ].map((shape) => tf.ones(shape) as tf.Tensor4D);
+    const [filter7, filter3] = [tf.ones([14, 14, 32, 32]), tf.ones([3, 3, 128, 128])] as tf.Tensor4D[];
+    const inputs = 3;
+    const filters = 2;
+    const use = () => {
+      tf.conv2d(x7, filter7, 1, 'valid').dispose();
+      tf.conv2d(x2, filter3, 1, 'same').dispose(); // 25 tiles of 2x2, 9 of 4x4: F(2x2)
+      tf.conv2d(x4, filter3, 1, 'same').dispose(); // 25 tiles of 4x4: F(4x4)
+    };
+    use(); // fresh filters (their transforms freed with the call), but filter3 is seen before by x4: F(4x4)
+    expect(backend.numDataIds()).toBe(dataIds + inputs + filters + 36);
+    use(); // all seen before: 64 matrices [1, 4 x 32, 32]; 16 and 36 [1, 128, 128]
+    expect(backend.numDataIds()).toBe(dataIds + inputs + filters + 64 + 16 + 36);
+    expectNoGrowth(use);
+    filter7.dispose();
+    expect(backend.numDataIds()).toBe(dataIds + inputs + 1 + 16 + 36);
+    filter3.dispose();
+    expect(backend.numDataIds()).toBe(dataIds + inputs);
+    tf.dispose([x7, x2, x4]);
+  });
+
+  it('computes with the kept transform what it computes afresh (F(2x2) and F(4x4), within 1e-5 of cpu)', async () => {
+    const shapes: Shape4[] = [
+      [2, 9, 10, 128],
+      [1, 21, 20, 128],
+    ];
+    const filterShape: Shape4 = [3, 3, 128, 128];
+    const filterValues = randomValues(3 * 3 * 128 * 128, 96);
+    const xValues = shapes.map((shape, k) =>
+      randomValues(
+        shape.reduce((p, d) => p * d, 1),
+        97 + k,
+      ),
+    );
+    const { cpu, wasm } = await onBothBackends(() => {
+      const filter = tf.tensor4d(filterValues, filterShape);
+      const xs = shapes.map((shape, k) => tf.tensor4d(xValues[k], shape));
+      return [1, 2, 3].flatMap(() => xs.map((x) => tf.conv2d(x, filter, 1, 'same')));
+    });
+    wasm.forEach((output, k) =>
+      expect(relativeDifference(output, cpu[k % shapes.length])).toBeLessThan(1e-5),
+    );
   });
 });
