@@ -213,7 +213,7 @@ export function buildLayers(
     steps.push(step);
     current = step.outShape;
   }
-  const fused = fuse(steps);
+  const fused = fuse(steps, store);
   return {
     apply: (x) => fused.reduce((y, step) => step.apply(y), x),
     outShape: current,
@@ -226,7 +226,7 @@ export function buildLayers(
  * affine costs a pass over the weights instead of two over the activations, and bias and ReLU ride
  * along in the conv kernel (forward and gradients).
  */
-function fuse(steps: Step[]): Step[] {
+function fuse(steps: Step[], store: WeightStore): Step[] {
   const out: Step[] = [];
   for (let i = 0; i < steps.length; i++) {
     const conv = steps[i].conv;
@@ -238,17 +238,26 @@ function fuse(steps: Step[]): Step[] {
       continue;
     }
     const last = activation ? activationAt : activationAt - 1;
-    out.push({ apply: fusedConv(conv, affine, activation), outShape: steps[last].outShape, rows: [] });
+    out.push({
+      apply: fusedConv(conv, affine, activation, store),
+      outShape: steps[last].outShape,
+      rows: [],
+    });
     i = last;
   }
   return out;
 }
 
-function fusedConv(conv: ConvParts, affine: Step['affine'], activation: Activation | undefined) {
+function fusedConv(
+  conv: ConvParts,
+  affine: Step['affine'],
+  activation: Activation | undefined,
+  store: WeightStore,
+) {
   return (x: tf.Tensor4D): tf.Tensor4D => {
-    const { filter, bias } = conv.depthwise ? depthwiseFolded(conv, affine) : denseFolded(conv, affine);
     const { stride, pad } = conv;
     if (tf.engine().state.gradientDepth > 0) {
+      const { filter, bias } = folded(conv, affine, null);
       // Under a gradient tape a fused conv computes the gradients of all its inputs (tfjs' customGrad):
       // a frozen bias's sum over the activations and the input image's gradient would be wasted.
       const y = conv.depthwise
@@ -257,6 +266,7 @@ function fusedConv(conv: ConvParts, affine: Step['affine'], activation: Activati
       const biased: tf.Tensor4D = bias === undefined ? y : tf.add(y, bias);
       return activation ? activate(biased, activation) : biased;
     }
+    const { filter, bias } = folded(conv, affine, store);
     const fused = conv.depthwise ? tf.fused.depthwiseConv2d : tf.fused.conv2d;
     return fused({
       x,
@@ -269,15 +279,23 @@ function fusedConv(conv: ConvParts, affine: Step['affine'], activation: Activati
   };
 }
 
-/** A depthwise filter [k, k, c, 1] with a following affine folded into it (scale per channel c). */
-function depthwiseFolded(conv: ConvParts, affine: Step['affine']) {
-  const filter = affine ? tf.mul(conv.kernel, tf.reshape(affine.scale, [1, 1, -1, 1])) : conv.kernel;
-  return { filter, bias: affine?.offset ?? conv.bias ?? undefined };
-}
-
-/** A filter [k, k, in, out] with a following affine folded into it (scale per output channel). */
-function denseFolded(conv: ConvParts, affine: Step['affine']) {
-  if (!affine) return { filter: conv.kernel, bias: conv.bias ?? undefined };
-  const bias = conv.bias ? tf.add(tf.mul(conv.bias, affine.scale), affine.offset) : affine.offset;
-  return { filter: tf.mul(conv.kernel, affine.scale), bias };
+/**
+ * The conv's filter and bias with a following affine folded in: filter * scale (per output channel, per
+ * channel c of a depthwise [k, k, c, 1]), bias * scale + offset. With a `store` (inference) the folded
+ * tensors are kept there while the weights stay the same (`WeightStore.derived`).
+ */
+function folded(conv: ConvParts, affine: Step['affine'], store: WeightStore | null) {
+  if (affine === undefined) return { filter: conv.kernel, bias: conv.bias ?? undefined };
+  const { kernel, bias } = conv;
+  const from = [kernel, affine.scale, affine.offset, ...(bias === null ? [] : [bias])];
+  const kept = (what: string, make: () => tf.Tensor) =>
+    store === null ? make() : store.derived(`${kernel.name} ${what}`, from, make);
+  const scale = conv.depthwise ? () => tf.reshape(affine.scale, [1, 1, -1, 1]) : () => affine.scale;
+  return {
+    filter: kept('folded filter', () => tf.mul(kernel, scale())),
+    bias:
+      bias === null
+        ? affine.offset
+        : kept('folded bias', () => tf.add(tf.mul(bias, affine.scale), affine.offset)),
+  };
 }

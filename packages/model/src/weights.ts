@@ -25,6 +25,7 @@ export class WeightStore {
   private readonly byName = new Map<string, WeightEntry>();
   private readonly scope: string;
   private nextSeed: number;
+  private readonly derivedByKey = new Map<string, { dataIds: object[]; tensor: tf.Tensor }>();
 
   constructor(seed: number) {
     this.scope = scopeCount === 0 ? 'deepmask' : `deepmask_${scopeCount}`;
@@ -47,8 +48,27 @@ export class WeightStore {
     return this.byName.get(name);
   }
 
+  /**
+   * The tensor that `make` computes from `from` (e.g. a filter with a frozen affine folded in), kept while
+   * none of `from` is assigned a new value: at inference the same tensor comes back call after call, so
+   * that the wasm backend's work per filter (XNNPACK's packing, Winograd's transforms) is done once. Made
+   * afresh after a training step, freed with the store.
+   */
+  derived(key: string, from: tf.Tensor[], make: () => tf.Tensor): tf.Tensor {
+    const cached = this.derivedByKey.get(key);
+    if (cached?.dataIds.every((dataId, i) => dataId === from[i].dataId)) {
+      return cached.tensor;
+    }
+    cached?.tensor.dispose();
+    const tensor = tf.keep(tf.tidy(make));
+    this.derivedByKey.set(key, { dataIds: from.map((t) => t.dataId), tensor });
+    return tensor;
+  }
+
   dispose(): void {
     for (const entry of this.entries) entry.variable.dispose();
+    for (const { tensor } of this.derivedByKey.values()) tensor.dispose();
+    this.derivedByKey.clear();
   }
 }
 

@@ -2,7 +2,7 @@ import { Conv2D, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core
 import { convGeometry, shape4 } from './conv-geometry.js';
 import { copyRun } from './wasm-heap.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
-import { inWasmMemory, winogradFilter, winogradInputTiles, winogradOutput } from './winograd-conv2d.js';
+import { inWasmMemory, matrixCount, winogradConvolve, winogradFilter } from './winograd-conv2d.js';
 
 const PART = 7;
 const MIN_CHANNELS = 32;
@@ -53,10 +53,11 @@ export function largeFilterConvolution(
     undefined,
     false,
   );
-  const { inputs, dims } = winogradInputTiles(scope, transforms, views, viewsGeometry);
   const filters = winogradFilter(scope, transforms, filter, freshFilter, (allocate) => {
     const stacked = stackedParts(scope, filter, parts);
-    const matrices = inputs.map(() => allocate([1, parts * parts * inChannels, outChannels]));
+    const matrices = Array.from({ length: matrixCount(transforms) }, () =>
+      allocate([1, parts * parts * inChannels, outChannels]),
+    );
     inWasmMemory(
       transforms.filter(
         scope.floats(stacked),
@@ -65,7 +66,7 @@ export function largeFilterConvolution(
     );
     return matrices;
   });
-  return winogradOutput(scope, transforms, inputs, filters, dims, viewsGeometry);
+  return winogradConvolve(scope, transforms, views, filters, viewsGeometry);
 }
 
 /**

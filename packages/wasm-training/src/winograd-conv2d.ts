@@ -1,13 +1,8 @@
 import { Conv2D, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type ConvGeometry, convGeometry, shape4 } from './conv-geometry.js';
-import type {
-  WinogradTileSize,
-  WinogradTiles,
-  WinogradTrainingTransforms,
-  WinogradTransforms,
-} from './simd-kernels.js';
+import type { WinogradTileSize, WinogradTrainingTransforms, WinogradTransforms } from './simd-kernels.js';
 import { transformedFilter } from './transformed-filters.js';
-import type { WasmKernelScope } from './wasm-kernel-scope.js';
+import { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /**
  * Where Winograd pays, measured layer by layer against XNNPACK's direct convolution with a fresh filter (2
@@ -49,10 +44,11 @@ export function winogradConvolution(
   const plan = winogradPlan(scope, x, filter, attrs, freshFilter ? 'fresh filter' : 'known filter');
   if (plan === null) return null;
   const { transforms, g } = plan;
-  const { inputs, dims } = winogradInputTiles(scope, transforms, x, g);
   const filters = winogradFilter(scope, transforms, filter, freshFilter, (allocate) => {
     const [, , inChannels, outChannels] = filter.shape;
-    const matrices = inputs.map(() => allocate([1, inChannels, outChannels]));
+    const matrices = Array.from({ length: matrixCount(transforms) }, () =>
+      allocate([1, inChannels, outChannels]),
+    );
     inWasmMemory(
       transforms.filter(
         scope.floats(filter),
@@ -61,7 +57,7 @@ export function winogradConvolution(
     );
     return matrices;
   });
-  return winogradOutput(scope, transforms, inputs, filters, dims, g);
+  return winogradConvolve(scope, transforms, x, filters, g);
 }
 
 /**
@@ -139,11 +135,12 @@ export function winogradTileSize(
   return tiles(4) >= MIN_LARGE_TILES ? 4 : 2;
 }
 
-/**
- * The n^2 transformed input matrices `[1, tiles, C]` (B^T d B of every input patch, x padded or cropped so
- * that each patch lies inside; n = m + r - 1) and the tiles' sizes.
- */
-export function winogradInputTiles(
+/** n^2, the number of transformed matrices (and of products) of F(m x m, r x r), n = m + r - 1. */
+export const matrixCount = ({ tileSize, filterSize }: WinogradTransforms): number =>
+  (tileSize + filterSize - 1) ** 2;
+
+/** x padded or cropped so that every n x n input patch of the m x m output tiles lies inside. */
+function winogradPatches(
   scope: WasmKernelScope,
   transforms: WinogradTransforms,
   x: TensorInfo,
@@ -158,14 +155,64 @@ export function winogradInputTiles(
     [g.padLeft, m * tilesW + r - 1 - g.inWidth - g.padLeft],
     [0, 0],
   ]);
-  const channels = x.shape[3];
-  const inputs = Array.from({ length: (m + r - 1) ** 2 }, () =>
-    scope.allocate([1, g.batchSize * tilesH * tilesW, channels]),
+  return { patches, tilesH, tilesW };
+}
+
+/** Some of the tiles: `images` whole images from `image`, or tile rows `firstRow ..` of one image. */
+interface TileChunk {
+  image: number;
+  images: number;
+  firstRow: number;
+  rows: number;
+}
+
+/**
+ * Transformed tiles and products are (m + r - 1)^2 times the tiles' values each: a 1280 x 960 map of 64
+ * channels (VGG-A at the pyramid's largest scale) makes 177M values of F(4x4) tiles, and as many products.
+ * A convolution takes its tiles in chunks of at most this many values of either.
+ */
+const CHUNK_VALUES = 2 ** 24;
+
+export function tileChunks(batch: number, tilesH: number, tilesW: number, maxTiles: number): TileChunk[] {
+  const chunks: TileChunk[] = [];
+  const perImage = tilesH * tilesW;
+  if (perImage <= maxTiles) {
+    const images = Math.floor(maxTiles / perImage);
+    for (let image = 0; image < batch; image += images) {
+      chunks.push({ image, images: Math.min(images, batch - image), firstRow: 0, rows: tilesH });
+    }
+    return chunks;
+  }
+  const rows = Math.max(1, Math.floor(maxTiles / tilesW));
+  for (let image = 0; image < batch; image++) {
+    for (let firstRow = 0; firstRow < tilesH; firstRow += rows) {
+      chunks.push({ image, images: 1, firstRow, rows: Math.min(rows, tilesH - firstRow) });
+    }
+  }
+  return chunks;
+}
+
+/**
+ * The n^2 transformed input matrices `[1, tiles, C]` (B^T d B of every input patch) of a chunk's tiles of
+ * `patches` (`[N, m tilesH + r - 1, m tilesW + r - 1, C]`), allocated in `scope`.
+ */
+function inputTiles(
+  scope: WasmKernelScope,
+  transforms: WinogradTransforms,
+  patches: TensorInfo,
+  tilesW: number,
+  chunk: TileChunk,
+) {
+  const m = transforms.tileSize;
+  const [, height, width, channels] = patches.shape;
+  const inputs = Array.from({ length: matrixCount(transforms) }, () =>
+    scope.allocate([1, chunk.images * chunk.rows * tilesW, channels]),
   );
-  const dims = { batch: g.batchSize, tilesH, tilesW, channels };
+  const first = (chunk.image * height + m * chunk.firstRow) * width * channels;
+  const dims = { batch: chunk.images, tilesH: chunk.rows, tilesW, channels };
   inWasmMemory(
     transforms.inputTiles(
-      scope.floats(patches),
+      scope.floats(patches).subarray(first),
       inputs.map((t) => scope.floats(t)),
       dims,
     ),
@@ -174,33 +221,43 @@ export function winogradInputTiles(
 }
 
 /**
- * The convolution's output `[N, outH, outW, O]` from the transformed input tiles and filters (`[1, C, O]`
- * each): the n^2 products, then A^T M A per tile.
+ * A stride-1 convolution of x with the transformed filter (n^2 matrices `[1, C, O]`) by Winograd, chunk by
+ * chunk of tiles: the input tiles' transforms, the n^2 products `[tiles, C] x [C, O]`, then A^T M A per
+ * tile into the output `[N, outH, outW, O]`. `chunkValues` bounds a chunk's tiles and products (tests
+ * make it small).
  */
-export function winogradOutput(
+export function winogradConvolve(
   scope: WasmKernelScope,
   transforms: WinogradTransforms,
-  inputs: TensorInfo[],
+  x: TensorInfo,
   filters: TensorInfo[],
-  dims: WinogradTiles,
   g: ConvGeometry,
+  chunkValues = CHUNK_VALUES,
 ): TensorInfo {
-  const outChannels = filters[0].shape[2];
-  // Through our BatchMatMul, which packs whichever side costs less (the tiles, where there are fewer tiles
-  // than filter values: 0.84-0.86x on VGG-A's 512-channel layers).
-  const products = inputs.map((a, k) =>
-    scope.run('BatchMatMul', { a, b: filters[k] }, { transposeA: false, transposeB: false }),
-  );
+  const { patches, tilesH, tilesW } = winogradPatches(scope, transforms, x, g);
+  const [inChannels, outChannels] = filters[0].shape.slice(1);
   const { outHeight, outWidth } = g;
   const y = scope.allocate([g.batchSize, outHeight, outWidth, outChannels]);
-  const outputDims = { ...dims, channels: outChannels, outHeight, outWidth };
-  inWasmMemory(
-    transforms.outputTiles(
-      products.map((t) => scope.floats(t)),
-      scope.floats(y),
-      outputDims,
-    ),
-  );
+  const maxTiles = Math.floor(chunkValues / (filters.length * Math.max(inChannels, outChannels)));
+  for (const chunk of tileChunks(g.batchSize, tilesH, tilesW, maxTiles)) {
+    const part = new WasmKernelScope(scope.backend);
+    const { inputs, dims } = inputTiles(part, transforms, patches, tilesW, chunk);
+    // Through our BatchMatMul, which packs whichever side costs less (the tiles, where there are fewer tiles
+    // than filter values: 0.84-0.86x on VGG-A's 512-channel layers).
+    const products = inputs.map((a, k) =>
+      part.run('BatchMatMul', { a, b: filters[k] }, { transposeA: false, transposeB: false }),
+    );
+    const first = (chunk.image * outHeight + transforms.tileSize * chunk.firstRow) * outWidth * outChannels;
+    const chunkHeight = outHeight - transforms.tileSize * chunk.firstRow;
+    inWasmMemory(
+      transforms.outputTiles(
+        products.map((t) => part.floats(t)),
+        part.floats(y).subarray(first),
+        { ...dims, channels: outChannels, outHeight: chunkHeight, outWidth },
+      ),
+    );
+    part.finish([]);
+  }
   return y;
 }
 
@@ -218,7 +275,9 @@ export function winogradFilterGradient(
   filterShape: number[],
 ): TensorInfo {
   const outChannels = filterShape[3];
-  const { inputs, dims } = winogradInputTiles(scope, transforms, x, g);
+  const { patches, tilesH, tilesW } = winogradPatches(scope, transforms, x, g);
+  const everyTile = { image: 0, images: g.batchSize, firstRow: 0, rows: tilesH };
+  const { inputs, dims } = inputTiles(scope, transforms, patches, tilesW, everyTile);
   const tiles = inputs[0].shape[1];
   const gradients = inputs.map(() => scope.allocate([1, tiles, outChannels]));
   const { outHeight, outWidth } = g;

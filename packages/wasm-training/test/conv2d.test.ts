@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convGeometry } from '../src/conv-geometry.js';
 import { conv2DConfig, fusedConv2DConfig } from '../src/conv2d.js';
-import { winogradTileSize } from '../src/winograd-conv2d.js';
+import { WasmKernelScope } from '../src/wasm-kernel-scope.js';
+import { tileChunks, winogradConvolve, winogradTileSize } from '../src/winograd-conv2d.js';
 import {
   expectNoGrowth,
   maxAbsDifference,
@@ -241,11 +242,12 @@ describe('Winograd with a filter seen before (a layer at inference)', () => {
     await useBackend('wasm');
     const backend = tf.engine().backend;
     const dataIds = backend.numDataIds();
-    const [x7, x2, x4] = [
+    const shapes: Shape4[] = [
       [1, 26, 24, 32],
       [1, 10, 10, 128],
       [1, 20, 20, 128],
-    ].map((shape) => tf.ones(shape) as tf.Tensor4D);
+    ];
+    const [x7, x2, x4] = shapes.map((shape) => tf.ones(shape) as tf.Tensor4D);
     const [filter7, filter3] = [tf.ones([14, 14, 32, 32]), tf.ones([3, 3, 128, 128])] as tf.Tensor4D[];
     const inputs = 3;
     const filters = 2;
@@ -284,8 +286,58 @@ describe('Winograd with a filter seen before (a layer at inference)', () => {
       const xs = shapes.map((shape, k) => tf.tensor4d(xValues[k], shape));
       return [1, 2, 3].flatMap(() => xs.map((x) => tf.conv2d(x, filter, 1, 'same')));
     });
-    wasm.forEach((output, k) =>
-      expect(relativeDifference(output, cpu[k % shapes.length])).toBeLessThan(1e-5),
+    for (const [k, output] of wasm.entries()) {
+      expect(relativeDifference(output, cpu[k % shapes.length])).toBeLessThan(1e-5);
+    }
+  });
+});
+
+describe('Winograd by chunks of tiles', () => {
+  // [3, 17, 19, 32] 'same' with F(2x2): 9 x 10 tiles of 2x2 per image, 16 matrices of 32 channels.
+  const x: Shape4 = [3, 17, 19, 32];
+  const filterShape: Shape4 = [3, 3, 32, 32];
+  const valuesPerTile = 16 * 32;
+  it('splits the tiles into whole images, or tile rows of one image, within the budget', () => {
+    const chunk = (image: number, images: number, firstRow: number, rows: number) => ({
+      image,
+      images,
+      firstRow,
+      rows,
+    });
+    expect(tileChunks(3, 9, 10, 1000)).toEqual([chunk(0, 3, 0, 9)]);
+    expect(tileChunks(3, 9, 10, 180)).toEqual([chunk(0, 2, 0, 9), chunk(2, 1, 0, 9)]);
+    expect(tileChunks(3, 9, 10, 45)).toEqual(
+      [0, 1, 2].flatMap((image) => [chunk(image, 1, 0, 4), chunk(image, 1, 4, 4), chunk(image, 1, 8, 1)]),
     );
+    expect(tileChunks(1, 9, 10, 7)).toEqual(Array.from({ length: 9 }, (_, row) => chunk(0, 1, row, 1)));
+  });
+
+  it.each([
+    ['every image at once', 1000],
+    ['two images, then one', 180],
+    ['tile rows of one image (4, 4, 1)', 45],
+    ['one tile row at a time', 7],
+  ])('equals cpu within 1e-4: %s', async (_, maxTiles) => {
+    const xValues = randomValues(3 * 17 * 19 * 32, 98);
+    const filterValues = randomValues(3 * 3 * 32 * 32, 99);
+    const cpu = await onBothBackends(() =>
+      tf.conv2d(tf.tensor4d(xValues, x), tf.tensor4d(filterValues, filterShape), 1, 'same'),
+    );
+    await useBackend('wasm');
+    const [xInfo, filterInfo] = [tf.tensor4d(xValues, x), tf.tensor4d(filterValues, filterShape)];
+    const backend = tf.engine().backend;
+    const scope = new WasmKernelScope(backend);
+    const transforms = scope.simd()!.winograd[2];
+    const filters = Array.from({ length: 16 }, () => scope.allocate([1, 32, 32]));
+    transforms.filter(
+      scope.floats(filterInfo),
+      filters.map((t) => scope.floats(t)),
+    );
+    const g = convGeometry('Conv2D', x, filterShape, 1, 1, 'same', undefined, false);
+    const y = scope.finish(winogradConvolve(scope, transforms, xInfo, filters, g, maxTiles * valuesPerTile));
+    const wasm = scope.floats(y).slice();
+    backend.disposeData(y.dataId);
+    tf.dispose([xInfo, filterInfo]);
+    expect(maxAbsDifference(wasm, cpu.cpu[0])).toBeLessThan(1e-4);
   });
 });
