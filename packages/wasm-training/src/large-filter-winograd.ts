@@ -1,19 +1,26 @@
 import { Conv2D, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
-import { convGeometry, shape4 } from './conv-geometry.js';
+import { type ConvGeometry, convGeometry, shape4 } from './conv-geometry.js';
+import type { LargeFilterPart } from './simd-kernels.js';
 import { copyRun } from './wasm-heap.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
 import { inWasmMemory, matrixCount, winogradConvolve, winogradFilter } from './winograd-conv2d.js';
 
-const PART = 7;
 const MIN_CHANNELS = 32;
 const MIN_TILES = 32;
 
+/** The part size r of a k x k filter made of r x r parts: 7 where k is a multiple of 7, else 5, else none. */
+function partSize(k: number): LargeFilterPart | null {
+  if (k % 7 === 0) return 7;
+  return k % 5 === 0 ? 5 : null;
+}
+
 /**
- * A stride-1 convolution with a 7s x 7s filter (the heads' linears as dense convolutions: the score's 7x7,
- * the mask's 14x14) by Winograd F(2x2, 7x7): 64 XNNPACK products `[tiles, s^2 C] x [s^2 C, O]` with 64/196
- * of the direct multiply-adds. A 14x14 filter is four 7x7 ones at offsets 0 and 7: x's four shifted views
- * side by side along channels, against the four parts stacked. A filter seen before keeps its transform
- * (`winogradFilter`). Null for any other convolution.
+ * A stride-1 convolution with a k x k filter made of s x s parts of r x r, r 7 or 5 (the heads' linears as
+ * dense convolutions: the score's 7x7, the mask's 14x14, ResNet-50's shared 10x10) by Winograd F(2x2,
+ * r x r): (r + 1)^2 XNNPACK products `[tiles, s^2 C] x [s^2 C, O]`, (r + 1)^2 / (4 r^2) of the direct
+ * multiply-adds (64/196 for 7, 36/100 for 5). The parts are multiplied at once: x's s^2 views shifted by
+ * (r a, r b) side by side along channels, against the parts stacked. A filter seen before keeps its
+ * transform (`winogradFilter`). Null for any other convolution.
  */
 export function largeFilterConvolution(
   scope: WasmKernelScope,
@@ -25,11 +32,12 @@ export function largeFilterConvolution(
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
   const simd = scope.simd();
   const [fh, fw, inChannels, outChannels] = filter.shape;
+  const part = partSize(fh);
   const takes =
     simd !== null &&
+    part !== null &&
     x.dtype === 'float32' &&
     fh === fw &&
-    fh % PART === 0 &&
     inChannels % 4 === 0 &&
     outChannels % 4 === 0 &&
     inChannels >= MIN_CHANNELS &&
@@ -40,13 +48,14 @@ export function largeFilterConvolution(
   if (!takes) return null;
   const g = convGeometry(Conv2D, shape4(x), shape4(filter), 1, 1, pad, undefined, false);
   if (g.batchSize * Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 2) < MIN_TILES) return null;
-  const transforms = simd.winograd7x7;
-  const parts = fh / PART;
-  const views = shiftedViews(scope, x, g, parts);
+  const transforms = simd.largeFilters[part];
+  const parts = fh / part;
+  const views = shiftedViews(scope, x, g, part, parts);
+  const stackedShape = [part, part, parts * parts * inChannels, outChannels] as const;
   const viewsGeometry = convGeometry(
     Conv2D,
     shape4(views),
-    [PART, PART, parts * parts * inChannels, outChannels],
+    [...stackedShape],
     1,
     1,
     'valid',
@@ -54,9 +63,9 @@ export function largeFilterConvolution(
     false,
   );
   const filters = winogradFilter(scope, transforms, filter, freshFilter, (allocate) => {
-    const stacked = stackedParts(scope, filter, parts);
+    const stacked = stackedParts(scope, filter, part, parts);
     const matrices = Array.from({ length: matrixCount(transforms) }, () =>
-      allocate([1, parts * parts * inChannels, outChannels]),
+      allocate([1, stackedShape[2], outChannels]),
     );
     inWasmMemory(
       transforms.filter(
@@ -70,16 +79,17 @@ export function largeFilterConvolution(
 }
 
 /**
- * x padded to the rows and columns the output reads, and for s > 1 its s^2 views shifted by (7a, 7b) side
- * by side along channels: `[N, outH + 6, outW + 6, s^2 C]`, view (a, b) at channels (a s + b) C.
+ * x padded to the rows and columns the output reads, and for s > 1 its s^2 views shifted by (r a, r b)
+ * side by side along channels: `[N, outH + r - 1, outW + r - 1, s^2 C]`, view (a, b) at channels (a s + b) C.
  */
 function shiftedViews(
   scope: WasmKernelScope,
   x: TensorInfo,
-  g: ReturnType<typeof convGeometry>,
+  g: ConvGeometry,
+  part: number,
   parts: number,
 ): TensorInfo {
-  const span = PART * parts - 1;
+  const span = part * parts - 1;
   const padded = scope.padOrCrop(x, [
     [0, 0],
     [g.padTop, g.outHeight + span - g.inHeight - g.padTop],
@@ -87,30 +97,29 @@ function shiftedViews(
     [0, 0],
   ]);
   if (parts === 1) return padded;
-  const [height, width] = [g.outHeight + PART - 1, g.outWidth + PART - 1];
+  const size = [g.batchSize, g.outHeight + part - 1, g.outWidth + part - 1, x.shape[3]];
   const views = [];
   for (let a = 0; a < parts; a++) {
     for (let b = 0; b < parts; b++) {
-      const size = [g.batchSize, height, width, x.shape[3]];
-      views.push(scope.run('Slice', { x: padded }, { begin: [0, PART * a, PART * b, 0], size }));
+      views.push(scope.run('Slice', { x: padded }, { begin: [0, part * a, part * b, 0], size }));
     }
   }
   return scope.run('Concat', views as never, { axis: 3 });
 }
 
-/** A 7s x 7s filter `[7s, 7s, C, O]` as the 7x7 filter `[7, 7, s^2 C, O]` of its parts, (a, b) at (a s + b) C. */
-function stackedParts(scope: WasmKernelScope, filter: TensorInfo, parts: number): TensorInfo {
+/** A k x k filter `[k, k, C, O]` as the r x r filter `[r, r, s^2 C, O]` of its parts, (a, b) at (a s + b) C. */
+function stackedParts(scope: WasmKernelScope, filter: TensorInfo, part: number, parts: number): TensorInfo {
   if (parts === 1) return filter;
   const [size, , inChannels, outChannels] = filter.shape;
-  const stacked = scope.allocate([PART, PART, parts * parts * inChannels, outChannels]);
+  const stacked = scope.allocate([part, part, parts * parts * inChannels, outChannels]);
   const [from, to] = [scope.floats(filter), scope.floats(stacked)];
   const tapValues = inChannels * outChannels;
-  for (let i = 0; i < PART; i++) {
-    for (let j = 0; j < PART; j++) {
+  for (let i = 0; i < part; i++) {
+    for (let j = 0; j < part; j++) {
       for (let a = 0; a < parts; a++) {
         for (let b = 0; b < parts; b++) {
-          const source = ((PART * a + i) * size + PART * b + j) * tapValues;
-          const target = ((i * PART + j) * parts * parts + a * parts + b) * tapValues;
+          const source = ((part * a + i) * size + part * b + j) * tapValues;
+          const target = ((i * part + j) * parts * parts + a * parts + b) * tapValues;
           copyRun(from, source, to, target, tapValues);
         }
       }

@@ -171,6 +171,9 @@ export interface WinogradTrainingTransforms extends WinogradTransforms {
 /** m of the F(m x m, 3x3) variants. */
 export type WinogradTileSize = 2 | 4;
 
+/** r of the F(2x2, r x r) variants for larger filters (made of r x r parts). */
+export type LargeFilterPart = 5 | 7;
+
 /** The name that the module's functions of F(m x m, r x r) start with. */
 export const winogradExportPrefix = (m: number, r: number): string =>
   r === 3 ? `winograd${m}` : `winograd${m}x${r}`;
@@ -189,8 +192,8 @@ export interface SimdKernels {
   col2imAdd: Col2imAdd;
   /** F(2x2, 3x3) and F(4x4, 3x3). */
   winograd: Record<WinogradTileSize, WinogradTrainingTransforms>;
-  /** F(2x2, 7x7), for inference (no filter-gradient transforms). */
-  winograd7x7: WinogradTransforms;
+  /** F(2x2, 5x5) and F(2x2, 7x7), for inference (no filter-gradient transforms). */
+  largeFilters: Record<LargeFilterPart, WinogradTransforms>;
 }
 
 interface EmscriptenModule {
@@ -305,7 +308,10 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
       2: winogradTrainingTransforms(2, exports, inMemory),
       4: winogradTrainingTransforms(4, exports, inMemory),
     },
-    winograd7x7: winogradTransforms(2, 7, exports, inMemory).transforms,
+    largeFilters: {
+      5: winogradTransforms(2, 5, exports, inMemory).transforms,
+      7: winogradTransforms(2, 7, exports, inMemory).transforms,
+    },
   };
 }
 
