@@ -3,7 +3,7 @@ import { type ConvGeometry, convGeometry, shape4 } from './conv-geometry.js';
 import type { LargeFilterPart } from './simd-kernels.js';
 import { copyRun } from './wasm-heap.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
-import { inWasmMemory, matrixCount, winogradConvolve, winogradFilter } from './winograd-conv2d.js';
+import { winogradConvolve, winogradFilter } from './winograd-conv2d.js';
 
 const MIN_CHANNELS = 32;
 const MIN_TILES = 32;
@@ -62,19 +62,9 @@ export function largeFilterConvolution(
     undefined,
     false,
   );
-  const filters = winogradFilter(scope, transforms, filter, freshFilter, (allocate) => {
-    const stacked = stackedParts(scope, filter, part, parts);
-    const matrices = Array.from({ length: matrixCount(transforms) }, () =>
-      allocate([1, stackedShape[2], outChannels]),
-    );
-    inWasmMemory(
-      transforms.filter(
-        scope.floats(stacked),
-        matrices.map((t) => scope.floats(t)),
-      ),
-    );
-    return matrices;
-  });
+  const filters = winogradFilter(scope, transforms, filter, freshFilter, () =>
+    stackedParts(scope, filter, part, parts),
+  );
   return winogradConvolve(scope, transforms, views, filters, viewsGeometry);
 }
 

@@ -44,25 +44,14 @@ export function winogradConvolution(
   const plan = winogradPlan(scope, x, filter, attrs, freshFilter ? 'fresh filter' : 'known filter');
   if (plan === null) return null;
   const { transforms, g } = plan;
-  const filters = winogradFilter(scope, transforms, filter, freshFilter, (allocate) => {
-    const [, , inChannels, outChannels] = filter.shape;
-    const matrices = Array.from({ length: matrixCount(transforms) }, () =>
-      allocate([1, inChannels, outChannels]),
-    );
-    inWasmMemory(
-      transforms.filter(
-        scope.floats(filter),
-        matrices.map((t) => scope.floats(t)),
-      ),
-    );
-    return matrices;
-  });
+  const filters = winogradFilter(scope, transforms, filter, freshFilter);
   return winogradConvolve(scope, transforms, x, filters, g);
 }
 
 /**
- * The transformed filter that `transform` makes: for a fresh filter (a training step's) in the scope, freed
- * with it; for a filter seen before (a layer at inference) kept while the filter lives
+ * The transformed filter U = G g G^T (n^2 matrices `[1, C', O]`) of `filter`, or of the r x r filter
+ * `[r, r, C', O]` that `toTransform` makes of it (a large filter's parts stacked): for a fresh filter (a training step's) in the scope, freed
+ * with it; for a filter seen before (a layer at inference) kept while `filter` lives
  * (`transformedFilter`), so that it is transformed, and packed by XNNPACK, once.
  */
 export function winogradFilter(
@@ -70,8 +59,22 @@ export function winogradFilter(
   transforms: WinogradTransforms,
   filter: TensorInfo,
   freshFilter: boolean,
-  transform: (allocate: (shape: number[]) => TensorInfo) => TensorInfo[],
+  toTransform: () => TensorInfo = () => filter,
 ): TensorInfo[] {
+  const transform = (allocate: (shape: number[]) => TensorInfo) => {
+    const source = toTransform();
+    const [, , inChannels, outChannels] = source.shape;
+    const matrices = Array.from({ length: matrixCount(transforms) }, () =>
+      allocate([1, inChannels, outChannels]),
+    );
+    inWasmMemory(
+      transforms.filter(
+        scope.floats(source),
+        matrices.map((t) => scope.floats(t)),
+      ),
+    );
+    return matrices;
+  };
   if (freshFilter) return transform((shape) => scope.allocate(shape));
   return transformedFilter(scope.backend, filter, transforms, transform);
 }
