@@ -71,7 +71,14 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 const MIN_RUN_MS = 250;
 
 /**
- * One warm-up of each side, then `reps` rounds of one wasm run and one torch run; the best of each. A run
+ * Timed runs that each side first makes untimed. The JS around wasm's kernels (tfjs' engine and ours) runs
+ * 1.5-2.5x slower until V8 has optimised it: the tiny model's dense forward took 4.0, 2.6 and 1.8 ms a call
+ * over three rounds of 100 calls in one process.
+ */
+const WARM_UP_RUNS = 3;
+
+/**
+ * Warm-up runs of each side, then `reps` rounds of one wasm run and one torch run; the best of each. A run
  * of a short measure is `repeat` calls back to back, timed together (a lone call of a few ms mostly
  * measures the other side's caches and its threads waking up).
  */
@@ -87,10 +94,14 @@ async function alternate(wasmCall: () => Promise<void>, torchMeasure: string): P
     return torch ? torch.runMs(torchMeasure, repeat) : Number.NaN;
   };
   const repeats = (warmUpMs: number) => Math.min(50, Math.max(1, Math.ceil(MIN_RUN_MS / warmUpMs)));
-  // Two warm-ups: the first creates the kernels' operators, the second is near the steady state.
+  // The first call creates the kernels' operators and sizes the runs; then untimed runs at full length.
   await wasmMs(1);
   const wasmRepeat = repeats(await wasmMs(1));
   const torchRepeat = torch ? repeats(await torchMs(1)) : 0;
+  for (let i = 0; i < WARM_UP_RUNS; i++) {
+    await wasmMs(wasmRepeat);
+    if (torch) await torchMs(torchRepeat);
+  }
   const best = { wasm: Number.POSITIVE_INFINITY, torch: torch ? Number.POSITIVE_INFINITY : null };
   for (let i = 0; i < reps; i++) {
     best.wasm = Math.min(best.wasm, await wasmMs(wasmRepeat));
