@@ -8,7 +8,8 @@ const threads = Number(process.argv[2]);
 const repeats = Number(process.argv[3] ?? 3);
 const choice = await initWasmBackend({ threads });
 
-// A VGG-like conv stack at 112 px, batch 4: forward, loss, all weight gradients.
+// A VGG-like conv stack at 112 px, batch 4: forward, loss, all weight gradients, an SGD update (so that
+// each step meets new filters, as in training: a filter seen before would take the inference path).
 const channels = [3, 32, 64, 64, 128, 128];
 const filters = channels
   .slice(1)
@@ -24,7 +25,12 @@ const step = () => {
     return tf.mean(tf.square(x)) as tf.Scalar;
   });
   value.dataSync();
-  for (const g of Object.values(grads)) g.dataSync();
+  for (const filter of filters) {
+    const updated = tf.tidy(() => tf.sub(filter, tf.mul(grads[filter.name], 1e-3)));
+    filter.assign(updated);
+    updated.dispose();
+  }
+  for (const filter of filters) filter.dataSync();
   tf.dispose([value, ...Object.values(grads)]);
 };
 const stepMs = medianMs(step, repeats);

@@ -16,16 +16,18 @@ import { WasmKernelScope } from './wasm-kernel-scope.js';
  * and from 32 x 32 channels, where F(2x2) does not pay, 0.57-0.96x the direct form's (ResNet-50's 64 x 64
  * layers at 40x40 0.57x). A filter seen before (inference) keeps its transform, packed by XNNPACK once
  * (`winogradFilter`), against wasm's convolution with its own packing kept: F(2x2) 0.48-0.88x its time on
- * every layer measured (64-512 channels, 16-3136 tiles of 2x2); F(4x4) 0.73-0.98x F(2x2)'s from 16 tiles
- * of 4x4 and 128 channels, 1.16-1.43x on 64 channels, 1.22-1.30x at 4-9 tiles.
+ * every layer measured (64-512 channels, 16-3136 tiles of 2x2). F(4x4) against F(2x2), both kept,
+ * alternating in one process: 0.76-0.90x from 100 tiles of 4x4 (32-64 channels; 0.86x at 3136), 0.80-0.92x
+ * from 16 tiles at 128-512 channels, 1.0-1.34x below.
  */
 const MIN_CHANNELS = 32;
 const MIN_TILES = 40;
 const MIN_FILTER_GRADIENT_TILES = 64;
 const MIN_FILTER_GRADIENT_CHANNELS = 64 * 128;
 const MIN_LARGE_TILES = 128;
-const MIN_LARGE_TILES_KNOWN_FILTER = 16;
-const MIN_LARGE_CHANNELS_KNOWN_FILTER = 128;
+const MIN_LARGE_TILES_KNOWN_FILTER = 64;
+const MIN_LARGE_TILES_KNOWN_WIDE_FILTER = 16;
+const WIDE_FILTER_CHANNELS = 128;
 const MIN_LARGE_FILTER_GRADIENT_TILES = 48;
 
 /**
@@ -129,10 +131,8 @@ export function winogradTileSize(
     return smallTakes ? 2 : null;
   }
   if (use === 'known filter') {
-    const largeTakes =
-      tiles(4) >= MIN_LARGE_TILES_KNOWN_FILTER &&
-      Math.min(inChannels, outChannels) >= MIN_LARGE_CHANNELS_KNOWN_FILTER;
-    return largeTakes ? 4 : 2;
+    const wide = Math.min(inChannels, outChannels) >= WIDE_FILTER_CHANNELS;
+    return tiles(4) >= (wide ? MIN_LARGE_TILES_KNOWN_WIDE_FILTER : MIN_LARGE_TILES_KNOWN_FILTER) ? 4 : 2;
   }
   if (tiles(2) < MIN_TILES) return null;
   return tiles(4) >= MIN_LARGE_TILES ? 4 : 2;
