@@ -257,7 +257,7 @@ function fusedConv(
   return (x: tf.Tensor4D): tf.Tensor4D => {
     const { stride, pad } = conv;
     if (tf.engine().state.gradientDepth > 0) {
-      const { filter, bias } = folded(conv, affine, null);
+      const { filter, bias } = folded(conv, affine, store, 'training');
       // Under a gradient tape a fused conv computes the gradients of all its inputs (tfjs' customGrad):
       // a frozen bias's sum over the activations and the input image's gradient would be wasted.
       const y = conv.depthwise
@@ -266,7 +266,7 @@ function fusedConv(
       const biased: tf.Tensor4D = bias === undefined ? y : tf.add(y, bias);
       return activation ? activate(biased, activation) : biased;
     }
-    const { filter, bias } = folded(conv, affine, store);
+    const { filter, bias } = folded(conv, affine, store, 'inference');
     const fused = conv.depthwise ? tf.fused.depthwiseConv2d : tf.fused.conv2d;
     return fused({
       x,
@@ -281,15 +281,21 @@ function fusedConv(
 
 /**
  * The conv's filter and bias with a following affine folded in: filter * scale (per output channel, per
- * channel c of a depthwise [k, k, c, 1]), bias * scale + offset. With a `store` (inference) the folded
- * tensors are kept there while the weights stay the same (`WeightStore.derived`).
+ * channel c of a depthwise [k, k, c, 1]), bias * scale + offset. At inference the folded tensors are kept
+ * in the store while the weights stay the same (`WeightStore.derived`); in training they are made afresh
+ * under the tape, and any kept ones are freed (the step is about to change the weights, and a backend may
+ * hold work of its own for them: Winograd transforms on wasm).
  */
-function folded(conv: ConvParts, affine: Step['affine'], store: WeightStore | null) {
+function folded(conv: ConvParts, affine: Step['affine'], store: WeightStore, use: 'inference' | 'training') {
   if (affine === undefined) return { filter: conv.kernel, bias: conv.bias ?? undefined };
   const { kernel, bias } = conv;
   const from = [kernel, affine.scale, affine.offset, ...(bias === null ? [] : [bias])];
-  const kept = (what: string, make: () => tf.Tensor) =>
-    store === null ? make() : store.derived(`${kernel.name} ${what}`, from, make);
+  const kept = (what: string, make: () => tf.Tensor) => {
+    const key = `${kernel.name} ${what}`;
+    if (use === 'inference') return store.derived(key, from, make);
+    store.forget(key);
+    return make();
+  };
   const scale = conv.depthwise ? () => tf.reshape(affine.scale, [1, 1, -1, 1]) : () => affine.scale;
   return {
     filter: kept('folded filter', () => tf.mul(kernel, scale())),

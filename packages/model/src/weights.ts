@@ -65,6 +65,12 @@ export class WeightStore {
     return tensor;
   }
 
+  /** Frees the tensor kept for `key` by `derived`, if any. */
+  forget(key: string): void {
+    this.derivedByKey.get(key)?.tensor.dispose();
+    this.derivedByKey.delete(key);
+  }
+
   dispose(): void {
     for (const entry of this.entries) entry.variable.dispose();
     for (const { tensor } of this.derivedByKey.values()) tensor.dispose();

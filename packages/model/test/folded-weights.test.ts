@@ -48,6 +48,15 @@ describeEachBackend('folded filters at inference', () => {
     expect(maxAbsDiff(changed.maskLogits, reference.maskLogits)).toBeLessThan(1e-5);
     expect(maxAbsDiff(changed.scoreLogits, reference.scoreLogits)).toBeLessThan(1e-5);
 
+    // A training forward frees the kept tensors (a step is about to change the weights).
+    const keptTensors = tf.memory().numTensors;
+    const { value, grads } = tf.variableGrads(() => {
+      const { maskLogits, scoreLogits } = model.predictPatches(patches, { training: true });
+      return tf.add(tf.mean(maskLogits), tf.mean(scoreLogits)) as tf.Scalar;
+    }, model.trainableVariables);
+    tf.dispose([value, grads]);
+    expect(tf.memory().numTensors).toBe(keptTensors - 23);
+
     tf.dispose([first, again, changed, reference, patches]);
     model.dispose();
     twin.dispose();
