@@ -110,23 +110,32 @@ describe.each(CASES)('Conv2D x $x filter $filter pad $pad', (c) => {
   });
 });
 
+/** `tf.fused.conv2d` of a stride-1 case with a bias and `activation`, on cpu and wasm, from values seeded at `seed`. */
+function fusedOnBothBackends(
+  c: (typeof CASES)[number],
+  activation: 'relu' | 'relu6' | 'linear',
+  seed: number,
+) {
+  const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+  return onBothBackends(() =>
+    tf.fused.conv2d({
+      x: tf.tensor4d(randomValues(size(c.x), seed), c.x),
+      filter: tf.tensor4d(randomValues(size(c.filter), seed + 1), c.filter),
+      strides: 1,
+      pad: c.pad as never,
+      bias: tf.tensor1d(randomValues(c.filter[3], seed + 2)),
+      activation,
+    }),
+  );
+}
+
 describe.each(CASES.filter((c) => c.route !== "wasm's own kernel"))(
   'FusedConv2D x $x filter $filter pad $pad',
   (c) => {
     it.each(['relu', 'relu6', 'linear'] as const)(
       'with a bias and %s equals cpu within 1e-4',
       async (activation) => {
-        const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
-        const { cpu, wasm } = await onBothBackends(() =>
-          tf.fused.conv2d({
-            x: tf.tensor4d(randomValues(size(c.x), 83), c.x),
-            filter: tf.tensor4d(randomValues(size(c.filter), 84), c.filter),
-            strides: 1,
-            pad: c.pad as never,
-            bias: tf.tensor1d(randomValues(c.filter[3], 85)),
-            activation,
-          }),
-        );
+        const { cpu, wasm } = await fusedOnBothBackends(c, activation, 83);
         expect(maxAbsDifference(wasm[0], cpu[0])).toBeLessThan(1e-4);
       },
     );
@@ -179,16 +188,7 @@ describe.each(LARGE_FILTER_CASES)('Conv2D x $x filter $filter pad $pad ($route)'
   });
 
   it.runIf(c.route !== "wasm's own kernel")('with a bias and relu equals cpu the same way', async () => {
-    const { cpu, wasm } = await onBothBackends(() =>
-      tf.fused.conv2d({
-        x: tf.tensor4d(randomValues(size(c.x), 93), c.x),
-        filter: tf.tensor4d(randomValues(size(c.filter), 94), c.filter),
-        strides: 1,
-        pad: c.pad as never,
-        bias: tf.tensor1d(randomValues(c.filter[3], 95)),
-        activation: 'relu',
-      }),
-    );
+    const { cpu, wasm } = await fusedOnBothBackends(c, 'relu', 93);
     expect(relativeDifference(wasm[0], cpu[0])).toBeLessThan(LARGE_FILTER_BOUND);
   });
 });
