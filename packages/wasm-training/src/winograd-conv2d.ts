@@ -52,9 +52,9 @@ export function winogradConvolution(
 
 /**
  * The transformed filter U = G g G^T (n^2 matrices `[1, C', O]`) of `filter`, or of the r x r filter
- * `[r, r, C', O]` that `toTransform` makes of it (a large filter's parts stacked): for a fresh filter (a training step's) in the scope, freed
- * with it; for a filter seen before (a layer at inference) kept while `filter` lives
- * (`transformedFilter`), so that it is transformed, and packed by XNNPACK, once.
+ * `[r, r, C', O]` that `toTransform` makes of it (a large filter's parts stacked): for a fresh filter (a
+ * training step's) in the scope, freed with it; for a filter seen before (a layer at inference) kept while
+ * `filter` lives (`transformedFilter`), so that it is transformed, and packed by XNNPACK, once.
  */
 export function winogradFilter(
   scope: WasmKernelScope,
