@@ -1,4 +1,4 @@
-import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 
 export type ConvPad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 
@@ -14,6 +14,15 @@ export interface ConvGeometry {
   strides: [number, number];
   padTop: number;
   padLeft: number;
+}
+
+/** A forward convolution at stride 1 without dilation or rounding mode, in NHWC: what our forms take. */
+export function isPlainStrideOne({ strides, dilations, dimRoundingMode, dataFormat }: Conv2DAttrs): boolean {
+  return (
+    [strides, dilations ?? 1].flat().every((s) => s === 1) &&
+    dimRoundingMode === undefined &&
+    (dataFormat === undefined || dataFormat === 'NHWC')
+  );
 }
 
 /** Geometry of the forward op, exactly as tfjs-core computes it (same rounding, same 'same' split). */

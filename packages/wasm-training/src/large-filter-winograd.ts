@@ -1,5 +1,5 @@
 import { Conv2D, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
-import { type ConvGeometry, convGeometry, shape4 } from './conv-geometry.js';
+import { type ConvGeometry, convGeometry, isPlainStrideOne, shape4 } from './conv-geometry.js';
 import type { LargeFilterPart } from './simd-kernels.js';
 import { copyRun } from './wasm-heap.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
@@ -29,7 +29,7 @@ export function largeFilterConvolution(
   attrs: Conv2DAttrs,
   freshFilter: boolean,
 ): TensorInfo | null {
-  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
+  const { pad } = attrs;
   const simd = scope.simd();
   const [fh, fw, inChannels, outChannels] = filter.shape;
   const part = partSize(fh);
@@ -42,9 +42,7 @@ export function largeFilterConvolution(
     outChannels % 4 === 0 &&
     inChannels >= MIN_CHANNELS &&
     outChannels >= MIN_CHANNELS &&
-    [strides, dilations ?? 1].flat().every((s) => s === 1) &&
-    dimRoundingMode === undefined &&
-    (dataFormat === undefined || dataFormat === 'NHWC');
+    isPlainStrideOne(attrs);
   if (!takes) return null;
   const g = convGeometry(Conv2D, shape4(x), shape4(filter), 1, 1, pad, undefined, false);
   if (g.batchSize * Math.ceil(g.outHeight / 2) * Math.ceil(g.outWidth / 2) < MIN_TILES) return null;

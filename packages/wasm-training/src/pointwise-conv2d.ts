@@ -1,4 +1,5 @@
 import { type Conv2DAttrs, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import { isPlainStrideOne } from './conv-geometry.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /** Below this many filter values packing is cheap: the product took 1.0-1.2x wasm's convolution's time. */
@@ -19,7 +20,7 @@ export function pointwiseConvolution(
   attrs: Conv2DAttrs,
   freshFilter: boolean,
 ): TensorInfo | null {
-  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
+  const { pad } = attrs;
   const [fh, fw, inChannels, outChannels] = filter.shape;
   const unpadded =
     pad === 'same' ||
@@ -29,12 +30,10 @@ export function pointwiseConvolution(
   const pointwise =
     fh === 1 &&
     fw === 1 &&
-    [strides, dilations ?? 1].flat().every((s) => s === 1) &&
-    dimRoundingMode === undefined &&
+    isPlainStrideOne(attrs) &&
     unpadded &&
     inChannels * outChannels >= MIN_FILTER_VALUES &&
-    x.dtype === 'float32' &&
-    (dataFormat === undefined || dataFormat === 'NHWC');
+    x.dtype === 'float32';
   if (!pointwise || !freshFilter) return null;
   const pixels = util.sizeFromShape(x.shape.slice(0, 3));
   const product = scope.run(

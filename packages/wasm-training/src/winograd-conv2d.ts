@@ -1,5 +1,5 @@
 import { Conv2D, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
-import { type ConvGeometry, convGeometry, shape4 } from './conv-geometry.js';
+import { type ConvGeometry, convGeometry, isPlainStrideOne, shape4 } from './conv-geometry.js';
 import type { WinogradTileSize, WinogradTrainingTransforms, WinogradTransforms } from './simd-kernels.js';
 import { transformedFilter } from './transformed-filters.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
@@ -89,12 +89,10 @@ function winogradPlan(
   attrs: Conv2DAttrs,
   use: WinogradUse,
 ): { transforms: WinogradTrainingTransforms; g: ConvGeometry } | null {
-  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
   const simd = scope.simd();
-  const strideOne = [strides, dilations ?? 1].flat().every((s) => s === 1) && dimRoundingMode === undefined;
-  if (simd === null || !strideOne) return null;
-  const g = convGeometry(Conv2D, shape4(x), shape4(filter), 1, 1, pad, undefined, false);
-  const tileSize = winogradTileSize(x, shape4(filter), dataFormat, g, use);
+  if (simd === null || !isPlainStrideOne(attrs)) return null;
+  const g = convGeometry(Conv2D, shape4(x), shape4(filter), 1, 1, attrs.pad, undefined, false);
+  const tileSize = winogradTileSize(x, shape4(filter), attrs.dataFormat, g, use);
   return tileSize === null ? null : { transforms: simd.winograd[tileSize], g };
 }
 
