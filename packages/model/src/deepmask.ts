@@ -54,7 +54,7 @@ export class DeepMask {
     const { pixelMean, pixelStd } = this.config;
     const [r, g, b] = pixelStd.map((s) => 1 / s);
     return tf.fused.conv2d({
-      x: tf.cast(pixels, 'float32'),
+      x: pixels.dtype === 'float32' ? pixels : tf.cast(pixels, 'float32'),
       filter: this.weights.derived('normalisation filter', [], () =>
         tf.tensor4d([r, 0, 0, 0, g, 0, 0, 0, b], [1, 1, 3, 3]),
       ) as tf.Tensor4D,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { trainableFusedConv } from './fused-conv-training.js';
 import type { Part, WeightStore } from './weights.js';
 
 /** 'same' and 'valid' as in TensorFlow; a number is torch's symmetric zero padding. */
@@ -258,11 +259,14 @@ function fusedConv(
     const { stride, pad } = conv;
     if (tf.engine().state.gradientDepth > 0) {
       const { filter, bias } = folded(conv, affine, store, 'training');
-      // Under a gradient tape a fused conv computes the gradients of all its inputs (tfjs' customGrad):
-      // a frozen bias's sum over the activations and the input image's gradient would be wasted.
-      const y = conv.depthwise
-        ? tf.depthwiseConv2d(x, filter as tf.Tensor4D, stride, pad)
-        : tf.conv2d(x, filter as tf.Tensor4D, stride, pad);
+      if (!conv.depthwise) {
+        const fusedActivation = activation === 'relu' ? 'relu' : 'linear';
+        const y = trainableFusedConv(x, filter as tf.Tensor4D, bias, stride, pad, fusedActivation);
+        return activation === 'relu6' ? activate(y, activation) : y;
+      }
+      // tfjs' fused depthwise conv computes the gradients of all its inputs (customGrad): a frozen bias's
+      // sum over the activations and the input image's gradient would be wasted.
+      const y = tf.depthwiseConv2d(x, filter as tf.Tensor4D, stride, pad);
       const biased: tf.Tensor4D = bias === undefined ? y : tf.add(y, bias);
       return activation ? activate(biased, activation) : biased;
     }

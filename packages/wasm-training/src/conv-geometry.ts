@@ -70,6 +70,20 @@ export function convGeometry(
 }
 
 /**
+ * The outputs [lo, hi) of one axis whose filter tap reads inside the input: 0 <= stride k + shift < inSize,
+ * where shift is the tap's offset minus the padding before the axis.
+ */
+export function insideOutputs(
+  outSize: number,
+  inSize: number,
+  stride: number,
+  shift: number,
+): [number, number] {
+  const lo = Math.min(outSize, Math.max(0, Math.ceil(-shift / stride)));
+  return [lo, Math.max(lo, Math.min(outSize, Math.floor((inSize - 1 - shift) / stride) + 1))];
+}
+
+/**
  * Pads/crops of the input so that a stride-1 'valid' correlation with an `outHeight x outWidth` kernel
  * dilated by the stride yields exactly `filterHeight x filterWidth` outputs (filter gradients).
  */

@@ -1,4 +1,4 @@
-import type { ConvGeometry } from './conv-geometry.js';
+import { type ConvGeometry, insideOutputs } from './conv-geometry.js';
 import type { DeinterleaveRows } from './simd-kernels.js';
 import { copyRun } from './wasm-heap.js';
 
@@ -46,10 +46,8 @@ function tapPlan(
 ): { copies: number[]; zeros: number[] } {
   const { inHeight, inWidth, outHeight, outWidth, padTop, padLeft } = g;
   const [strideH, strideW] = g.strides;
-  // Output columns j in [jLo, jHi) read inside the image: 0 <= s j + b - padLeft < W.
   const shift = b - padLeft;
-  const jLo = Math.min(outWidth, Math.max(0, Math.ceil(-shift / strideW)));
-  const jHi = Math.max(jLo, Math.min(outWidth, Math.floor((inWidth - 1 - shift) / strideW) + 1));
+  const [jLo, jHi] = insideOutputs(outWidth, inWidth, strideW, shift);
   const copies: number[] = [];
   const zeros: number[] = [];
   const zero = (from: number, to: number) => {

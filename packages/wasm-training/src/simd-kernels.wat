@@ -482,4 +482,129 @@
                 (local.set $n (i32.add (local.get $n) (i32.const 1)))))))
         (local.set $m (i32.add (local.get $m) (i32.const 1)))
         (br $positions))))
+
+  ;; One filter tap's share of a convolution's filter gradient, without a window matrix: out[c, o] +=
+  ;; sum over images n < images, rows i < rows, cols j < cols of x[n, i, j, c] dy[n, i, j, o], where x's
+  ;; positions are xImage / xRow / xCol bytes apart (the tap's pixels: strided, shifted into the image)
+  ;; and dy's dyImage / dyRow / 4 outChannels; out is [channels, outChannels] with outChannels a multiple
+  ;; of 8. Blocks of 4 channels (splat from x) by 8 outputs (two vectors of dy) keep their sums in eight
+  ;; registers over all positions; a last block of fewer channels repeats its last channel in the unused
+  ;; lanes (read in bounds, not stored).
+  (func (export "tapFilterGradient")
+    (param $x i32) (param $dy i32) (param $out i32)
+    (param $images i32) (param $rows i32) (param $cols i32)
+    (param $xImage i32) (param $xRow i32) (param $xCol i32) (param $dyImage i32) (param $dyRow i32)
+    (param $channels i32) (param $outChannels i32)
+    (local $c i32) (local $o i32) (local $live i32) (local $lane1 i32) (local $lane2 i32) (local $lane3 i32)
+    (local $n i32) (local $i i32) (local $j i32) (local $dyCol i32) (local $outRow i32) (local $outBlock i32)
+    (local $xImageAt i32) (local $dyImageAt i32) (local $xRowAt i32) (local $dyRowAt i32)
+    (local $xp i32) (local $dp i32) (local $at i32)
+    (local $d0 v128) (local $d1 v128) (local $s v128)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128) (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+    (local.set $dyCol (i32.shl (local.get $outChannels) (i32.const 2)))
+    (local.set $outRow (local.get $dyCol))
+    (block $channelsDone
+      (loop $channelBlocks
+        (br_if $channelsDone (i32.ge_u (local.get $c) (local.get $channels)))
+        (local.set $live (i32.sub (local.get $channels) (local.get $c)))
+        (local.set $lane1 (i32.shl (select (i32.const 1) (i32.sub (local.get $live) (i32.const 1))
+          (i32.gt_u (local.get $live) (i32.const 1))) (i32.const 2)))
+        (local.set $lane2 (i32.shl (select (i32.const 2) (i32.sub (local.get $live) (i32.const 1))
+          (i32.gt_u (local.get $live) (i32.const 2))) (i32.const 2)))
+        (local.set $lane3 (i32.shl (select (i32.const 3) (i32.sub (local.get $live) (i32.const 1))
+          (i32.gt_u (local.get $live) (i32.const 3))) (i32.const 2)))
+        (local.set $o (i32.const 0))
+        (block $outputsDone
+          (loop $outputBlocks
+            (br_if $outputsDone (i32.ge_u (local.get $o) (local.get $outChannels)))
+            (local.set $outBlock (i32.add (local.get $out)
+              (i32.add (i32.mul (local.get $c) (local.get $outRow)) (i32.shl (local.get $o) (i32.const 2)))))
+            (if (i32.gt_u (local.get $live) (i32.const 0))
+              (then
+                (local.set $at (i32.add (local.get $outBlock) (i32.mul (i32.const 0) (local.get $outRow))))
+                (local.set $a00 (v128.load (local.get $at)))
+                (local.set $a01 (v128.load offset=16 (local.get $at)))))
+            (if (i32.gt_u (local.get $live) (i32.const 1))
+              (then
+                (local.set $at (i32.add (local.get $outBlock) (i32.mul (i32.const 1) (local.get $outRow))))
+                (local.set $a10 (v128.load (local.get $at)))
+                (local.set $a11 (v128.load offset=16 (local.get $at)))))
+            (if (i32.gt_u (local.get $live) (i32.const 2))
+              (then
+                (local.set $at (i32.add (local.get $outBlock) (i32.mul (i32.const 2) (local.get $outRow))))
+                (local.set $a20 (v128.load (local.get $at)))
+                (local.set $a21 (v128.load offset=16 (local.get $at)))))
+            (if (i32.gt_u (local.get $live) (i32.const 3))
+              (then
+                (local.set $at (i32.add (local.get $outBlock) (i32.mul (i32.const 3) (local.get $outRow))))
+                (local.set $a30 (v128.load (local.get $at)))
+                (local.set $a31 (v128.load offset=16 (local.get $at)))))
+            (local.set $xImageAt (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $dyImageAt (i32.add (local.get $dy) (i32.shl (local.get $o) (i32.const 2))))
+            (local.set $n (local.get $images))
+            (block $imagesDone
+              (loop $imageLoop
+                (br_if $imagesDone (i32.eqz (local.get $n)))
+                (local.set $xRowAt (local.get $xImageAt))
+                (local.set $dyRowAt (local.get $dyImageAt))
+                (local.set $i (local.get $rows))
+                (block $rowsDone
+                  (loop $rowLoop
+                    (br_if $rowsDone (i32.eqz (local.get $i)))
+                    (local.set $xp (local.get $xRowAt))
+                    (local.set $dp (local.get $dyRowAt))
+                    (local.set $j (local.get $cols))
+                    (block $colsDone
+                      (loop $colLoop
+                        (br_if $colsDone (i32.eqz (local.get $j)))
+                        (local.set $d0 (v128.load (local.get $dp)))
+                        (local.set $d1 (v128.load offset=16 (local.get $dp)))
+                        (local.set $s (v128.load32_splat (local.get $xp)))
+                        (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $d0))))
+                        (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $d1))))
+                        (local.set $s (v128.load32_splat (i32.add (local.get $xp) (local.get $lane1))))
+                        (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $d0))))
+                        (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $s) (local.get $d1))))
+                        (local.set $s (v128.load32_splat (i32.add (local.get $xp) (local.get $lane2))))
+                        (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $s) (local.get $d0))))
+                        (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $s) (local.get $d1))))
+                        (local.set $s (v128.load32_splat (i32.add (local.get $xp) (local.get $lane3))))
+                        (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $s) (local.get $d0))))
+                        (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $s) (local.get $d1))))
+                        (local.set $xp (i32.add (local.get $xp) (local.get $xCol)))
+                        (local.set $dp (i32.add (local.get $dp) (local.get $dyCol)))
+                        (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+                        (br $colLoop)))
+                    (local.set $xRowAt (i32.add (local.get $xRowAt) (local.get $xRow)))
+                    (local.set $dyRowAt (i32.add (local.get $dyRowAt) (local.get $dyRow)))
+                    (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+                    (br $rowLoop)))
+                (local.set $xImageAt (i32.add (local.get $xImageAt) (local.get $xImage)))
+                (local.set $dyImageAt (i32.add (local.get $dyImageAt) (local.get $dyImage)))
+                (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                (br $imageLoop)))
+            (if (i32.gt_u (local.get $live) (i32.const 0))
+              (then
+                (local.set $at (i32.add (local.get $outBlock) (i32.mul (i32.const 0) (local.get $outRow))))
+                (v128.store (local.get $at) (local.get $a00))
+                (v128.store offset=16 (local.get $at) (local.get $a01))))
+            (if (i32.gt_u (local.get $live) (i32.const 1))
+              (then
+                (local.set $at (i32.add (local.get $outBlock) (i32.mul (i32.const 1) (local.get $outRow))))
+                (v128.store (local.get $at) (local.get $a10))
+                (v128.store offset=16 (local.get $at) (local.get $a11))))
+            (if (i32.gt_u (local.get $live) (i32.const 2))
+              (then
+                (local.set $at (i32.add (local.get $outBlock) (i32.mul (i32.const 2) (local.get $outRow))))
+                (v128.store (local.get $at) (local.get $a20))
+                (v128.store offset=16 (local.get $at) (local.get $a21))))
+            (if (i32.gt_u (local.get $live) (i32.const 3))
+              (then
+                (local.set $at (i32.add (local.get $outBlock) (i32.mul (i32.const 3) (local.get $outRow))))
+                (v128.store (local.get $at) (local.get $a30))
+                (v128.store offset=16 (local.get $at) (local.get $a31))))
+            (local.set $o (i32.add (local.get $o) (i32.const 8)))
+            (br $outputBlocks)))
+        (local.set $c (i32.add (local.get $c) (i32.const 4)))
+        (br $channelBlocks))))
 )

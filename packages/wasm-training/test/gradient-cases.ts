@@ -59,6 +59,53 @@ export const CONV_CASES: ConvCase[] = [
     stride: 2,
     pad: 'same',
   },
+  // Small filter gradients with a multiple of 8 outputs sum tap by tap (`directFilterGradient`): blocks of
+  // 4 channels, the last one partial (1, 2, 3 channels), taps partly or wholly in the padding, and
+  // positions in chunks of rows of one image or of whole images (16384 dy values each).
+  {
+    name: 'direct taps, 3x3 s2 same, 3 channels',
+    x: [3, 11, 12, 3],
+    filter: [3, 3, 3, 8],
+    stride: 2,
+    pad: 'same',
+  },
+  {
+    name: 'direct taps, 3x3 s1 pad 1, 5 channels',
+    x: [2, 9, 8, 5],
+    filter: [3, 3, 5, 16],
+    stride: 1,
+    pad: pad(1),
+  },
+  {
+    name: 'direct taps, 3x3 s2 keras pad, 6 channels',
+    x: [2, 10, 9, 6],
+    filter: [3, 3, 6, 8],
+    stride: 2,
+    pad: kerasPad,
+  },
+  {
+    name: 'direct taps, 7x7 s2 pad 3, 7 channels',
+    x: [2, 17, 16, 7],
+    filter: [7, 7, 7, 8],
+    stride: 2,
+    pad: pad(3),
+  },
+  { name: 'direct taps, 1x1 s2', x: [2, 9, 8, 8], filter: [1, 1, 8, 24], stride: 2, pad: 'valid' },
+  {
+    name: 'direct taps, input smaller than the stride',
+    x: [2, 1, 2, 3],
+    filter: [3, 3, 3, 8],
+    stride: 2,
+    pad: 'same',
+  },
+  { name: 'direct taps, rows in chunks', x: [2, 40, 40, 3], filter: [3, 3, 3, 16], stride: 1, pad: 'same' },
+  {
+    name: 'direct taps, whole images in chunks',
+    x: [3, 20, 20, 4],
+    filter: [3, 3, 4, 16],
+    stride: 1,
+    pad: 'same',
+  },
 ];
 
 export const DEPTHWISE_CASES: ConvCase[] = [

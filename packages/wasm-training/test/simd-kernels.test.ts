@@ -189,6 +189,86 @@ describe.each([false, true])('SIMD row combinations on a wasm memory (shared %s)
   });
 });
 
+// Channel blocks of 4 and partial ones (1, 2, 3 channels), one and several output blocks of 8, positions
+// strided in x (a tap of a stride-2 filter) and a subrectangle of dy's rows and columns.
+const TAPS: Array<{ channels: number; outChannels: number }> = [
+  { channels: 3, outChannels: 8 },
+  { channels: 5, outChannels: 16 },
+  { channels: 6, outChannels: 8 },
+  { channels: 8, outChannels: 24 },
+];
+
+describe.each([false, true])('SIMD tap filter gradient on a wasm memory (shared %s)', (shared) => {
+  const memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared });
+  const gradient = simdKernels({
+    wasm: shared ? { wasmMemory: memory } : { asm: { memory } },
+  })?.tapFilterGradient;
+  // x [2, 9, 10, C] read at stride 2 from pixel (1, 1); dy [2, 5, 6, O] from pixel (1, 2): 4 rows, 3 cols.
+  const [images, rows, cols] = [2, 4, 3];
+
+  it.each(TAPS)('adds the definition onto out for $channels channels, $outChannels outputs', (d) => {
+    expect(gradient).toBeDefined();
+    const { channels, outChannels } = d;
+    const xSize = images * 9 * 10 * channels;
+    const dySize = images * 5 * 6 * outChannels;
+    const outSize = 2 * channels * outChannels;
+    // Unaligned on purpose; out holds earlier sums (added onto) and a tap before this one (left alone).
+    const x = new Float32Array(memory.buffer, 4 * 3, xSize);
+    const dy = new Float32Array(memory.buffer, x.byteOffset + 4 * xSize, dySize);
+    const out = new Float32Array(memory.buffer, dy.byteOffset + 4 * dySize, outSize);
+    x.set(randomValues(xSize, 71));
+    dy.set(randomValues(dySize, 72));
+    out.set(randomValues(outSize, 73));
+    const before = Float32Array.from(out);
+    const tap = {
+      images,
+      rows,
+      cols,
+      first: (1 * 10 + 1) * channels,
+      image: 9 * 10 * channels,
+      row: 2 * 10 * channels,
+      col: 2 * channels,
+      dyFirst: (1 * 6 + 2) * outChannels,
+      dyImage: 5 * 6 * outChannels,
+      dyRow: 6 * outChannels,
+    };
+    const outFirst = channels * outChannels;
+    expect(gradient?.(x, dy, out, tap, { channels, outChannels, outFirst })).toBe(true);
+    for (let k = 0; k < outFirst; k++) expect(out[k]).toBe(before[k]);
+    for (let c = 0; c < channels; c++)
+      for (let o = 0; o < outChannels; o++) {
+        let sum = before[outFirst + c * outChannels + o];
+        for (let n = 0; n < images; n++)
+          for (let i = 0; i < rows; i++)
+            for (let j = 0; j < cols; j++) {
+              const pixel = tap.first + n * tap.image + i * tap.row + j * tap.col;
+              const dyPixel = tap.dyFirst + n * tap.dyImage + i * tap.dyRow + j * outChannels;
+              sum += x[pixel + c] * dy[dyPixel + o];
+            }
+        expect(out[outFirst + c * outChannels + o]).toBeCloseTo(sum, 5);
+      }
+  });
+
+  it('declines views of other memory', () => {
+    const out = new Float32Array(8).fill(7);
+    const tap = {
+      images: 1,
+      rows: 1,
+      cols: 1,
+      first: 0,
+      image: 1,
+      row: 1,
+      col: 1,
+      dyFirst: 0,
+      dyImage: 8,
+      dyRow: 8,
+    };
+    const dims = { channels: 1, outChannels: 8, outFirst: 0 };
+    expect(gradient?.(new Float32Array(1), new Float32Array(8), out, tap, dims)).toBe(false);
+    expect(out.every((v) => v === 7)).toBe(true);
+  });
+});
+
 describe.each([false, true])('SIMD row deinterleave on a wasm memory (shared %s)', (shared) => {
   const memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared });
   const deinterleave = simdKernels({
