@@ -19,6 +19,11 @@ import { winogradFilterGradient, winogradTileSize } from './winograd-conv2d.js';
  * longer.
  */
 const DIRECT_MAX_MULTIPLY_ADDS = 2 ** 25;
+/**
+ * ... and from this many output positions: each block of sums is loaded and stored once per tap and chunk,
+ * which a few positions do not repay (a 10x10 filter over a 10x10 map, 2 positions: 1.3x slower).
+ */
+const DIRECT_MIN_POSITIONS = 64;
 
 /**
  * dW[a, b, c, o] = sum_{n,i,j} x[n, s i + a - padTop, s j + b - padLeft, c] dy[n, i, j, o]: the window
@@ -57,8 +62,11 @@ function conv2DBackpropFilter(args: {
   if (simd !== null && tileSize !== null) {
     return scope.finish(winogradFilterGradient(scope, simd.winograd[tileSize], x, dy, g, filterShape));
   }
-  const multiplyAdds = g.batchSize * g.outHeight * g.outWidth * fh * fw * inChannels * filterShape[3];
-  if (simd !== null && multiplyAdds <= DIRECT_MAX_MULTIPLY_ADDS && filterShape[3] % 8 === 0) {
+  const positions = g.batchSize * g.outHeight * g.outWidth;
+  const multiplyAdds = positions * fh * fw * inChannels * filterShape[3];
+  const direct =
+    multiplyAdds <= DIRECT_MAX_MULTIPLY_ADDS && positions >= DIRECT_MIN_POSITIONS && filterShape[3] % 8 === 0;
+  if (simd !== null && direct) {
     return scope.finish(directFilterGradient(scope, simd.tapFilterGradient, x, dy, g, filterShape));
   }
   const pixels = g.batchSize * g.inHeight * g.inWidth;

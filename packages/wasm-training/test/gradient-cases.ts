@@ -59,9 +59,9 @@ export const CONV_CASES: ConvCase[] = [
     stride: 2,
     pad: 'same',
   },
-  // Small filter gradients with a multiple of 8 outputs sum tap by tap (`directFilterGradient`): blocks of
-  // 4 channels, the last one partial (1, 2, 3 channels), taps partly or wholly in the padding, and
-  // positions in chunks of rows of one image or of whole images (16384 dy values each).
+  // Small filter gradients (64+ output positions, outputs a multiple of 8) sum tap by tap
+  // (`directFilterGradient`): blocks of 4 channels, the last one partial (1, 2, 3 channels), taps
+  // partly or wholly in the padding, positions in chunks of rows of one image or of whole images.
   {
     name: 'direct taps, 3x3 s2 same, 3 channels',
     x: [3, 11, 12, 3],
@@ -78,7 +78,7 @@ export const CONV_CASES: ConvCase[] = [
   },
   {
     name: 'direct taps, 3x3 s2 keras pad, 6 channels',
-    x: [2, 10, 9, 6],
+    x: [3, 14, 13, 6],
     filter: [3, 3, 6, 8],
     stride: 2,
     pad: kerasPad,
@@ -90,10 +90,10 @@ export const CONV_CASES: ConvCase[] = [
     stride: 2,
     pad: pad(3),
   },
-  { name: 'direct taps, 1x1 s2', x: [2, 9, 8, 8], filter: [1, 1, 8, 24], stride: 2, pad: 'valid' },
+  { name: 'direct taps, 1x1 s2', x: [3, 13, 12, 8], filter: [1, 1, 8, 24], stride: 2, pad: 'valid' },
   {
     name: 'direct taps, input smaller than the stride',
-    x: [2, 1, 2, 3],
+    x: [64, 1, 2, 3],
     filter: [3, 3, 3, 8],
     stride: 2,
     pad: 'same',

@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { setWindowMatrixBudget } from '../src/im2col.js';
 import { registerWasmTrainingKernels } from '../src/index.js';
+import { simdKernels } from '../src/simd-kernels.js';
 import { maxAbsDifference, onBothBackends, randomValues, useBackend } from './backends.js';
 import {
   CONV_CASES,
   convolutionGradients,
   DEPTHWISE_CASES,
+  outShape,
   type Pad,
   pad,
   sizeOf,
@@ -105,6 +107,31 @@ describe.each(CONV_CASES)('conv2d $name', (c) => {
     const { cpu, wasm } = await convolutionGradients(c);
     expect(maxAbsDifference(wasm[0], cpu[0])).toBeLessThan(TOLERANCE);
     expect(maxAbsDifference(wasm[1], cpu[1])).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('Conv2DBackpropFilter on wasm', () => {
+  it.each(CONV_CASES)('sums tap by tap exactly for the small cases: $name', async (c) => {
+    await useBackend('wasm');
+    const kernels = simdKernels(tf.backend());
+    expect(kernels).not.toBeNull();
+    const taps = vi.spyOn(kernels!, 'tapFilterGradient');
+    try {
+      tf.tidy(() => {
+        const x = tf.tensor4d(randomValues(sizeOf(c.x), 5), c.x);
+        const dy = tf.tensor4d(randomValues(sizeOf(outShape(c, false)), 6), outShape(c, false));
+        const attrs = {
+          strides: [c.stride, c.stride],
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          filterShape: c.filter,
+        };
+        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap);
+      });
+      expect(taps.mock.calls.length > 0).toBe(c.name.startsWith('direct taps'));
+    } finally {
+      taps.mockRestore();
+    }
   });
 });
 
