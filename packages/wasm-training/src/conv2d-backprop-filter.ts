@@ -33,7 +33,8 @@ const DIRECT_MIN_POSITIONS = 64;
  * into stride phases, which each tap reads at stride 1. Chunked over output positions so that
  * a window matrix stays within the budget; the chunks' products are summed. A 1x1 filter at stride 1
  * without padding is the product x^T dy. Replaces a convolution of x^T with dy as the filter, whose
- * 4-channel (batch) inner loop ran at a fraction of the GEMM speed.
+ * 4-channel (batch) inner loop ran at a fraction of the GEMM speed. 3x3 stride-1 ones of enough channels
+ * go by Winograd, small ones tap by tap without the window matrix (the bounds above).
  */
 function conv2DBackpropFilter(args: {
   inputs: Conv2DBackpropFilterInputs;
