@@ -1,4 +1,5 @@
 import { backend_util, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { WasmKernelScope } from './wasm-kernel-scope.js';
 
 export type ConvPad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 
@@ -15,6 +16,19 @@ export interface ConvGeometry {
   padTop: number;
   padLeft: number;
 }
+
+/**
+ * One of our forms of a forward convolution (`conv2d.ts` tries them in order): its result, or null where it
+ * does not take the convolution. `freshFilter`: the filter was not seen before (training, an input
+ * gradient's rotated filter).
+ */
+export type ConvolutionForm = (
+  scope: WasmKernelScope,
+  x: TensorInfo,
+  filter: TensorInfo,
+  attrs: Conv2DAttrs,
+  freshFilter: boolean,
+) => TensorInfo | null;
 
 /** A forward convolution at stride 1 without dilation or rounding mode, in NHWC: what our forms take. */
 export function isPlainStrideOne({ strides, dilations, dimRoundingMode, dataFormat }: Conv2DAttrs): boolean {

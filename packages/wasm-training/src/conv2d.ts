@@ -9,6 +9,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { activate } from './activation.js';
+import type { ConvolutionForm } from './conv-geometry.js';
 import { largeFilterConvolution } from './large-filter-winograd.js';
 import { pointwiseConvolution } from './pointwise-conv2d.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
@@ -16,7 +17,7 @@ import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 import { winogradConvolution } from './winograd-conv2d.js';
 
 /** Our forms of a convolution, in order: the first that takes it computes it. */
-const FORMS = [winogradConvolution, largeFilterConvolution, pointwiseConvolution];
+const FORMS: ConvolutionForm[] = [winogradConvolution, largeFilterConvolution, pointwiseConvolution];
 
 /**
  * Filters seen before. A fresh one (every training step's, and each input gradient's rotated filter) is

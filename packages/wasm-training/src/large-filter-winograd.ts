@@ -1,5 +1,11 @@
 import { Conv2D, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
-import { type ConvGeometry, convGeometry, isPlainStrideOne, shape4 } from './conv-geometry.js';
+import {
+  type ConvGeometry,
+  type ConvolutionForm,
+  convGeometry,
+  isPlainStrideOne,
+  shape4,
+} from './conv-geometry.js';
 import type { LargeFilterPart } from './simd-kernels.js';
 import { copyRun } from './wasm-heap.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
@@ -22,13 +28,7 @@ function partSize(k: number): LargeFilterPart | null {
  * (r a, r b) side by side along channels, against the parts stacked. A filter seen before keeps its
  * transform (`winogradFilter`). Null for any other convolution.
  */
-export function largeFilterConvolution(
-  scope: WasmKernelScope,
-  x: TensorInfo,
-  filter: TensorInfo,
-  attrs: Conv2DAttrs,
-  freshFilter: boolean,
-): TensorInfo | null {
+export const largeFilterConvolution: ConvolutionForm = (scope, x, filter, attrs, freshFilter) => {
   const { pad } = attrs;
   const simd = scope.simd();
   const [fh, fw, inChannels, outChannels] = filter.shape;
@@ -64,7 +64,7 @@ export function largeFilterConvolution(
     stackedParts(scope, filter, part, parts),
   );
   return winogradConvolve(scope, transforms, views, filters, viewsGeometry);
-}
+};
 
 /**
  * x padded to the rows and columns the output reads, and for s > 1 its s^2 views shifted by (r a, r b)

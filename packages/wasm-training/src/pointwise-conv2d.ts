@@ -1,5 +1,5 @@
 import { type Conv2DAttrs, type TensorInfo, util } from '@tensorflow/tfjs-core';
-import { isPlainStrideOne } from './conv-geometry.js';
+import { type ConvolutionForm, isPlainStrideOne } from './conv-geometry.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /** Below this many filter values packing is cheap: the product took 1.0-1.2x wasm's convolution's time. */
@@ -13,13 +13,7 @@ const MIN_FILTER_VALUES = 256 * 256;
  * 256] -> 1024`: 8.5 vs 6.6 ms), 1.15x on MobileNet-v1's 14x14 ones. Null for any other convolution, and
  * for a filter seen before: wasm's own convolution keeps its packing (and fuses bias and activation).
  */
-export function pointwiseConvolution(
-  scope: WasmKernelScope,
-  x: TensorInfo,
-  filter: TensorInfo,
-  attrs: Conv2DAttrs,
-  freshFilter: boolean,
-): TensorInfo | null {
+export const pointwiseConvolution: ConvolutionForm = (scope, x, filter, attrs, freshFilter) => {
   const { pad } = attrs;
   const [fh, fw, inChannels, outChannels] = filter.shape;
   const unpadded =
@@ -45,4 +39,4 @@ export function pointwiseConvolution(
     { transposeA: false, transposeB: false },
   );
   return scope.reshape(product, [...x.shape.slice(0, 3), outChannels]);
-}
+};

@@ -1,5 +1,11 @@
 import { Conv2D, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
-import { type ConvGeometry, convGeometry, isPlainStrideOne, shape4 } from './conv-geometry.js';
+import {
+  type ConvGeometry,
+  type ConvolutionForm,
+  convGeometry,
+  isPlainStrideOne,
+  shape4,
+} from './conv-geometry.js';
 import type { WinogradTileSize, WinogradTrainingTransforms, WinogradTransforms } from './simd-kernels.js';
 import { transformedFilter } from './transformed-filters.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
@@ -36,19 +42,13 @@ const MIN_LARGE_FILTER_GRADIENT_TILES = 48;
  * as (m + 2)^2 XNNPACK products `[tiles, C] x [C, O]` between transforms in our SIMD module. Null where
  * Winograd does not take it (see `winogradTileSize`).
  */
-export function winogradConvolution(
-  scope: WasmKernelScope,
-  x: TensorInfo,
-  filter: TensorInfo,
-  attrs: Conv2DAttrs,
-  freshFilter: boolean,
-): TensorInfo | null {
+export const winogradConvolution: ConvolutionForm = (scope, x, filter, attrs, freshFilter) => {
   const plan = winogradPlan(scope, x, filter, attrs, freshFilter ? 'fresh filter' : 'known filter');
   if (plan === null) return null;
   const { transforms, g } = plan;
   const filters = winogradFilter(scope, transforms, filter, freshFilter);
   return winogradConvolve(scope, transforms, x, filters, g);
-}
+};
 
 /**
  * The transformed filter U = G g G^T (n^2 matrices `[1, C', O]`) of `filter`, or of the r x r filter
