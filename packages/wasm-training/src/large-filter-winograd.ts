@@ -1,4 +1,4 @@
-import { Conv2D, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
+import { Conv2D, type TensorInfo } from '@tensorflow/tfjs-core';
 import {
   type ConvGeometry,
   type ConvolutionForm,

@@ -1,6 +1,5 @@
-import { type Conv2DAttrs, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import { util } from '@tensorflow/tfjs-core';
 import { type ConvolutionForm, isPlainStrideOne } from './conv-geometry.js';
-import type { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /** Below this many filter values packing is cheap: the product took 1.0-1.2x wasm's convolution's time. */
 const MIN_FILTER_VALUES = 256 * 256;
