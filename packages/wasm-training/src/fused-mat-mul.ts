@@ -6,7 +6,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { activate } from './activation.js';
-import { isAsGiven, planProduct, runProduct } from './matrix-product.js';
+import { isAsGiven, packedProductFor, planProduct, runProduct } from './matrix-product.js';
 import { simdKernels } from './simd-kernels.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
@@ -20,7 +20,8 @@ interface FusedInputs {
 
 /**
  * A dense layer's product, bias and activation. wasm's own kernel is the BatchMatMul one with the bias and
- * the activation folded into XNNPACK; it is kept where it gets the operands as they are. Elsewhere
+ * the activation folded into XNNPACK; it is kept where it gets the operands as they are and our packed
+ * product does not take the product. Elsewhere
  * (transposed operands: wasm's scalar loop; a weight seen for the first time, as in every training step:
  * packing a [100352, 512] weight took 1.1 s of a 20 ms product) the product follows `planProduct`, then
  * the bias and the activation run as wasm kernels on the small result.
@@ -29,7 +30,7 @@ function fusedMatMul(args: { inputs: FusedInputs; backend: unknown; attrs: _Fuse
   const { a, b, bias, preluActivationWeights } = args.inputs;
   const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs;
   const plan = planProduct(a, b, transposeA, transposeB, simdKernels(args.backend) !== null);
-  if (plan === null || isAsGiven(plan)) {
+  if (plan === null || (isAsGiven(plan) && packedProductFor(args.backend, plan) === null)) {
     return adoptedWasmKernel(_FusedMatMul).kernelFunc(args as never) as TensorInfo;
   }
   const scope = new WasmKernelScope(args.backend as never);

@@ -1,6 +1,7 @@
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from './register.js';
+import { wasmMemoryOf } from './wasm-heap.js';
 import { guardWasmMemory } from './wasm-memory-guard.js';
 
 export interface WasmBackendOptions {
@@ -55,6 +56,8 @@ async function loadWasm(requested: number | undefined): Promise<WasmBackendChoic
     return { threads, build: threads > 1 ? 'threaded-simd' : 'simd' };
   }
   const { cpuCount, withNodeThreadedWasm } = await import('./node-threaded-wasm.js');
+  const { enableRelaxedSimd, startProductHelper } = await import('./node-product-helper.js');
+  enableRelaxedSimd();
   const threads = requested ?? cpuCount();
   if (threads === 1) {
     await withNodeThreadedWasm(1, initialise);
@@ -62,6 +65,8 @@ async function loadWasm(requested: number | undefined): Promise<WasmBackendChoic
   }
   const note = await withNodeThreadedWasm(threads, initialise);
   const actual = getThreadsCount();
+  const memory = wasmMemoryOf(tf.findBackend('wasm'));
+  if (actual > 1 && memory !== null) startProductHelper(memory);
   return { threads: actual, build: actual > 1 ? 'threaded-simd' : 'simd', ...(note ? { note } : {}) };
 }
 

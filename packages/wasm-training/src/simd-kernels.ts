@@ -1,5 +1,6 @@
 import type { ConvGeometry } from './conv-geometry.js';
 import { SIMD_KERNELS_WASM, SIMD_KERNELS_WASM_SHARED } from './simd-kernels-wasm.js';
+import { wasmMemoryOf } from './wasm-heap.js';
 
 /**
  * Transposes the 4x4 blocks of a float32 `[rows, cols]` matrix (`rows - rows % 4` by `cols - cols % 4`)
@@ -228,13 +229,6 @@ export interface SimdKernels {
   largeFilters: Record<LargeFilterPart, WinogradTransforms>;
 }
 
-interface EmscriptenModule {
-  /** The threaded build's memory (created in JS, shared). */
-  wasmMemory?: WebAssembly.Memory;
-  /** The single-threaded build's memory (exported by its module). */
-  asm?: { memory?: WebAssembly.Memory };
-}
-
 const byMemory = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
 
 /**
@@ -242,9 +236,8 @@ const byMemory = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
  * cannot be done (no SIMD, another backend).
  */
 export function simdKernels(backend: unknown): SimdKernels | null {
-  const module = (backend as { wasm?: EmscriptenModule }).wasm;
-  const memory = module?.wasmMemory ?? module?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return null;
+  const memory = wasmMemoryOf(backend);
+  if (memory === null) return null;
   if (!byMemory.has(memory)) byMemory.set(memory, instantiate(memory));
   return byMemory.get(memory) ?? null;
 }

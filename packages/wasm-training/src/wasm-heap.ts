@@ -11,6 +11,20 @@ export interface WasmHeap {
   typedArrayFromHeap(info: TensorInfo): HeapArray;
 }
 
+interface EmscriptenModule {
+  /** The threaded build's memory (created in JS, shared). */
+  wasmMemory?: WebAssembly.Memory;
+  /** The single-threaded build's memory (exported by its module). */
+  asm?: { memory?: WebAssembly.Memory };
+}
+
+/** The wasm backend's memory, or null for another backend. */
+export function wasmMemoryOf(backend: unknown): WebAssembly.Memory | null {
+  const module = (backend as { wasm?: EmscriptenModule }).wasm;
+  const memory = module?.wasmMemory ?? module?.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : null;
+}
+
 export function isHeapDType(dtype: DataType): dtype is HeapDType {
   return dtype === 'float32' || dtype === 'int32' || dtype === 'bool';
 }

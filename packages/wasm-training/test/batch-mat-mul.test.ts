@@ -19,11 +19,16 @@ interface MatMulCase {
 }
 
 // Every transpose combination, shapes where either side is the cheaper one to move, folded and broadcast
-// batches of A, and batched B (handed to wasm unchanged).
+// batches of A, and batched B (handed to wasm unchanged). Products of 32 rows or more take our packed
+// product: there rows that end in part of a 4-row tile, columns in part of an 8-column panel, two blocks
+// of steps (512 each) and of rows (64 each).
 const CASES: MatMulCase[] = [
   ...productOperands(5, 7, 3),
   ...productOperands(3, 40, 90),
   ...productOperands(90, 40, 2),
+  ...productOperands(70, 600, 13),
+  ...productOperands(33, 9, 16),
+  { a: [3, 12, 40], b: [40, 9], transposeA: false, transposeB: false },
   ...productOperands(6, 4, 5).flatMap((o) => [
     { ...o, a: [1, ...o.a], b: [1, ...o.b] },
     { ...o, a: [3, ...o.a] },
@@ -60,7 +65,7 @@ describe.each(CASES)('BatchMatMul a $a b $b transposeA $transposeA transposeB $t
 });
 
 describe('BatchMatMul on wasm', () => {
-  it("calls wasm's own kernel only untransposed with batch 1 (its XNNPACK path), for few rows not at all", async () => {
+  it("calls wasm's own kernel only untransposed with batch 1 (its XNNPACK path), for few or 32+ rows not at all", async () => {
     await useBackend('wasm');
     const registered = tf.getKernel('BatchMatMul', 'wasm')!;
     expect(registered.kernelFunc).toBe(batchMatMulConfig.kernelFunc);
@@ -68,16 +73,18 @@ describe('BatchMatMul on wasm', () => {
       `${a.shape} ${b.shape} ${attrs.transposeA} ${attrs.transposeB}`;
     const { calls } = recordWasmKernelCalls(['BatchMatMul'], describe, () =>
       tf.tidy(() => {
-        tf.matMul(tf.ones([8, 100]), tf.ones([8, 30]), true, false);
+        tf.matMul(tf.ones([8, 20]), tf.ones([8, 30]), true, false);
         tf.matMul(tf.ones([8, 30]), tf.ones([100, 30]), false, true);
-        tf.matMul(tf.ones([4, 8, 30]), tf.ones([30, 5]));
+        tf.matMul(tf.ones([4, 4, 30]), tf.ones([30, 5]));
         tf.matMul(tf.ones([2, 3, 30]), tf.ones([30, 20])); // 6 rows: combinations of B's rows
+        tf.matMul(tf.ones([8, 100]), tf.ones([8, 30]), true, false); // 100 rows: our packed product
+        tf.matMul(tf.ones([4, 8, 30]), tf.ones([30, 5]));
       }),
     );
     expect(calls).toEqual([
-      '1,100,8 1,8,30 false false',
+      '1,20,8 1,8,30 false false',
       '1,100,30 1,30,8 false false',
-      '1,32,30 1,30,5 false false',
+      '1,16,30 1,30,5 false false',
     ]);
   });
 

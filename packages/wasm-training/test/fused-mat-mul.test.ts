@@ -84,27 +84,29 @@ describe('_FusedMatMul on wasm', () => {
     return recordWasmKernelCalls(['BatchMatMul', '_FusedMatMul'], describe, () => tf.tidy(compute)).calls;
   }
 
-  it('multiplies a fresh weight by few rows in our SIMD module, by many from the left, then leaves it to wasm', async () => {
+  it('multiplies a fresh weight by few rows in our SIMD module, by some from the left, then leaves it to wasm', async () => {
     await useBackend('wasm');
     expect(tf.getKernel('_FusedMatMul', 'wasm')!.kernelFunc).toBe(fusedMatMulConfig.kernelFunc);
     const fewRows = tf.tensor(randomValues(4 * 600, 1), [4, 600]);
-    const manyRows = tf.tensor(randomValues(40 * 600, 2), [40, 600]);
+    const someRows = tf.tensor(randomValues(20 * 600, 2), [20, 600]);
+    const manyRows = tf.tensor(randomValues(40 * 600, 6), [40, 600]);
     const [first, second] = [3, 4].map((seed) => tf.tensor(randomValues(600 * 200, seed), [600, 200]));
     const bias = tf.tensor1d(randomValues(200, 5));
     const layer = (x: tf.Tensor, weight: tf.Tensor) =>
       tf.fused.matMul({ a: x, b: weight, bias, activation: 'relu' });
     const calls = recordWasmCalls(() => {
       layer(fewRows, first);
-      layer(manyRows, second);
-      layer(manyRows, second);
+      layer(someRows, second);
+      layer(someRows, second);
       layer(fewRows, second);
+      layer(manyRows, second); // 32+ rows: our packed product
     });
     expect(calls).toEqual([
-      'BatchMatMul 1,200,600 1,600,40',
-      '_FusedMatMul 1,40,600 1,600,200',
+      'BatchMatMul 1,200,600 1,600,20',
+      '_FusedMatMul 1,20,600 1,600,200',
       '_FusedMatMul 1,4,600 1,600,200',
     ]);
-    tf.dispose([fewRows, manyRows, first, second, bias]);
+    tf.dispose([fewRows, someRows, manyRows, first, second, bias]);
   });
 
   it('frees every intermediate tensor', async () => {

@@ -3,6 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { describe, expect, it } from 'vitest';
 import { initWasmBackend } from '../src/index.js';
+import { packedProduct } from '../src/packed-product.js';
+import { wasmMemoryOf } from '../src/wasm-heap.js';
 import { maxAbsDifference, randomValues } from './backends.js';
 
 // Its own test file: the wasm module (and so its thread count) is chosen once per process.
@@ -27,5 +29,38 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     await tf.setBackend('cpu');
     const onCpu = gradient();
     expect(maxAbsDifference(onWasm as Float32Array, onCpu as Float32Array)).toBeLessThan(1e-3);
+  });
+
+  it('splits products of our packed product with its helper thread, equal to cpu within 1e-4', async () => {
+    await initWasmBackend({ threads: 2 });
+    const memory = wasmMemoryOf(tf.backend());
+    expect(memory?.buffer).toBeInstanceOf(SharedArrayBuffer);
+    // On the threaded build it runs only with the helper (alone it about equals XNNPACK's two threads).
+    expect(packedProduct(memory!)?.worthwhile).toBe(true);
+    // 2.6M multiply-adds: above the threshold for the second thread; 130 rows split at 64.
+    for (const [transposeA, transposeB] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
+      const a = randomValues(130 * 520, 3);
+      const b = randomValues(520 * 39, 4);
+      const product = () =>
+        tf.tidy(() =>
+          tf
+            .matMul(
+              tf.tensor2d(a, transposeA ? [520, 130] : [130, 520]),
+              tf.tensor2d(b, transposeB ? [39, 520] : [520, 39]),
+              transposeA,
+              transposeB,
+            )
+            .dataSync(),
+        );
+      await tf.setBackend('wasm');
+      const onWasm = product();
+      await tf.setBackend('cpu');
+      expect(maxAbsDifference(onWasm as Float32Array, product() as Float32Array)).toBeLessThan(1e-4);
+    }
   });
 });

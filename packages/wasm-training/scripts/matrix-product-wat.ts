@@ -1,0 +1,267 @@
+// The wat of our matrix product C = A B (scripts/gen-wasm.ts assembles it into src/matrix-product-wasm.ts):
+// B packed into panels of 8 columns, tiles of 4 rows x 8 columns summed in eight registers over blocks of
+// KC steps (the block's panel stays in L1), rows in blocks of MC (their A in L2). A is read in place at
+// any strides, so a transposed A costs nothing. `fused` takes relaxed SIMD's f32x4.relaxed_madd (one FMA
+// instruction where the CPU has FMA) instead of a multiply and an add.
+
+/** Columns of a panel of packed B (two vectors). */
+export const PANEL_COLUMNS = 8;
+/** Steps of k per block: a panel block of 16 KB (measured best against 256, and 32 or 128 rows). */
+const KC = 512;
+/** Rows per block: their packed A (128 KB) stays in L2 while every panel passes over them. */
+const MC = 64;
+
+const get = (name: string) => `(local.get $${name})`;
+const set = (name: string, value: string) => `(local.set $${name} ${value})`;
+const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
+const mul = (a: string, b: string) => `(i32.mul ${a} ${b})`;
+const i32 = (value: number) => `(i32.const ${value})`;
+
+/**
+ * `$tile`: C[4 x 8] (+)= A-tile B-panel over `steps` steps; the tile is A's 4 rows packed step by step
+ * (16 bytes a step), C's row r at `c + r cStride`; `load` adds to C's values.
+ */
+function tile(fused: boolean): string {
+  const rows = [0, 1, 2, 3];
+  const acc = (r: number, v: number) => `c${r}${v}`;
+  const accumulators = rows.flatMap((r) => [acc(r, 0), acc(r, 1)]);
+  const madd = (target: string, b: string) =>
+    fused
+      ? set(target, `(f32x4.relaxed_madd ${get('s')} ${get(b)} ${get(target)})`)
+      : set(target, `(f32x4.add ${get(target)} (f32x4.mul ${get('s')} ${get(b)}))`);
+  const step = [
+    set('b0', `(v128.load ${get('bp')})`),
+    set('b1', `(v128.load offset=16 ${get('bp')})`),
+    ...rows.flatMap((r) => [
+      set('s', `(v128.load32_splat offset=${4 * r} ${get('ap')})`),
+      madd(acc(r, 0), 'b0'),
+      madd(acc(r, 1), 'b1'),
+    ]),
+    set('ap', add(get('ap'), i32(16))),
+    set('bp', add(get('bp'), i32(32))),
+  ];
+  const rowAddress = (r: number) => (r === 0 ? get('c') : add(get('c'), mul(get('cStride'), i32(r))));
+  const init = accumulators.map((name, index) => {
+    const load = `(v128.load offset=${(index % 2) * 16} ${rowAddress(Math.floor(index / 2))})`;
+    return `(if ${get('load')} (then ${set(name, load)}) (else ${set(name, '(v128.const i32x4 0 0 0 0)')}))`;
+  });
+  const store = accumulators.map(
+    (name, index) =>
+      `(v128.store offset=${(index % 2) * 16} ${rowAddress(Math.floor(index / 2))} ${get(name)})`,
+  );
+  return `
+  (func $tile
+    (param $ap i32) (param $bp i32) (param $steps i32) (param $c i32) (param $cStride i32) (param $load i32)
+    ${accumulators.map((name) => `(local $${name} v128)`).join(' ')} (local $b0 v128) (local $b1 v128) (local $s v128)
+    ${init.join('\n    ')}
+    (loop $steps
+      ${step.join('\n      ')}
+      ${set('steps', '(i32.sub (local.get $steps) (i32.const 1))')}
+      (br_if $steps ${get('steps')}))
+    ${store.join('\n    ')})`;
+}
+
+/**
+ * `packPanels(b, rowStride, colStride, packed, k, n)`: B's element (t, j) at `b + t rowStride + j colStride`
+ * (bytes) into panels of 8 columns, `packed[((j / 8) k + t) 8 + j % 8]`, the last panel's missing columns
+ * zero. Reads along whichever of B's axes is contiguous.
+ */
+const packPanels = `
+  (func (export "packPanels")
+    (param $b i32) (param $rowStride i32) (param $colStride i32) (param $packed i32) (param $k i32) (param $n i32)
+    (local $j i32) (local $t i32) (local $from i32) (local $to i32) (local $panelEnd i32)
+    (local.set $panelEnd (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8)))
+    ;; zero the padding columns of the last panel
+    (local.set $j (local.get $n))
+    (block $padDone
+      (loop $pad
+        (br_if $padDone (i32.ge_u (local.get $j) (local.get $panelEnd)))
+        (local.set $to (i32.add (local.get $packed)
+          (i32.shl (i32.add (i32.mul (i32.shr_u (local.get $j) (i32.const 3)) (i32.shl (local.get $k) (i32.const 3)))
+            (i32.and (local.get $j) (i32.const 7))) (i32.const 2))))
+        (local.set $t (local.get $k))
+        (block $zeroDone
+          (loop $zero
+            (br_if $zeroDone (i32.eqz (local.get $t)))
+            (f32.store (local.get $to) (f32.const 0))
+            (local.set $to (i32.add (local.get $to) (i32.const 32)))
+            (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+            (br $zero)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $pad)))
+    (if (i32.eq (local.get $colStride) (i32.const 4))
+      (then
+        ;; rows contiguous: each row's eight values of a full panel move as two vectors
+        (local.set $t (i32.const 0))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_u (local.get $t) (local.get $k)))
+            (local.set $j (i32.const 0))
+            (local.set $from (i32.add (local.get $b) (i32.mul (local.get $t) (local.get $rowStride))))
+            (local.set $to (i32.add (local.get $packed) (i32.shl (local.get $t) (i32.const 5))))
+            (block $panelsDone
+              (loop $panels
+                (br_if $panelsDone (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
+                (v128.store (local.get $to) (v128.load (local.get $from)))
+                (v128.store offset=16 (local.get $to) (v128.load offset=16 (local.get $from)))
+                (local.set $from (i32.add (local.get $from) (i32.const 32)))
+                (local.set $to (i32.add (local.get $to) (i32.shl (local.get $k) (i32.const 5))))
+                (local.set $j (i32.add (local.get $j) (i32.const 8)))
+                (br $panels)))
+            (block $tailDone
+              (loop $tail
+                (br_if $tailDone (i32.ge_u (local.get $j) (local.get $n)))
+                (f32.store (local.get $to) (f32.load (local.get $from)))
+                (local.set $from (i32.add (local.get $from) (i32.const 4)))
+                (local.set $to (i32.add (local.get $to) (i32.const 4)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $tail)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $rows))))
+      (else
+        ;; columns contiguous (a transposed B): each column's k values in turn
+        (local.set $j (i32.const 0))
+        (block $columnsDone
+          (loop $columns
+            (br_if $columnsDone (i32.ge_u (local.get $j) (local.get $n)))
+            (local.set $from (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $colStride))))
+            (local.set $to (i32.add (local.get $packed)
+              (i32.shl (i32.add (i32.mul (i32.shr_u (local.get $j) (i32.const 3)) (i32.shl (local.get $k) (i32.const 3)))
+                (i32.and (local.get $j) (i32.const 7))) (i32.const 2))))
+            (local.set $t (local.get $k))
+            (block $valuesDone
+              (loop $values
+                (br_if $valuesDone (i32.eqz (local.get $t)))
+                (f32.store (local.get $to) (f32.load (local.get $from)))
+                (local.set $from (i32.add (local.get $from) (local.get $rowStride)))
+                (local.set $to (i32.add (local.get $to) (i32.const 32)))
+                (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+                (br $values)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $columns))))))`;
+
+/**
+ * `productRows(a, strideI, strideK, packed, c, cStride, rowStart, rowEnd, n, k, work)`: rows [rowStart,
+ * rowEnd) of C = A B, A's element (i, t) at `a + i strideI + t strideK`
+ * (bytes), B packed by packPanels, C row-major with rows `cStride` bytes apart. `work` is this caller's own
+ * WORK_BYTES: A's block of MC rows x KC steps packed in tiles of 4 rows (rows 4 KB apart would alias in
+ * L1), then a 4 x 8 tile for C's edges (fewer than 4 rows or 8 columns), copied from there.
+ */
+const productRows = `
+  (func (export "productRows")
+    (param $a i32) (param $strideI i32) (param $strideK i32) (param $packed i32) (param $c i32) (param $cStride i32)
+    (param $rowStart i32) (param $rowEnd i32) (param $n i32) (param $k i32) (param $work i32)
+    (local $k0 i32) (local $steps i32) (local $load i32) (local $m0 i32) (local $rows i32) (local $p i32) (local $i i32)
+    (local $bp i32) (local $ap i32) (local $cAt i32) (local $cols i32) (local $tileRows i32) (local $edge i32)
+    (local.set $edge (i32.add (local.get $work) (i32.const ${MC * KC * 4})))
+    (block $blocksDone
+      (loop $blocks
+        (br_if $blocksDone (i32.ge_u (local.get $k0) (local.get $k)))
+        (local.set $steps (i32.sub (local.get $k) (local.get $k0)))
+        (if (i32.gt_u (local.get $steps) (i32.const ${KC})) (then (local.set $steps (i32.const ${KC}))))
+        (local.set $load (i32.ne (local.get $k0) (i32.const 0)))
+        (local.set $m0 (local.get $rowStart))
+        (block $rowBlocksDone
+          (loop $rowBlocks
+            (br_if $rowBlocksDone (i32.ge_u (local.get $m0) (local.get $rowEnd)))
+            (local.set $rows (i32.sub (local.get $rowEnd) (local.get $m0)))
+            (if (i32.gt_u (local.get $rows) (i32.const ${MC})) (then (local.set $rows (i32.const ${MC}))))
+            (call $packRows
+              (i32.add (local.get $a) (i32.add (i32.mul (local.get $m0) (local.get $strideI)) (i32.mul (local.get $k0) (local.get $strideK))))
+              (local.get $strideI) (local.get $strideK) (local.get $rows) (local.get $steps) (local.get $work))
+            (local.set $p (i32.const 0))
+            (block $panelsDone
+              (loop $panels
+                (br_if $panelsDone (i32.ge_u (local.get $p) (local.get $n)))
+                (local.set $cols (i32.sub (local.get $n) (local.get $p)))
+                (if (i32.gt_u (local.get $cols) (i32.const 8)) (then (local.set $cols (i32.const 8))))
+                (local.set $bp (i32.add (local.get $packed)
+                  (i32.shl (i32.add (i32.mul (local.get $p) (local.get $k)) (i32.shl (local.get $k0) (i32.const 3))) (i32.const 2))))
+                (local.set $ap (local.get $work))
+                (local.set $i (i32.const 0))
+                (block $tilesDone
+                  (loop $tiles
+                    (br_if $tilesDone (i32.ge_u (local.get $i) (local.get $rows)))
+                    (local.set $tileRows (i32.sub (local.get $rows) (local.get $i)))
+                    (if (i32.gt_u (local.get $tileRows) (i32.const 4)) (then (local.set $tileRows (i32.const 4))))
+                    (local.set $cAt (i32.add (local.get $c)
+                      (i32.add (i32.mul (i32.add (local.get $m0) (local.get $i)) (local.get $cStride)) (i32.shl (local.get $p) (i32.const 2)))))
+                    (if (i32.and (i32.eq (local.get $tileRows) (i32.const 4)) (i32.eq (local.get $cols) (i32.const 8)))
+                      (then (call $tile (local.get $ap) (local.get $bp) (local.get $steps) (local.get $cAt) (local.get $cStride) (local.get $load)))
+                      (else
+                        (call $tile (local.get $ap) (local.get $bp) (local.get $steps) (local.get $edge) (i32.const 32) (i32.const 0))
+                        (call $edgeTile (local.get $edge) (local.get $cAt) (local.get $cStride) (local.get $tileRows)
+                          (local.get $cols) (local.get $load))))
+                    (local.set $ap (i32.add (local.get $ap) (i32.shl (local.get $steps) (i32.const 4))))
+                    (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                    (br $tiles)))
+                (local.set $p (i32.add (local.get $p) (i32.const 8)))
+                (br $panels)))
+            (local.set $m0 (i32.add (local.get $m0) (local.get $rows)))
+            (br $rowBlocks)))
+        (local.set $k0 (i32.add (local.get $k0) (local.get $steps)))
+        (br $blocks))))
+
+  ;; rows x steps of A (element (i, t) at a + i strideI + t strideK) into tiles of 4 rows, each step's 4
+  ;; values together; a last tile's missing rows zero.
+  (func $packRows
+    (param $a i32) (param $strideI i32) (param $strideK i32) (param $rows i32) (param $steps i32) (param $to i32)
+    (local $r i32) (local $end i32) (local $from i32) (local $at i32) (local $t i32)
+    (local.set $end (i32.and (i32.add (local.get $rows) (i32.const 3)) (i32.const -4)))
+    (block $rowsDone
+      (loop $rowsLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $end)))
+        (local.set $at (i32.add (local.get $to)
+          (i32.add (i32.mul (i32.shr_u (local.get $r) (i32.const 2)) (i32.shl (local.get $steps) (i32.const 4)))
+            (i32.shl (i32.and (local.get $r) (i32.const 3)) (i32.const 2)))))
+        (local.set $from (i32.add (local.get $a) (i32.mul (local.get $r) (local.get $strideI))))
+        (local.set $t (local.get $steps))
+        (if (i32.lt_u (local.get $r) (local.get $rows))
+          (then
+            (loop $values
+              (f32.store (local.get $at) (f32.load (local.get $from)))
+              (local.set $from (i32.add (local.get $from) (local.get $strideK)))
+              (local.set $at (i32.add (local.get $at) (i32.const 16)))
+              (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+              (br_if $values (local.get $t))))
+          (else
+            (loop $zeros
+              (f32.store (local.get $at) (f32.const 0))
+              (local.set $at (i32.add (local.get $at) (i32.const 16)))
+              (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+              (br_if $zeros (local.get $t)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowsLoop))))
+
+  ;; C's first rows x cols (at most 4 x 8) = (or +=, when load) the edge tile's.
+  (func $edgeTile
+    (param $edge i32) (param $c i32) (param $cStride i32) (param $rows i32) (param $cols i32) (param $load i32)
+    (local $r i32) (local $j i32) (local $to i32) (local $value f32)
+    (block $rowsDone
+      (loop $rowsLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (block $colsDone
+          (loop $colsLoop
+            (br_if $colsDone (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $to (i32.add (i32.add (local.get $c) (i32.mul (local.get $r) (local.get $cStride))) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $value (f32.load (i32.add (local.get $edge) (i32.shl (i32.add (i32.shl (local.get $r) (i32.const 3)) (local.get $j)) (i32.const 2)))))
+            (if (local.get $load) (then (local.set $value (f32.add (f32.load (local.get $to)) (local.get $value)))))
+            (f32.store (local.get $to) (local.get $value))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $colsLoop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowsLoop))))`;
+
+/** Bytes of `work` that each caller of productRows gives it. */
+export const WORK_BYTES = MC * KC * 4 + 4 * 8 * 4;
+
+/** The module's text: a memory imported as `env.memory` (shared or not) and the functions above. */
+export function matrixProductWat(fused: boolean, shared: boolean): string {
+  return `(module
+  (import "env" "memory" (memory 1${shared ? ' 65536 shared' : ''}))
+${packPanels}
+${productRows}
+${tile(fused)})
+`;
+}

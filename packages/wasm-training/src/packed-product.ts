@@ -1,0 +1,114 @@
+import { MATRIX_PRODUCT_WASM, PANEL_COLUMNS, PRODUCT_WORK_BYTES } from './matrix-product-wasm.js';
+
+/** A matrix in wasm memory: element (i, j) at `byteOffset + 4 (i rowStride + j colStride)`. */
+export interface MatrixView {
+  byteOffset: number;
+  rowStride: number;
+  colStride: number;
+}
+
+/** Runs `productRows` for some rows on a second thread while the caller does the others. */
+export interface ProductHelper {
+  /** Starts productRows(...args) on the helper thread. */
+  start(args: number[]): void;
+  /** Waits until the started call has returned; throws when it failed. */
+  join(): void;
+}
+
+/** Our matrix product (`scripts/matrix-product-wat.ts`) on one wasm memory. */
+export interface PackedProduct {
+  /** True when its multiply-adds are relaxed SIMD's fused ones. */
+  fused: boolean;
+  /**
+   * True when it beats XNNPACK: with a helper thread taking half of each product's rows, or on the
+   * single-threaded build (one thread: 1.5-2x XNNPACK's speed; against XNNPACK's two: about equal).
+   */
+  worthwhile: boolean;
+  /** Floats of packed B for a k x n right operand. */
+  packedSize(k: number, n: number): number;
+  /**
+   * C (m x n, row-major at `c`) = A B with A m x k and B k x n as viewed; `packed`
+   * and `work` (PRODUCT_WORK_BYTES per thread, `threads` of them one after the other) are float32 buffers
+   * in the same memory.
+   */
+  multiply(
+    a: MatrixView,
+    b: MatrixView,
+    c: number,
+    dims: { m: number; k: number; n: number },
+    buffers: { packed: number; work: number },
+  ): void;
+}
+
+/** Products below which a second thread costs more than it saves (its wake-up is 10-50 us). */
+const MIN_THREADED_MULTIPLY_ADDS = 1 << 21;
+
+type Exported = (...args: number[]) => void;
+
+const byMemory = new WeakMap<WebAssembly.Memory, PackedProduct | null>();
+const helpers = new WeakMap<WebAssembly.Memory, ProductHelper>();
+
+/** The compiled product module for a memory of this kind, fused where relaxed SIMD validates. */
+export function productModule(shared: boolean): { module: WebAssembly.Module; fused: boolean } | null {
+  const variants = shared ? MATRIX_PRODUCT_WASM.shared : MATRIX_PRODUCT_WASM.plain;
+  for (const fused of [true, false]) {
+    const bytes = Uint8Array.from(atob(fused ? variants.fused : variants.separate), (c) => c.charCodeAt(0));
+    if (WebAssembly.validate(bytes)) return { module: new WebAssembly.Module(bytes), fused };
+  }
+  return null;
+}
+
+/** Lets products on `memory` hand half their rows to `helper` (a thread running productModule's module). */
+export function setProductHelper(memory: WebAssembly.Memory, helper: ProductHelper): void {
+  helpers.set(memory, helper);
+  byMemory.delete(memory);
+}
+
+/** Our matrix product on `memory`, or null where its module cannot run (no SIMD). */
+export function packedProduct(memory: WebAssembly.Memory): PackedProduct | null {
+  if (!byMemory.has(memory)) byMemory.set(memory, instantiate(memory));
+  return byMemory.get(memory) ?? null;
+}
+
+function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const compiled = productModule(shared);
+  if (compiled === null) return null;
+  const exports = new WebAssembly.Instance(compiled.module, { env: { memory } }).exports;
+  const packPanels = exports.packPanels as Exported;
+  const productRows = exports.productRows as Exported;
+  const helper = helpers.get(memory);
+  return {
+    fused: compiled.fused,
+    worthwhile: helper !== undefined || !shared,
+    packedSize: (k, n) => Math.ceil(n / PANEL_COLUMNS) * PANEL_COLUMNS * k,
+    multiply: (a, b, c, { m, k, n }, { packed, work }) => {
+      packPanels(b.byteOffset, 4 * b.rowStride, 4 * b.colStride, packed, k, n);
+      const rows = (start: number, end: number, workAt: number) => [
+        a.byteOffset,
+        4 * a.rowStride,
+        4 * a.colStride,
+        packed,
+        c,
+        4 * n,
+        start,
+        end,
+        n,
+        k,
+        workAt,
+      ];
+      if (helper === undefined || m * k * n < MIN_THREADED_MULTIPLY_ADDS || m < 8) {
+        productRows(...rows(0, m, work));
+        return;
+      }
+      // Split at a multiple of 4 so that both halves run whole tiles.
+      const split = Math.round(m / 8) * 4;
+      helper.start(rows(split, m, work + PRODUCT_WORK_BYTES));
+      try {
+        productRows(...rows(0, split, work));
+      } finally {
+        helper.join();
+      }
+    },
+  };
+}

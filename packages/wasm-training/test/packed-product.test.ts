@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { assembleMatrixProduct, GENERATED_PRODUCT_FILE } from '../scripts/gen-wasm.js';
+import { MATRIX_PRODUCT_WASM, PRODUCT_WORK_BYTES } from '../src/matrix-product-wasm.js';
+import { enableRelaxedSimd } from '../src/node-product-helper.js';
+import { packedProduct } from '../src/packed-product.js';
+import { randomValues } from './backends.js';
+
+/** A stored as [m, k] (or [k, m] when transposed), B as [k, n] (or [n, k]). */
+interface ProductCase {
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+// Rows in part of a 4-row tile and past a 64-row block, columns in part of an 8-column panel, steps past a
+// 512-step block (the second block adds to C), one step, every transpose.
+const CASES: ProductCase[] = [
+  [1, 1, 1],
+  [4, 8, 8],
+  [7, 3, 13],
+  [66, 513, 9],
+  [130, 40, 17],
+  [5, 1100, 24],
+].flatMap(([m, k, n]) =>
+  [false, true].flatMap((transposeA) =>
+    [false, true].map((transposeB) => ({ m, k, n, transposeA, transposeB })),
+  ),
+);
+
+/** op(A) op(B) in float64, summed in order. */
+function reference(a: Float32Array, b: Float32Array, c: ProductCase): Float64Array {
+  const out = new Float64Array(c.m * c.n);
+  for (let i = 0; i < c.m; i++) {
+    for (let j = 0; j < c.n; j++) {
+      let sum = 0;
+      for (let t = 0; t < c.k; t++) {
+        const x = c.transposeA ? a[t * c.m + i] : a[i * c.k + t];
+        const y = c.transposeB ? b[j * c.k + t] : b[t * c.n + j];
+        sum += x * y;
+      }
+      out[i * c.n + j] = sum;
+    }
+  }
+  return out;
+}
+
+/** Runs productRows from `module` on a fresh memory for each case; the largest error against float64. */
+function largestError(instance: WebAssembly.Instance, memory: WebAssembly.Memory, c: ProductCase): number {
+  const { packPanels, productRows } = instance.exports as Record<string, (...args: number[]) => void>;
+  const floats = new Float32Array(memory.buffer);
+  const a = randomValues(c.m * c.k, c.m + c.k);
+  const b = randomValues(c.k * c.n, c.n + 7);
+  // Regions: A, B, packed B, C, work; odd float offsets, as tensors in wasm's heap may have.
+  const aAt = 3;
+  const bAt = aAt + a.length + 5;
+  const packedAt = bAt + b.length + 1;
+  const cAt = packedAt + Math.ceil(c.n / 8) * 8 * c.k + 3;
+  const workAt = cAt + c.m * c.n + 1;
+  floats.set(a, aAt);
+  floats.set(b, bAt);
+  floats.fill(Number.NaN, packedAt, workAt + PRODUCT_WORK_BYTES / 4);
+  const bRowStride = c.transposeB ? 4 : 4 * c.n;
+  const bColStride = c.transposeB ? 4 * c.k : 4;
+  packPanels(4 * bAt, bRowStride, bColStride, 4 * packedAt, c.k, c.n);
+  const strideI = c.transposeA ? 4 : 4 * c.k;
+  const strideK = c.transposeA ? 4 * c.m : 4;
+  // In two calls, as the helper thread splits rows.
+  const split = Math.min(c.m, 4);
+  for (const [start, end] of [
+    [0, split],
+    [split, c.m],
+  ]) {
+    productRows(4 * aAt, strideI, strideK, 4 * packedAt, 4 * cAt, 4 * c.n, start, end, c.n, c.k, 4 * workAt);
+  }
+  const expected = reference(a, b, c);
+  let largest = 0;
+  for (let i = 0; i < expected.length; i++) {
+    largest = Math.max(largest, Math.abs(floats[cAt + i] - expected[i]) / Math.sqrt(c.k));
+  }
+  return largest;
+}
+
+describe.each(['fused', 'separate'] as const)('the packed product module (%s multiply-adds)', (variant) => {
+  const memory = new WebAssembly.Memory({ initial: 200 });
+  const supported = variant === 'separate' || enableRelaxedSimd();
+  const bytes = Buffer.from(MATRIX_PRODUCT_WASM.plain[variant], 'base64');
+  it.runIf(supported).each(CASES)(
+    'equals the float64 product: m $m, k $k, n $n, transposeA $transposeA, transposeB $transposeB',
+    (c) => {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+      // Per step of k, float32 rounding of values of size ~1: well under 1e-5 relative.
+      expect(largestError(instance, memory, c)).toBeLessThan(1e-5);
+    },
+  );
+});
+
+describe('the packed product', () => {
+  it('takes fused multiply-adds once relaxed SIMD is enabled (Node 20: a V8 flag set at run time)', () => {
+    expect(enableRelaxedSimd()).toBe(true);
+    const product = packedProduct(new WebAssembly.Memory({ initial: 1 }));
+    expect(product?.fused).toBe(true);
+    // No helper thread on a plain memory: the single-threaded build, where it beats XNNPACK's one thread.
+    expect(product?.worthwhile).toBe(true);
+  });
+
+  it('is the module that scripts/matrix-product-wat.ts generates now', async () => {
+    expect(readFileSync(GENERATED_PRODUCT_FILE, 'utf8')).toBe(await assembleMatrixProduct());
+  });
+});
