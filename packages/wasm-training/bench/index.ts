@@ -5,14 +5,29 @@ import { benchKernels } from './kernels.js';
 
 const REPEATS = 3;
 const ROUNDS = 2;
+const PRODUCT_REPEATS = 9;
 
-function threadsStep(threads: number): { threads: number; build: string; stepMs: number } {
-  const script = fileURLToPath(new URL('./threads-step.ts', import.meta.url));
-  const out = execFileSync(process.execPath, ['--import', 'tsx', script, String(threads), String(REPEATS)], {
+/** Runs a bench script of this folder in its own process (the wasm module loads once per process). */
+function runScript<T>(name: string, ...args: string[]): T {
+  const script = fileURLToPath(new URL(name, import.meta.url));
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script, ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   return JSON.parse(out.trim().split('\n').at(-1) as string);
+}
+
+function threadsStep(threads: number): { threads: number; build: string; stepMs: number } {
+  return runScript('./threads-step.ts', String(threads), String(REPEATS));
+}
+
+interface ProductTimes {
+  m: number;
+  k: number;
+  n: number;
+  oursMs: number;
+  xnnpackFreshMs: number;
+  xnnpackKeptMs: number;
 }
 
 const kernels = await benchKernels(REPEATS);
@@ -46,11 +61,28 @@ const speedup = best[1].stepMs / best[2].stepMs;
 console.log(
   `speed-up with 2 threads: ${speedup.toFixed(2)}x  (machine: ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)})`,
 );
+const products = runScript<{ threads: number; results: ProductTimes[] }>(
+  './products.ts',
+  String(PRODUCT_REPEATS),
+);
+console.log(
+  `\nMatrix products, our packed product vs XNNPACK's, ${products.threads} threads, median of ${PRODUCT_REPEATS} alternating (ms)`,
+);
+console.log(
+  `${pad('m x k x n', 18)} ${pad('ours', 8)} ${pad('GMAC/s', 8)} ${pad('xnnpack', 8)} ${pad('ratio', 7)} ${pad('kept B', 8)} ratio`,
+);
+for (const p of products.results) {
+  const gmacs = (p.m * p.k * p.n) / p.oursMs / 1e6;
+  console.log(
+    `${pad(`${p.m}x${p.k}x${p.n}`, 18)} ${pad(fmt(p.oursMs), 8)} ${pad(gmacs.toFixed(1), 8)} ${pad(fmt(p.xnnpackFreshMs), 8)} ${pad((p.oursMs / p.xnnpackFreshMs).toFixed(2), 7)} ${pad(fmt(p.xnnpackKeptMs), 8)} ${(p.oursMs / p.xnnpackKeptMs).toFixed(2)}`,
+  );
+}
 console.log(
   JSON.stringify({
     bench: '@deepmask/wasm-training',
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, load1: os.loadavg()[0] },
     kernels,
     trainingStep: { oneThreadMs: best[1].stepMs, twoThreadsMs: best[2].stepMs, speedup },
+    products: products.results,
   }),
 );

@@ -26,6 +26,11 @@ const FEW_ROWS = 8;
  * across calls).
  */
 const MIN_PACKED_ROWS = 32;
+/**
+ * For a B that XNNPACK keeps packed (a weight at inference): below this many rows its kept packing wins
+ * (ResNet-50's 3x3 layers at 10x10 by Winograd: 100 rows, 42 ms with XNNPACK against 55 with ours).
+ */
+const MIN_PACKED_ROWS_KNOWN_B = 256;
 const MIN_ROW_VALUES = 16;
 
 /**
@@ -56,6 +61,10 @@ export interface ProductPlan {
   strategy: ProductStrategy;
   m: number;
   n: number;
+  /** Multiply-adds of the product. */
+  multiplyAdds: number;
+  /** True when B is a weight that XNNPACK keeps packed (seen before, untransposed). */
+  packedBefore: boolean;
   /** The product's shape: the broadcast batch, then m / (A's batch) rows of n. */
   shape: number[];
 }
@@ -95,7 +104,8 @@ export function planProduct(
     rowCombinations && !transposeA && !transposeB && !packedBefore && m <= FEW_ROWS && n >= MIN_ROW_VALUES;
   const strategy: ProductStrategy = fewRows ? 'rows' : swappedCost < directCost ? 'swapped' : 'direct';
   const outer = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  return { left, right, strategy, m, n, shape: [...outer, m / batchA, n] };
+  const multiplyAdds = m * n * (transposeB ? bCols : bRows);
+  return { left, right, strategy, m, n, multiplyAdds, packedBefore, shape: [...outer, m / batchA, n] };
 }
 
 /** True when the plan hands wasm the operands exactly as given (no transpose, no batch folded). */
@@ -149,10 +159,28 @@ export function runProduct(scope: WasmKernelScope, backend: unknown, plan: Produ
 
 /** Our packed product where runProduct takes it for this plan, else null. */
 export function packedProductFor(backend: unknown, plan: ProductPlan): PackedProduct | null {
-  if (plan.strategy === 'rows' || plan.m < MIN_PACKED_ROWS) return null;
+  const { strategy, m, multiplyAdds, packedBefore } = plan;
+  if (strategy === 'rows' || !takesPackedProduct(backend, m, multiplyAdds, packedBefore)) return null;
+  return packedProduct(wasmMemoryOf(backend) as WebAssembly.Memory);
+}
+
+/**
+ * True when runProduct takes a product of `rows` rows (more than row combinations take) by our packed
+ * product: where it is worth it (`PackedProduct.worthwhile`), and for a B that XNNPACK keeps packed only
+ * from MIN_PACKED_ROWS_KNOWN_B rows (ours packs B at every call).
+ */
+export function takesPackedProduct(
+  backend: unknown,
+  rows: number,
+  multiplyAdds: number,
+  packedBefore: boolean,
+): boolean {
   const memory = wasmMemoryOf(backend);
-  const product = memory === null ? null : packedProduct(memory);
-  return product?.worthwhile ? product : null;
+  return (
+    rows >= (packedBefore ? MIN_PACKED_ROWS_KNOWN_B : MIN_PACKED_ROWS) &&
+    memory !== null &&
+    packedProduct(memory)?.worthwhile(multiplyAdds) === true
+  );
 }
 
 /** `op(A) op(B)` by our packed product, transposed operands read in place. */

@@ -20,10 +20,11 @@ export interface PackedProduct {
   /** True when its multiply-adds are relaxed SIMD's fused ones. */
   fused: boolean;
   /**
-   * True when it beats XNNPACK: with a helper thread taking half of each product's rows, or on the
-   * single-threaded build (one thread: 1.5-2x XNNPACK's speed; against XNNPACK's two: about equal).
+   * True when it beats XNNPACK on a product of this many multiply-adds: with a helper thread taking half of
+   * each product's rows from MIN_THREADED_MULTIPLY_ADDS (below, alone against XNNPACK's two threads, it
+   * loses), and on the single-threaded build (1.5-2x XNNPACK's one thread).
    */
-  worthwhile: boolean;
+  worthwhile(multiplyAdds: number): boolean;
   /** Floats of packed B for a k x n right operand. */
   packedSize(k: number, n: number): number;
   /**
@@ -80,7 +81,8 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
   const helper = helpers.get(memory);
   return {
     fused: compiled.fused,
-    worthwhile: helper !== undefined || !shared,
+    worthwhile: (multiplyAdds) =>
+      helper === undefined ? !shared : multiplyAdds >= MIN_THREADED_MULTIPLY_ADDS,
     packedSize: (k, n) => Math.ceil(n / PANEL_COLUMNS) * PANEL_COLUMNS * k,
     multiply: (a, b, c, { m, k, n }, { packed, work }) => {
       packPanels(b.byteOffset, 4 * b.rowStride, 4 * b.colStride, packed, k, n);
@@ -97,7 +99,7 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
         k,
         workAt,
       ];
-      if (helper === undefined || m * k * n < MIN_THREADED_MULTIPLY_ADDS || m < 8) {
+      if (helper === undefined || m * k * n < MIN_THREADED_MULTIPLY_ADDS) {
         productRows(...rows(0, m, work));
         return;
       }

@@ -84,13 +84,15 @@ describe('_FusedMatMul on wasm', () => {
     return recordWasmKernelCalls(['BatchMatMul', '_FusedMatMul'], describe, () => tf.tidy(compute)).calls;
   }
 
-  it('multiplies a fresh weight by few rows in our SIMD module, by some from the left, then leaves it to wasm', async () => {
+  it('multiplies a fresh weight by few rows in our SIMD module, by some from the left, by many in our packed product, then leaves it to wasm', async () => {
     await useBackend('wasm');
     expect(tf.getKernel('_FusedMatMul', 'wasm')!.kernelFunc).toBe(fusedMatMulConfig.kernelFunc);
     const fewRows = tf.tensor(randomValues(4 * 600, 1), [4, 600]);
     const someRows = tf.tensor(randomValues(20 * 600, 2), [20, 600]);
     const manyRows = tf.tensor(randomValues(40 * 600, 6), [40, 600]);
-    const [first, second] = [3, 4].map((seed) => tf.tensor(randomValues(600 * 200, seed), [600, 200]));
+    const [first, second, third] = [3, 4, 7].map((seed) =>
+      tf.tensor(randomValues(600 * 200, seed), [600, 200]),
+    );
     const bias = tf.tensor1d(randomValues(200, 5));
     const layer = (x: tf.Tensor, weight: tf.Tensor) =>
       tf.fused.matMul({ a: x, b: weight, bias, activation: 'relu' });
@@ -99,14 +101,16 @@ describe('_FusedMatMul on wasm', () => {
       layer(someRows, second);
       layer(someRows, second);
       layer(fewRows, second);
-      layer(manyRows, second); // 32+ rows: our packed product
+      layer(manyRows, third); // 32+ rows, a fresh weight: our packed product
+      layer(manyRows, second); // a weight that XNNPACK keeps packed: below 256 rows, XNNPACK
     });
     expect(calls).toEqual([
       'BatchMatMul 1,200,600 1,600,20',
       '_FusedMatMul 1,20,600 1,600,200',
       '_FusedMatMul 1,4,600 1,600,200',
+      '_FusedMatMul 1,40,600 1,600,200',
     ]);
-    tf.dispose([fewRows, someRows, manyRows, first, second, bias]);
+    tf.dispose([fewRows, someRows, manyRows, first, second, third, bias]);
   });
 
   it('frees every intermediate tensor', async () => {

@@ -103,7 +103,7 @@ describe('the packed product', () => {
     const product = packedProduct(new WebAssembly.Memory({ initial: 1 }));
     expect(product?.fused).toBe(true);
     // No helper thread on a plain memory: the single-threaded build, where it beats XNNPACK's one thread.
-    expect(product?.worthwhile).toBe(true);
+    expect(product?.worthwhile(1)).toBe(true);
   });
 
   it('is the module that scripts/matrix-product-wat.ts generates now', async () => {

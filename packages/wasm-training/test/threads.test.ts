@@ -35,8 +35,9 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     await initWasmBackend({ threads: 2 });
     const memory = wasmMemoryOf(tf.backend());
     expect(memory?.buffer).toBeInstanceOf(SharedArrayBuffer);
-    // On the threaded build it runs only with the helper (alone it about equals XNNPACK's two threads).
-    expect(packedProduct(memory!)?.worthwhile).toBe(true);
+    // On the threaded build it runs only with the helper, for products large enough to split.
+    expect(packedProduct(memory!)?.worthwhile(130 * 520 * 39)).toBe(true);
+    expect(packedProduct(memory!)?.worthwhile(64 * 64 * 64)).toBe(false);
     // 2.6M multiply-adds: above the threshold for the second thread; 130 rows split at 64.
     for (const [transposeA, transposeB] of [
       [false, false],
