@@ -183,6 +183,53 @@ export function takesPackedProduct(
   );
 }
 
+/**
+ * `op(A_i) B_i` for pairs of one shape (a Winograd convolution's n^2 products), as our BatchMatMul
+ * computes each, but where our packed product takes them as one batch (`multiplyEach`: one wake-up of its
+ * helper, each thread packing its own B's).
+ */
+export function runProducts(
+  scope: WasmKernelScope,
+  pairs: Array<{ a: TensorInfo; b: TensorInfo }>,
+  transposeA: boolean,
+): TensorInfo[] {
+  const { backend } = scope;
+  const rowCombinations = scope.simd() !== null;
+  const plans = pairs.map(({ a, b }) => planProduct(a, b, transposeA, false, rowCombinations));
+  const [first] = plans;
+  const sameDims = plans.every(
+    (plan) =>
+      plan !== null && plan.m === first?.m && plan.n === first.n && plan.multiplyAdds === first.multiplyAdds,
+  );
+  const product = sameDims && first !== null ? packedProductFor(backend, first) : null;
+  if (product === null) {
+    return plans.map((plan, i) =>
+      plan === null
+        ? scope.runKernel(adoptedWasmKernel('BatchMatMul'), pairs[i], { transposeA, transposeB: false })
+        : runProduct(scope, backend, plan),
+    );
+  }
+  const { left, m, n } = first as ProductPlan;
+  const k = left.transposed ? left.rows : left.cols;
+  const outs = plans.map((plan) => scope.allocate((plan as ProductPlan).shape));
+  const packed = scope.allocate([2 * product.packedSize(k, n)]);
+  const work = scope.allocate([(2 * PRODUCT_WORK_BYTES) / 4]);
+  const at = (info: TensorInfo) => scope.floats(info).byteOffset;
+  product.multiplyEach(
+    plans.map((plan, i) => {
+      const { left: a, right: b } = plan as ProductPlan;
+      return {
+        a: { byteOffset: at(a.info), ...strides(a) },
+        b: { byteOffset: at(b.info), ...strides(b) },
+        c: at(outs[i]),
+      };
+    }),
+    { m, k, n },
+    { packed: at(packed), work: at(work) },
+  );
+  return outs;
+}
+
 /** `op(A) op(B)` by our packed product, transposed operands read in place. */
 function runPacked(scope: WasmKernelScope, product: PackedProduct, plan: ProductPlan): TensorInfo {
   const { left, right, m, n } = plan;

@@ -2,20 +2,24 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { type ProductHelper, productModule, setProductHelper } from './packed-product.js';
 
-/** Slots of the control block shared with the helper thread. */
+/** Slots of the control block shared with the helper thread: job number, job done, calls, then the calls. */
 const JOB = 0;
 const DONE = 1;
-const ARGS = 2;
-const ARG_COUNT = 11;
+const COUNT = 2;
+const CALLS = 3;
+/** A call: which export (0 packPanels, 1 productRows), then its arguments. */
+const CALL_SLOTS = 12;
+const MAX_CALLS = 64;
 /** A product's half takes milliseconds; a helper silent for this long has died. */
 const JOIN_TIMEOUT_MS = 60_000;
 
-// The helper thread: waits for a job number, runs productRows on the shared memory, reports the job done
-// (negated when it threw).
+// The helper thread: waits for a job number, runs the job's calls on the shared memory, reports the job
+// done (negated when a call threw).
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control } = workerData;
-const { productRows } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { packPanels, productRows } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const exported = [packPanels, productRows];
 const state = new Int32Array(control);
 let job = 0;
 for (;;) {
@@ -23,7 +27,10 @@ for (;;) {
   job = Atomics.load(state, ${JOB});
   let done = job;
   try {
-    productRows(...state.subarray(${ARGS}, ${ARGS + ARG_COUNT}));
+    for (let call = 0; call < state[${COUNT}]; call++) {
+      const at = ${CALLS} + call * ${CALL_SLOTS};
+      exported[state[at]](...state.subarray(at + 1, at + ${CALL_SLOTS}));
+    }
   } catch {
     done = -job;
   }
@@ -55,7 +62,7 @@ export function startProductHelper(memory: WebAssembly.Memory): boolean {
   if (!(memory.buffer instanceof SharedArrayBuffer)) return false;
   const compiled = productModule(true);
   if (compiled === null) return false;
-  const control = new SharedArrayBuffer(4 * (ARGS + ARG_COUNT));
+  const control = new SharedArrayBuffer(4 * (CALLS + MAX_CALLS * CALL_SLOTS));
   const state = new Int32Array(control);
   const worker = new Worker(HELPER_SOURCE, {
     eval: true,
@@ -64,9 +71,15 @@ export function startProductHelper(memory: WebAssembly.Memory): boolean {
   worker.unref();
   let job = 0;
   const helper: ProductHelper = {
-    start(args) {
+    start(calls) {
+      if (calls.length > MAX_CALLS)
+        throw new Error(`ProductHelper.start: at most ${MAX_CALLS} calls, got ${calls.length}`);
       job += 1;
-      state.set(args, ARGS);
+      for (const [index, { name, args }] of calls.entries()) {
+        state[CALLS + index * CALL_SLOTS] = name === 'packPanels' ? 0 : 1;
+        state.set(args, CALLS + index * CALL_SLOTS + 1);
+      }
+      state[COUNT] = calls.length;
       Atomics.store(state, JOB, job);
       Atomics.notify(state, JOB);
     },

@@ -7,10 +7,16 @@ export interface MatrixView {
   colStride: number;
 }
 
-/** Runs `productRows` for some rows on a second thread while the caller does the others. */
+/** A call of the product module's exports. */
+export interface ProductCall {
+  name: 'packPanels' | 'productRows';
+  args: number[];
+}
+
+/** Runs calls of the product module on a second thread while the caller runs others. */
 export interface ProductHelper {
-  /** Starts productRows(...args) on the helper thread. */
-  start(args: number[]): void;
+  /** Starts the calls, in order, on the helper thread. */
+  start(calls: ProductCall[]): void;
   /** Waits until the started call has returned; throws when it failed. */
   join(): void;
 }
@@ -36,6 +42,15 @@ export interface PackedProduct {
     a: MatrixView,
     b: MatrixView,
     c: number,
+    dims: { m: number; k: number; n: number },
+    buffers: { packed: number; work: number },
+  ): void;
+  /**
+   * Several products of the same dims (C_i = A_i B_i, each as `multiply`), each thread taking whole
+   * products: one wake-up for all, each packing its own B. `packed` holds two packed B's (one a thread).
+   */
+  multiplyEach(
+    products: Array<{ a: MatrixView; b: MatrixView; c: number }>,
     dims: { m: number; k: number; n: number },
     buffers: { packed: number; work: number },
   ): void;
@@ -65,6 +80,11 @@ export function setProductHelper(memory: WebAssembly.Memory, helper: ProductHelp
   byMemory.delete(memory);
 }
 
+/** The helper that products on `memory` hand rows to, if any. */
+export function productHelperOf(memory: WebAssembly.Memory): ProductHelper | undefined {
+  return helpers.get(memory);
+}
+
 /** Our matrix product on `memory`, or null where its module cannot run (no SIMD). */
 export function packedProduct(memory: WebAssembly.Memory): PackedProduct | null {
   if (!byMemory.has(memory)) byMemory.set(memory, instantiate(memory));
@@ -84,33 +104,67 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
     worthwhile: (multiplyAdds) =>
       helper === undefined ? !shared : multiplyAdds >= MIN_THREADED_MULTIPLY_ADDS,
     packedSize: (k, n) => Math.ceil(n / PANEL_COLUMNS) * PANEL_COLUMNS * k,
-    multiply: (a, b, c, { m, k, n }, { packed, work }) => {
-      packPanels(b.byteOffset, 4 * b.rowStride, 4 * b.colStride, packed, k, n);
-      const rows = (start: number, end: number, workAt: number) => [
-        a.byteOffset,
-        4 * a.rowStride,
-        4 * a.colStride,
-        packed,
-        c,
-        4 * n,
-        start,
-        end,
-        n,
-        k,
-        workAt,
-      ];
+    multiply: (a, b, c, dims, { packed, work }) => {
+      const { m, k, n } = dims;
+      const pack = packCall(b, packed, dims);
       if (helper === undefined || m * k * n < MIN_THREADED_MULTIPLY_ADDS) {
-        productRows(...rows(0, m, work));
+        run([pack, rowsCall(a, packed, c, dims, 0, m, work)]);
         return;
       }
+      run([pack]);
       // Split at a multiple of 4 so that both halves run whole tiles.
       const split = Math.round(m / 8) * 4;
-      helper.start(rows(split, m, work + PRODUCT_WORK_BYTES));
+      helper.start([rowsCall(a, packed, c, dims, split, m, work + PRODUCT_WORK_BYTES)]);
       try {
-        productRows(...rows(0, split, work));
+        run([rowsCall(a, packed, c, dims, 0, split, work)]);
       } finally {
         helper.join();
       }
     },
+    multiplyEach: (products, dims, { packed, work }) => {
+      const packedBytes = 4 * Math.ceil(dims.n / PANEL_COLUMNS) * PANEL_COLUMNS * dims.k;
+      const calls = (list: typeof products, thread: number) =>
+        list.flatMap(({ a, b, c }) => {
+          const threadPacked = packed + thread * packedBytes;
+          return [
+            packCall(b, threadPacked, dims),
+            rowsCall(a, threadPacked, c, dims, 0, dims.m, work + thread * PRODUCT_WORK_BYTES),
+          ];
+        });
+      if (helper === undefined) {
+        run(calls(products, 0));
+        return;
+      }
+      const half = Math.floor(products.length / 2);
+      helper.start(calls(products.slice(half), 1));
+      try {
+        run(calls(products.slice(0, half), 0));
+      } finally {
+        helper.join();
+      }
+    },
+  };
+
+  function run(calls: ProductCall[]): void {
+    for (const { name, args } of calls) (name === 'packPanels' ? packPanels : productRows)(...args);
+  }
+}
+
+function packCall(b: MatrixView, packed: number, { k, n }: { k: number; n: number }): ProductCall {
+  return { name: 'packPanels', args: [b.byteOffset, 4 * b.rowStride, 4 * b.colStride, packed, k, n] };
+}
+
+function rowsCall(
+  a: MatrixView,
+  packed: number,
+  c: number,
+  { k, n }: { k: number; n: number },
+  start: number,
+  end: number,
+  work: number,
+): ProductCall {
+  return {
+    name: 'productRows',
+    args: [a.byteOffset, 4 * a.rowStride, 4 * a.colStride, packed, c, 4 * n, start, end, n, k, work],
   };
 }

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { describe, expect, it } from 'vitest';
 import { initWasmBackend } from '../src/index.js';
-import { packedProduct } from '../src/packed-product.js';
+import { packedProduct, productHelperOf, setProductHelper } from '../src/packed-product.js';
 import { wasmMemoryOf } from '../src/wasm-heap.js';
 import { maxAbsDifference, randomValues } from './backends.js';
 
@@ -63,5 +63,41 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
       await tf.setBackend('cpu');
       expect(maxAbsDifference(onWasm as Float32Array, product() as Float32Array)).toBeLessThan(1e-4);
     }
+  });
+
+  it("runs a Winograd layer's products as batches on both threads, equal to cpu", async () => {
+    await initWasmBackend({ threads: 2 });
+    const memory = wasmMemoryOf(tf.backend())!;
+    const helper = productHelperOf(memory)!;
+    const started: string[][] = [];
+    setProductHelper(memory, {
+      start: (calls) => {
+        started.push(calls.map((call) => call.name));
+        helper.start(calls);
+      },
+      join: () => helper.join(),
+    });
+    // F(2x2, 3x3) on 49 tiles: 16 products of [49, 256] x [256, 256] (3.2M multiply-adds each).
+    const x = randomValues(14 * 14 * 256, 5);
+    const w = randomValues(3 * 3 * 256 * 256, 6);
+    const convolve = () =>
+      tf.tidy(
+        () =>
+          tf
+            .conv2d(tf.tensor4d(x, [1, 14, 14, 256]), tf.tensor4d(w, [3, 3, 256, 256]), 1, 'same')
+            .dataSync() as Float32Array,
+      );
+    try {
+      await tf.setBackend('wasm');
+      const onWasm = convolve();
+      await tf.setBackend('cpu');
+      const onCpu = convolve();
+      const scale = onCpu.reduce((largest, value) => Math.max(largest, Math.abs(value)), 0);
+      expect(maxAbsDifference(onWasm, onCpu) / scale).toBeLessThan(1e-5);
+    } finally {
+      setProductHelper(memory, helper);
+    }
+    // The 16 products in one batch: the helper packs and multiplies 8 of them.
+    expect(started).toContainEqual(Array.from({ length: 8 }, () => ['packPanels', 'productRows']).flat());
   });
 });
