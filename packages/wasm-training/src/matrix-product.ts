@@ -1,6 +1,7 @@
 import { broadcast_util, type TensorInfo, util } from '@tensorflow/tfjs-core';
 import { PRODUCT_WORK_BYTES } from './matrix-product-wasm.js';
-import { type PackedProduct, packedProduct } from './packed-product.js';
+import { type MatrixView, type PackedProduct, packedProduct, type RightOperand } from './packed-product.js';
+import { transformedFilter } from './transformed-filters.js';
 import { wasmMemoryOf } from './wasm-heap.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
 import { assertWasmHeadroom } from './wasm-memory-guard.js';
@@ -26,11 +27,6 @@ const FEW_ROWS = 8;
  * across calls).
  */
 const MIN_PACKED_ROWS = 32;
-/**
- * For a B that XNNPACK keeps packed (a weight at inference): below this many rows its kept packing wins
- * (ResNet-50's 3x3 layers at 10x10 by Winograd: 100 rows, 42 ms with XNNPACK against 55 with ours).
- */
-const MIN_PACKED_ROWS_KNOWN_B = 256;
 const MIN_ROW_VALUES = 16;
 
 /**
@@ -157,30 +153,45 @@ export function runProduct(scope: WasmKernelScope, backend: unknown, plan: Produ
   return scope.reshape(product, plan.shape);
 }
 
-/** Our packed product where runProduct takes it for this plan, else null. */
-export function packedProductFor(backend: unknown, plan: ProductPlan): PackedProduct | null {
-  const { strategy, m, multiplyAdds, packedBefore } = plan;
-  if (strategy === 'rows' || !takesPackedProduct(backend, m, multiplyAdds, packedBefore)) return null;
+/**
+ * Our packed product where runProduct takes it for this plan (or a batch of `count` such products, which
+ * its threads share), else null.
+ */
+export function packedProductFor(backend: unknown, plan: ProductPlan, count = 1): PackedProduct | null {
+  const { strategy, m, multiplyAdds } = plan;
+  if (strategy === 'rows' || !takesPackedProduct(backend, m, count * multiplyAdds)) return null;
   return packedProduct(wasmMemoryOf(backend) as WebAssembly.Memory);
 }
 
 /**
  * True when runProduct takes a product of `rows` rows (more than row combinations take) by our packed
- * product: where it is worth it (`PackedProduct.worthwhile`), and for a B that XNNPACK keeps packed only
- * from MIN_PACKED_ROWS_KNOWN_B rows (ours packs B at every call).
+ * product: where it is worth it (`PackedProduct.worthwhile`).
  */
-export function takesPackedProduct(
-  backend: unknown,
-  rows: number,
-  multiplyAdds: number,
-  packedBefore: boolean,
-): boolean {
+export function takesPackedProduct(backend: unknown, rows: number, multiplyAdds: number): boolean {
   const memory = wasmMemoryOf(backend);
   return (
-    rows >= (packedBefore ? MIN_PACKED_ROWS_KNOWN_B : MIN_PACKED_ROWS) &&
-    memory !== null &&
-    packedProduct(memory)?.worthwhile(multiplyAdds) === true
+    rows >= MIN_PACKED_ROWS && memory !== null && packedProduct(memory)?.worthwhile(multiplyAdds) === true
   );
+}
+
+/** Keys B's packing among a tensor's kept transforms (`transformedFilter`). */
+const PACKED_PANELS = {};
+
+/**
+ * B as our packed product reads it: a B seen before (a weight at inference, as XNNPACK keeps its own
+ * packing) packed once and kept while it lives, any other as viewed (packed at every call).
+ */
+function rightOperand(scope: WasmKernelScope, product: PackedProduct, plan: ProductPlan): RightOperand {
+  const { right, n } = plan;
+  const k = right.transposed ? right.cols : right.rows;
+  const view = (): MatrixView => ({ byteOffset: scope.floats(right.info).byteOffset, ...strides(right) });
+  if (!plan.packedBefore) return view();
+  const [kept] = transformedFilter(scope.backend, right.info, PACKED_PANELS, (allocate) => {
+    const packed = allocate([product.packedSize(k, n)]);
+    product.pack(view(), scope.floats(packed).byteOffset, { k, n });
+    return [packed];
+  });
+  return { packedAt: scope.floats(kept).byteOffset };
 }
 
 /**
@@ -201,7 +212,7 @@ export function runProducts(
     (plan) =>
       plan !== null && plan.m === first?.m && plan.n === first.n && plan.multiplyAdds === first.multiplyAdds,
   );
-  const product = sameDims && first !== null ? packedProductFor(backend, first) : null;
+  const product = sameDims && first !== null ? packedProductFor(backend, first, plans.length) : null;
   if (product === null) {
     return plans.map((plan, i) =>
       plan === null
@@ -215,14 +226,11 @@ export function runProducts(
   const packed = scope.allocate([2 * product.packedSize(k, n)]);
   const work = scope.allocate([(2 * PRODUCT_WORK_BYTES) / 4]);
   const at = (info: TensorInfo) => scope.floats(info).byteOffset;
+  const rights = plans.map((plan) => rightOperand(scope, product, plan as ProductPlan));
   product.multiplyEach(
     plans.map((plan, i) => {
-      const { left: a, right: b } = plan as ProductPlan;
-      return {
-        a: { byteOffset: at(a.info), ...strides(a) },
-        b: { byteOffset: at(b.info), ...strides(b) },
-        c: at(outs[i]),
-      };
+      const { left: a } = plan as ProductPlan;
+      return { a: { byteOffset: at(a.info), ...strides(a) }, b: rights[i], c: at(outs[i]) };
     }),
     { m, k, n },
     { packed: at(packed), work: at(work) },
@@ -232,15 +240,16 @@ export function runProducts(
 
 /** `op(A) op(B)` by our packed product, transposed operands read in place. */
 function runPacked(scope: WasmKernelScope, product: PackedProduct, plan: ProductPlan): TensorInfo {
-  const { left, right, m, n } = plan;
+  const { left, m, n } = plan;
   const k = left.transposed ? left.rows : left.cols;
   const out = scope.allocate([m, n]);
   const packed = scope.allocate([product.packedSize(k, n)]);
   const work = scope.allocate([(2 * PRODUCT_WORK_BYTES) / 4]);
+  const b = rightOperand(scope, product, plan);
   const at = (info: TensorInfo) => scope.floats(info).byteOffset;
   product.multiply(
     { byteOffset: at(left.info), ...strides(left) },
-    { byteOffset: at(right.info), ...strides(right) },
+    b,
     at(out),
     { m, k, n },
     { packed: at(packed), work: at(work) },

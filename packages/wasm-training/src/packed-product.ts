@@ -7,6 +7,9 @@ export interface MatrixView {
   colStride: number;
 }
 
+/** A right operand as viewed, or already packed (by `pack`) at `packedAt`. */
+export type RightOperand = MatrixView | { packedAt: number };
+
 /** A call of the product module's exports. */
 export interface ProductCall {
   name: 'packPanels' | 'productRows';
@@ -26,31 +29,33 @@ export interface PackedProduct {
   /** True when its multiply-adds are relaxed SIMD's fused ones. */
   fused: boolean;
   /**
-   * True when it beats XNNPACK on a product of this many multiply-adds: with a helper thread taking half of
-   * each product's rows from MIN_THREADED_MULTIPLY_ADDS (below, alone against XNNPACK's two threads, it
+   * True when it beats XNNPACK on a product (or a batch: `multiplyEach`) of this many multiply-adds: with
+   * a helper thread from MIN_THREADED_MULTIPLY_ADDS (below, alone against XNNPACK's two threads, it
    * loses), and on the single-threaded build (1.5-2x XNNPACK's one thread).
    */
   worthwhile(multiplyAdds: number): boolean;
   /** Floats of packed B for a k x n right operand. */
   packedSize(k: number, n: number): number;
+  /** Packs B (k x n as viewed) at `packed` (packedSize floats), for products that keep it. */
+  pack(b: MatrixView, packed: number, dims: { k: number; n: number }): void;
   /**
-   * C (m x n, row-major at `c`) = A B with A m x k and B k x n as viewed; `packed`
-   * and `work` (PRODUCT_WORK_BYTES per thread, `threads` of them one after the other) are float32 buffers
-   * in the same memory.
+   * C (m x n, row-major at `c`) = A B with A m x k and B k x n as viewed (or packed); `packed` (where B
+   * is packed unless it is already) and `work` (PRODUCT_WORK_BYTES per thread, two one after the other)
+   * are float32 buffers in the same memory.
    */
   multiply(
     a: MatrixView,
-    b: MatrixView,
+    b: RightOperand,
     c: number,
     dims: { m: number; k: number; n: number },
     buffers: { packed: number; work: number },
   ): void;
   /**
    * Several products of the same dims (C_i = A_i B_i, each as `multiply`), each thread taking whole
-   * products: one wake-up for all, each packing its own B. `packed` holds two packed B's (one a thread).
+   * products: one wake-up for all, each packing its own B's. `packed` holds two packed B's (one a thread).
    */
   multiplyEach(
-    products: Array<{ a: MatrixView; b: MatrixView; c: number }>,
+    products: Array<{ a: MatrixView; b: RightOperand; c: number }>,
     dims: { m: number; k: number; n: number },
     buffers: { packed: number; work: number },
   ): void;
@@ -104,19 +109,20 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
     worthwhile: (multiplyAdds) =>
       helper === undefined ? !shared : multiplyAdds >= MIN_THREADED_MULTIPLY_ADDS,
     packedSize: (k, n) => Math.ceil(n / PANEL_COLUMNS) * PANEL_COLUMNS * k,
+    pack: (b, packed, dims) => run([packCall(b, packed, dims)]),
     multiply: (a, b, c, dims, { packed, work }) => {
       const { m, k, n } = dims;
-      const pack = packCall(b, packed, dims);
+      const { packs, at } = packing(b, packed, dims);
       if (helper === undefined || m * k * n < MIN_THREADED_MULTIPLY_ADDS) {
-        run([pack, rowsCall(a, packed, c, dims, 0, m, work)]);
+        run([...packs, rowsCall(a, at, c, dims, 0, m, work)]);
         return;
       }
-      run([pack]);
+      run(packs);
       // Split at a multiple of 4 so that both halves run whole tiles.
       const split = Math.round(m / 8) * 4;
-      helper.start([rowsCall(a, packed, c, dims, split, m, work + PRODUCT_WORK_BYTES)]);
+      helper.start([rowsCall(a, at, c, dims, split, m, work + PRODUCT_WORK_BYTES)]);
       try {
-        run([rowsCall(a, packed, c, dims, 0, split, work)]);
+        run([rowsCall(a, at, c, dims, 0, split, work)]);
       } finally {
         helper.join();
       }
@@ -125,11 +131,8 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
       const packedBytes = 4 * Math.ceil(dims.n / PANEL_COLUMNS) * PANEL_COLUMNS * dims.k;
       const calls = (list: typeof products, thread: number) =>
         list.flatMap(({ a, b, c }) => {
-          const threadPacked = packed + thread * packedBytes;
-          return [
-            packCall(b, threadPacked, dims),
-            rowsCall(a, threadPacked, c, dims, 0, dims.m, work + thread * PRODUCT_WORK_BYTES),
-          ];
+          const { packs, at } = packing(b, packed + thread * packedBytes, dims);
+          return [...packs, rowsCall(a, at, c, dims, 0, dims.m, work + thread * PRODUCT_WORK_BYTES)];
         });
       if (helper === undefined) {
         run(calls(products, 0));
@@ -148,6 +151,11 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
   function run(calls: ProductCall[]): void {
     for (const { name, args } of calls) (name === 'packPanels' ? packPanels : productRows)(...args);
   }
+}
+
+/** Where B's panels are, and the call that packs them there unless B is packed already. */
+function packing(b: RightOperand, packed: number, dims: { k: number; n: number }) {
+  return 'packedAt' in b ? { packs: [], at: b.packedAt } : { packs: [packCall(b, packed, dims)], at: packed };
 }
 
 function packCall(b: MatrixView, packed: number, { k, n }: { k: number; n: number }): ProductCall {

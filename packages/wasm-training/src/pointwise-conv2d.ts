@@ -32,7 +32,7 @@ export const pointwiseConvolution: ConvolutionForm = (scope, x, filter, attrs, f
   if (!pointwise) return null;
   const pixels = util.sizeFromShape(x.shape.slice(0, 3));
   const multiplyAdds = pixels * inChannels * outChannels;
-  if (!freshFilter && !takesPackedProduct(scope.backend, pixels, multiplyAdds, true)) return null;
+  if (!freshFilter && !takesPackedProduct(scope.backend, pixels, multiplyAdds)) return null;
   const product = scope.run(
     'BatchMatMul',
     {

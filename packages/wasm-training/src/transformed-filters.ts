@@ -14,7 +14,8 @@ const byBackend = new WeakMap<object, Map<object, FilterTransforms>>();
 /**
  * The matrices that `transform` makes of `filter` (allocated with `allocate`, in the backend's memory) for
  * `variant`, made on the first call and kept until the filter is disposed: a layer's weights at inference
- * are transformed once, and XNNPACK, which caches its packing by the operand's data, packs each matrix once.
+ * are transformed once, and XNNPACK, which caches its packing by the operand's data, packs each matrix once
+ * (our packed product keeps its packing here too, as a variant of the matrix).
  */
 export function transformedFilter(
   backend: unknown,
@@ -55,7 +56,8 @@ function filterCache(backend: DisposingBackend): Map<object, FilterTransforms> {
     const transforms = freed ? cache.get(dataId) : undefined;
     if (transforms !== undefined) {
       cache.delete(dataId);
-      for (const info of [...transforms.values()].flat()) dispose(info.dataId, true);
+      // Through the hooked method: a kept matrix may have kept transforms of its own (its packing).
+      for (const info of [...transforms.values()].flat()) backend.disposeData(info.dataId, true);
     }
     return freed;
   };

@@ -88,6 +88,28 @@ describe('BatchMatMul on wasm', () => {
     ]);
   });
 
+  it("keeps a weight's packing for our packed product while the weight lives, and frees it with it", async () => {
+    const [aValues, weightValues] = [randomValues(40 * 30, 1), randomValues(30 * 20, 2)];
+    const { cpu } = await onBothBackends(() =>
+      tf.matMul(tf.tensor(aValues, [40, 30]), tf.tensor(weightValues, [30, 20])),
+    );
+    await useBackend('wasm');
+    const backend = tf.engine().backend;
+    const a = tf.tensor(aValues, [40, 30]);
+    const weight = tf.tensor(weightValues, [30, 20]);
+    const before = backend.numDataIds();
+    // Packed at every call until seen before, then once and kept: three products and one packing.
+    const products = [1, 2, 3].map(() => tf.matMul(a, weight));
+    expect(backend.numDataIds()).toBe(before + 3 + 1);
+    for (const product of products) {
+      expect(maxAbsDifference(product.dataSync() as Float32Array, cpu[0])).toBeLessThan(1e-4);
+    }
+    tf.dispose(products);
+    weight.dispose();
+    expect(backend.numDataIds()).toBe(before - 1);
+    a.dispose();
+  });
+
   it('frees every intermediate tensor', async () => {
     await useBackend('wasm');
     const a = tf.tensor(randomValues(40 * 3, 1), [40, 3]);

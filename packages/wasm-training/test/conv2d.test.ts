@@ -219,15 +219,16 @@ describe('Conv2D and FusedConv2D on wasm', () => {
     const direct = [...CASES, ...LARGE_FILTER_CASES].filter((c) => c.route === "wasm's own kernel");
     expect(calls).toEqual(direct.flatMap((c) => [`Conv2D ${c.filter}`, `FusedConv2D ${c.filter}`]));
     // A filter seen again (a layer at inference) is packed already for wasm's own kernel, which then takes
-    // 1x1 convolutions of fewer than 256 pixels (from 256 our packed product is faster: this is the
-    // single-threaded build); a 3x3 one keeps its Winograd transform and goes to Winograd at any size.
+    // 1x1 convolutions of fewer than 32 pixels (from 32 our packed product, which keeps its own packing:
+    // this is the single-threaded build); a 3x3 one keeps its Winograd transform and goes to Winograd at
+    // any size.
     const x = tf.ones([2, 18, 17, 32]) as tf.Tensor4D;
     const known = [tf.ones([1, 1, 256, 256]), tf.ones([3, 3, 32, 32])] as tf.Tensor4D[];
     const again = recordWasmKernelCalls(['Conv2D'], describe, () =>
       tf.tidy(() => {
         for (let call = 0; call < 3; call++) {
+          tf.conv2d(tf.ones([1, 6, 5, 256]) as tf.Tensor4D, known[0], 1, 'valid');
           tf.conv2d(tf.ones([2, 6, 5, 256]) as tf.Tensor4D, known[0], 1, 'valid');
-          tf.conv2d(tf.ones([1, 16, 16, 256]) as tf.Tensor4D, known[0], 1, 'valid');
           tf.conv2d(x, known[1], 1, 'valid'); // 128 tiles of 2x2
           tf.conv2d(tf.ones([4, 18, 17, 32]) as tf.Tensor4D, known[1], 1, 'same'); // 324 tiles
           tf.conv2d(tf.ones([1, 7, 8, 32]) as tf.Tensor4D, known[1], 1, 'same'); // 16 tiles
