@@ -100,4 +100,22 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     // The 16 products in one batch: the helper packs and multiplies 8 of them.
     expect(started).toContainEqual(Array.from({ length: 8 }, () => ['packPanels', 'productRows']).flat());
   });
+
+  it('reports a failed call on the helper thread as an error, and keeps serving products', async () => {
+    await initWasmBackend({ threads: 2 });
+    const memory = wasmMemoryOf(tf.backend())!;
+    const helper = productHelperOf(memory)!;
+    // Rows read from past the end of wasm memory: the call traps on the helper thread.
+    const beyond = memory.buffer.byteLength - 16;
+    helper.start([{ name: 'productRows', args: [beyond, 4096, 4, beyond, beyond, 32, 0, 64, 8, 64, 0] }]);
+    expect(() => helper.join()).toThrow('@deepmask/wasm-training: the matrix product helper thread failed');
+    const a = randomValues(130 * 520, 7);
+    const b = randomValues(520 * 39, 8);
+    const product = () =>
+      tf.tidy(() => tf.matMul(tf.tensor2d(a, [130, 520]), tf.tensor2d(b, [520, 39])).dataSync());
+    await tf.setBackend('wasm');
+    const onWasm = product();
+    await tf.setBackend('cpu');
+    expect(maxAbsDifference(onWasm as Float32Array, product() as Float32Array)).toBeLessThan(1e-4);
+  });
 });
