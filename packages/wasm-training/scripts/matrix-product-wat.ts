@@ -61,6 +61,11 @@ function tile(fused: boolean): string {
     ${store.join('\n    ')})`;
 }
 
+/** The byte address in packed B of column $j's value at step 0 (its panel's start plus its lane). */
+const COLUMN_START = `(i32.add (local.get $packed)
+  (i32.shl (i32.add (i32.mul (i32.shr_u (local.get $j) (i32.const 3)) (i32.shl (local.get $k) (i32.const 3)))
+    (i32.and (local.get $j) (i32.const 7))) (i32.const 2)))`;
+
 /**
  * `packPanels(b, rowStride, colStride, packed, k, n)`: B's element (t, j) at `b + t rowStride + j colStride`
  * (bytes) into panels of 8 columns, `packed[((j / 8) k + t) 8 + j % 8]`, the last panel's missing columns
@@ -76,9 +81,7 @@ const packPanels = `
     (block $padDone
       (loop $pad
         (br_if $padDone (i32.ge_u (local.get $j) (local.get $panelEnd)))
-        (local.set $to (i32.add (local.get $packed)
-          (i32.shl (i32.add (i32.mul (i32.shr_u (local.get $j) (i32.const 3)) (i32.shl (local.get $k) (i32.const 3)))
-            (i32.and (local.get $j) (i32.const 7))) (i32.const 2))))
+        (local.set $to ${COLUMN_START})
         (local.set $t (local.get $k))
         (block $zeroDone
           (loop $zero
@@ -125,9 +128,7 @@ const packPanels = `
           (loop $columns
             (br_if $columnsDone (i32.ge_u (local.get $j) (local.get $n)))
             (local.set $from (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $colStride))))
-            (local.set $to (i32.add (local.get $packed)
-              (i32.shl (i32.add (i32.mul (i32.shr_u (local.get $j) (i32.const 3)) (i32.shl (local.get $k) (i32.const 3)))
-                (i32.and (local.get $j) (i32.const 7))) (i32.const 2))))
+            (local.set $to ${COLUMN_START})
             (local.set $t (local.get $k))
             (block $valuesDone
               (loop $values
