@@ -20,7 +20,7 @@ export interface ProductCall {
 export interface ProductHelper {
   /** Starts the calls, in order, on the helper thread. */
   start(calls: ProductCall[]): void;
-  /** Waits until the started call has returned; throws when it failed. */
+  /** Waits until the started calls have returned; throws when one failed. */
   join(): void;
 }
 
