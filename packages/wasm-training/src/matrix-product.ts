@@ -21,13 +21,10 @@ const PACK_COST = 4;
  * 16-32 rows as slow or slower (XNNPACK uses both cores), rows of 8 values 2.8x slower.
  */
 const FEW_ROWS = 8;
-
-/**
- * Below this many rows our packed product packs B for too few uses (and XNNPACK keeps a weight's packing
- * across calls).
- */
-const MIN_PACKED_ROWS = 32;
 const MIN_ROW_VALUES = 16;
+
+/** Below this many rows our packed product packs B for too few uses (XNNPACK's products take them). */
+const MIN_PACKED_ROWS = 32;
 
 /**
  * Right operands seen before, untransposed. One used again is taken for a weight at inference: handed to
@@ -59,7 +56,7 @@ export interface ProductPlan {
   n: number;
   /** Multiply-adds of the product. */
   multiplyAdds: number;
-  /** True when B is a weight that XNNPACK keeps packed (seen before, untransposed). */
+  /** True when B was seen before, untransposed: a weight whose packing XNNPACK (and our product) keep. */
   packedBefore: boolean;
   /** The product's shape: the broadcast batch, then m / (A's batch) rows of n. */
   shape: number[];
@@ -177,21 +174,51 @@ export function takesPackedProduct(backend: unknown, rows: number, multiplyAdds:
 /** Keys B's packing among a tensor's kept transforms (`transformedFilter`). */
 const PACKED_PANELS = {};
 
+/** op(X) as our packed product reads it, in place. */
+function viewOf(scope: WasmKernelScope, x: Operand): MatrixView {
+  const { rowStride, colStride } = x.transposed
+    ? { rowStride: 1, colStride: x.cols }
+    : { rowStride: x.cols, colStride: 1 };
+  return { byteOffset: scope.floats(x.info).byteOffset, rowStride, colStride };
+}
+
 /**
  * B as our packed product reads it: a B seen before (a weight at inference, as XNNPACK keeps its own
  * packing) packed once and kept while it lives, any other as viewed (packed at every call).
  */
 function rightOperand(scope: WasmKernelScope, product: PackedProduct, plan: ProductPlan): RightOperand {
   const { right, n } = plan;
+  if (!plan.packedBefore) return viewOf(scope, right);
   const k = right.transposed ? right.cols : right.rows;
-  const view = (): MatrixView => ({ byteOffset: scope.floats(right.info).byteOffset, ...strides(right) });
-  if (!plan.packedBefore) return view();
   const [kept] = transformedFilter(scope.backend, right.info, PACKED_PANELS, (allocate) => {
     const packed = allocate([product.packedSize(k, n)]);
-    product.pack(view(), scope.floats(packed).byteOffset, { k, n });
+    product.pack(viewOf(scope, right), scope.floats(packed).byteOffset, { k, n });
     return [packed];
   });
   return { packedAt: scope.floats(kept).byteOffset };
+}
+
+/**
+ * The product's operands for `plans` (one shape) and its buffers: `packedCount` packed B's and the work
+ * areas of both threads. Addresses are taken after the last allocation.
+ */
+function productInputs(
+  scope: WasmKernelScope,
+  product: PackedProduct,
+  plans: ProductPlan[],
+  packedCount: number,
+) {
+  const { left, n } = plans[0];
+  const k = left.transposed ? left.rows : left.cols;
+  const packed = scope.allocate([packedCount * product.packedSize(k, n)]);
+  const work = scope.allocate([(2 * PRODUCT_WORK_BYTES) / 4]);
+  const rights = plans.map((plan) => rightOperand(scope, product, plan));
+  return {
+    lefts: plans.map((plan) => viewOf(scope, plan.left)),
+    rights,
+    dims: { m: plans[0].m, k, n },
+    buffers: { packed: scope.floats(packed).byteOffset, work: scope.floats(work).byteOffset },
+  };
 }
 
 /**
@@ -220,46 +247,22 @@ export function runProducts(
         : runProduct(scope, backend, plan),
     );
   }
-  const { left, m, n } = first as ProductPlan;
-  const k = left.transposed ? left.rows : left.cols;
   const outs = plans.map((plan) => scope.allocate((plan as ProductPlan).shape));
-  const packed = scope.allocate([2 * product.packedSize(k, n)]);
-  const work = scope.allocate([(2 * PRODUCT_WORK_BYTES) / 4]);
-  const at = (info: TensorInfo) => scope.floats(info).byteOffset;
-  const rights = plans.map((plan) => rightOperand(scope, product, plan as ProductPlan));
+  const { lefts, rights, dims, buffers } = productInputs(scope, product, plans as ProductPlan[], 2);
   product.multiplyEach(
-    plans.map((plan, i) => {
-      const { left: a } = plan as ProductPlan;
-      return { a: { byteOffset: at(a.info), ...strides(a) }, b: rights[i], c: at(outs[i]) };
-    }),
-    { m, k, n },
-    { packed: at(packed), work: at(work) },
+    outs.map((out, i) => ({ a: lefts[i], b: rights[i], c: scope.floats(out).byteOffset })),
+    dims,
+    buffers,
   );
   return outs;
 }
 
 /** `op(A) op(B)` by our packed product, transposed operands read in place. */
 function runPacked(scope: WasmKernelScope, product: PackedProduct, plan: ProductPlan): TensorInfo {
-  const { left, m, n } = plan;
-  const k = left.transposed ? left.rows : left.cols;
-  const out = scope.allocate([m, n]);
-  const packed = scope.allocate([product.packedSize(k, n)]);
-  const work = scope.allocate([(2 * PRODUCT_WORK_BYTES) / 4]);
-  const b = rightOperand(scope, product, plan);
-  const at = (info: TensorInfo) => scope.floats(info).byteOffset;
-  product.multiply(
-    { byteOffset: at(left.info), ...strides(left) },
-    b,
-    at(out),
-    { m, k, n },
-    { packed: at(packed), work: at(work) },
-  );
+  const out = scope.allocate([plan.m, plan.n]);
+  const { lefts, rights, dims, buffers } = productInputs(scope, product, [plan], 1);
+  product.multiply(lefts[0], rights[0], scope.floats(out).byteOffset, dims, buffers);
   return out;
-}
-
-/** The strides of op(X) over X as stored (row-major `rows x cols`). */
-function strides(x: Operand): { rowStride: number; colStride: number } {
-  return x.transposed ? { rowStride: 1, colStride: x.cols } : { rowStride: x.cols, colStride: 1 };
 }
 
 /** The operand as a row-major matrix equal to op(X), or to op(X)^T when `flipped`. */

@@ -6,10 +6,11 @@ import { takesPackedProduct } from './matrix-product.js';
 const MIN_FILTER_VALUES = 256 * 256;
 
 /**
- * A 1x1 stride-1 convolution without padding, with a fresh filter (not seen before) of 256 x 256 values or
- * more, or any filter where our packed product takes the product (`takesPackedProduct`), as the product `[N H W, C] x [C, O]` through our BatchMatMul, whose plan packs whichever operand
- * costs less. A fresh filter (every training step's, and the input gradient's transposed one) is packed
- * afresh by wasm's own convolution: 1.2-1.9x the product's time on ResNet-50's 10x10 layers (`[4, 10, 10,
+ * A 1x1 stride-1 convolution without padding, with a filter of 256 x 256 values or more that is fresh
+ * (not seen before) or that our packed product takes (`takesPackedProduct`: it keeps its own packing), as
+ * the product `[N H W, C] x [C, O]` through our BatchMatMul, whose plan packs whichever operand costs
+ * less. A fresh filter (every training step's, and the input gradient's transposed one) is packed afresh
+ * by wasm's own convolution: 1.2-1.9x the product's time on ResNet-50's 10x10 layers (`[4, 10, 10,
  * 256] -> 1024`: 8.5 vs 6.6 ms), 1.15x on MobileNet-v1's 14x14 ones. Null for any other convolution, and
  * for a filter seen before where our packed product does not run: wasm's own convolution keeps its packing
  * (and fuses bias and activation).
