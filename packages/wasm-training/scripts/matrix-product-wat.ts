@@ -141,6 +141,79 @@ const packPanels = `
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $columns))))))`;
 
+/** Byte indices of an i8x16.shuffle that takes these four 32-bit lanes (0-3 the first vector's, 4-7 the second's). */
+const lanes = (indices: number[]) =>
+  indices.flatMap((lane) => [0, 1, 2, 3].map((byte) => 4 * lane + byte)).join(' ');
+
+/**
+ * `$packTiles`: the first `rows` (a multiple of 4) rows of A packed as `$packRows` does, for an A whose
+ * steps (strideK 4) or rows (strideI 4) are contiguous: four steps of four rows as a 4 x 4 transpose in
+ * eight shuffles (then the last steps value by value), or each step's four values as one vector.
+ */
+const packTiles = `
+  (func $packTiles
+    (param $a i32) (param $strideI i32) (param $strideK i32) (param $rows i32) (param $steps i32) (param $to i32)
+    (local $r i32) (local $t i32) (local $from i32) (local $at i32) (local $whole i32) (local $q i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $low v128) (local $high v128)
+    (local $low2 v128) (local $high2 v128)
+    (local.set $whole (i32.and (local.get $steps) (i32.const -4)))
+    (block $tilesDone
+      (loop $tiles
+        (br_if $tilesDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $from (i32.add (local.get $a) (i32.mul (local.get $r) (local.get $strideI))))
+        (local.set $at (local.get $to))
+        (if (i32.eq (local.get $strideK) (i32.const 4))
+          (then
+            (local.set $t (i32.const 0))
+            (block $quadsDone
+              (loop $quads
+                (br_if $quadsDone (i32.ge_u (local.get $t) (local.get $whole)))
+                (local.set $v0 (v128.load (local.get $from)))
+                (local.set $v1 (v128.load (i32.add (local.get $from) (local.get $strideI))))
+                (local.set $v2 (v128.load (i32.add (local.get $from) (i32.shl (local.get $strideI) (i32.const 1)))))
+                (local.set $v3 (v128.load (i32.add (local.get $from) (i32.mul (local.get $strideI) (i32.const 3)))))
+                (local.set $low (i8x16.shuffle ${lanes([0, 4, 1, 5])} (local.get $v0) (local.get $v1)))
+                (local.set $high (i8x16.shuffle ${lanes([2, 6, 3, 7])} (local.get $v0) (local.get $v1)))
+                (local.set $low2 (i8x16.shuffle ${lanes([0, 4, 1, 5])} (local.get $v2) (local.get $v3)))
+                (local.set $high2 (i8x16.shuffle ${lanes([2, 6, 3, 7])} (local.get $v2) (local.get $v3)))
+                (v128.store (local.get $at) (i8x16.shuffle ${lanes([0, 1, 4, 5])} (local.get $low) (local.get $low2)))
+                (v128.store offset=16 (local.get $at) (i8x16.shuffle ${lanes([2, 3, 6, 7])} (local.get $low) (local.get $low2)))
+                (v128.store offset=32 (local.get $at) (i8x16.shuffle ${lanes([0, 1, 4, 5])} (local.get $high) (local.get $high2)))
+                (v128.store offset=48 (local.get $at) (i8x16.shuffle ${lanes([2, 3, 6, 7])} (local.get $high) (local.get $high2)))
+                (local.set $from (i32.add (local.get $from) (i32.const 16)))
+                (local.set $at (i32.add (local.get $at) (i32.const 64)))
+                (local.set $t (i32.add (local.get $t) (i32.const 4)))
+                (br $quads)))
+            ;; the last steps: each row's values one by one
+            (block $tailDone
+              (br_if $tailDone (i32.eq (local.get $whole) (local.get $steps)))
+              (local.set $q (i32.const 0))
+              (loop $tailRows
+                (local.set $t (local.get $whole))
+                (loop $tailSteps
+                  (f32.store
+                    (i32.add (local.get $at)
+                      (i32.add (i32.shl (i32.sub (local.get $t) (local.get $whole)) (i32.const 4)) (i32.shl (local.get $q) (i32.const 2))))
+                    (f32.load
+                      (i32.add (i32.add (local.get $from) (i32.mul (local.get $q) (local.get $strideI)))
+                        (i32.shl (i32.sub (local.get $t) (local.get $whole)) (i32.const 2)))))
+                  (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                  (br_if $tailSteps (i32.lt_u (local.get $t) (local.get $steps))))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br_if $tailRows (i32.lt_u (local.get $q) (i32.const 4))))))
+          (else
+            ;; rows contiguous: each step's four values are one vector
+            (local.set $t (local.get $steps))
+            (loop $values
+              (v128.store (local.get $at) (v128.load (local.get $from)))
+              (local.set $from (i32.add (local.get $from) (local.get $strideK)))
+              (local.set $at (i32.add (local.get $at) (i32.const 16)))
+              (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+              (br_if $values (local.get $t)))))
+        (local.set $to (i32.add (local.get $to) (i32.shl (local.get $steps) (i32.const 4))))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $tiles))))`;
+
 /**
  * `productRows(a, strideI, strideK, packed, c, cStride, rowStart, rowEnd, n, k, work)`: rows [rowStart,
  * rowEnd) of C = A B, A's element (i, t) at `a + i strideI + t strideK`
@@ -204,11 +277,17 @@ const productRows = `
         (br $blocks))))
 
   ;; rows x steps of A (element (i, t) at a + i strideI + t strideK) into tiles of 4 rows, each step's 4
-  ;; values together; a last tile's missing rows zero.
+  ;; values together; a last tile's missing rows zero. Whole tiles of an A contiguous along either axis go
+  ;; by vectors ($packTiles), the rest value by value.
   (func $packRows
     (param $a i32) (param $strideI i32) (param $strideK i32) (param $rows i32) (param $steps i32) (param $to i32)
     (local $r i32) (local $end i32) (local $from i32) (local $at i32) (local $t i32)
     (local.set $end (i32.and (i32.add (local.get $rows) (i32.const 3)) (i32.const -4)))
+    (if (i32.or (i32.eq (local.get $strideK) (i32.const 4)) (i32.eq (local.get $strideI) (i32.const 4)))
+      (then
+        (local.set $r (i32.and (local.get $rows) (i32.const -4)))
+        (call $packTiles (local.get $a) (local.get $strideI) (local.get $strideK) (local.get $r)
+          (local.get $steps) (local.get $to))))
     (block $rowsDone
       (loop $rowsLoop
         (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $end)))
@@ -233,7 +312,7 @@ const productRows = `
               (br_if $zeros (local.get $t)))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rowsLoop))))
-
+${packTiles}
   ;; C's first rows x cols (at most 4 x 8) = (or +=, when load) the edge tile's.
   (func $edgeTile
     (param $edge i32) (param $c i32) (param $cStride i32) (param $rows i32) (param $cols i32) (param $load i32)

@@ -1,5 +1,4 @@
 import { broadcast_util, type TensorInfo, util } from '@tensorflow/tfjs-core';
-import { PRODUCT_WORK_BYTES } from './matrix-product-wasm.js';
 import { type MatrixView, type PackedProduct, packedProduct, type RightOperand } from './packed-product.js';
 import { transformedFilter } from './transformed-filters.js';
 import { wasmMemoryOf } from './wasm-heap.js';
@@ -198,33 +197,24 @@ function rightOperand(scope: WasmKernelScope, product: PackedProduct, plan: Prod
   return { packedAt: scope.floats(kept).byteOffset };
 }
 
-/**
- * The product's operands for `plans` (one shape) and its buffers: `packedCount` packed B's and the work
- * areas of both threads. Addresses are taken after the last allocation.
- */
-function productInputs(
-  scope: WasmKernelScope,
-  product: PackedProduct,
-  plans: ProductPlan[],
-  packedCount: number,
-) {
+/** The product's operands for `plans` (one shape) and its scratch; addresses taken after the last allocation. */
+function productInputs(scope: WasmKernelScope, product: PackedProduct, plans: ProductPlan[]) {
   const { left, n } = plans[0];
   const k = left.transposed ? left.rows : left.cols;
-  const packed = scope.allocate([packedCount * product.packedSize(k, n)]);
-  const work = scope.allocate([(2 * PRODUCT_WORK_BYTES) / 4]);
+  const scratch = scope.allocate([product.scratchBytes({ k, n }, plans.length) / 4]);
   const rights = plans.map((plan) => rightOperand(scope, product, plan));
   return {
     lefts: plans.map((plan) => viewOf(scope, plan.left)),
     rights,
     dims: { m: plans[0].m, k, n },
-    buffers: { packed: scope.floats(packed).byteOffset, work: scope.floats(work).byteOffset },
+    scratch: scope.floats(scratch).byteOffset,
   };
 }
 
 /**
  * `op(A_i) B_i` for pairs of one shape (a Winograd convolution's n^2 products), as our BatchMatMul
  * computes each, but where our packed product takes them as one batch (`multiplyEach`: one wake-up of its
- * helper, each thread packing its own B's).
+ * helper, each thread claiming whole products and packing their B's).
  */
 export function runProducts(
   scope: WasmKernelScope,
@@ -248,11 +238,11 @@ export function runProducts(
     );
   }
   const outs = plans.map((plan) => scope.allocate((plan as ProductPlan).shape));
-  const { lefts, rights, dims, buffers } = productInputs(scope, product, plans as ProductPlan[], 2);
+  const { lefts, rights, dims, scratch } = productInputs(scope, product, plans as ProductPlan[]);
   product.multiplyEach(
     outs.map((out, i) => ({ a: lefts[i], b: rights[i], c: scope.floats(out).byteOffset })),
     dims,
-    buffers,
+    scratch,
   );
   return outs;
 }
@@ -260,8 +250,8 @@ export function runProducts(
 /** `op(A) op(B)` by our packed product, transposed operands read in place. */
 function runPacked(scope: WasmKernelScope, product: PackedProduct, plan: ProductPlan): TensorInfo {
   const out = scope.allocate([plan.m, plan.n]);
-  const { lefts, rights, dims, buffers } = productInputs(scope, product, [plan], 1);
-  product.multiply(lefts[0], rights[0], scope.floats(out).byteOffset, dims, buffers);
+  const { lefts, rights, dims, scratch } = productInputs(scope, product, [plan]);
+  product.multiply(lefts[0], rights[0], scope.floats(out).byteOffset, dims, scratch);
   return out;
 }
 

@@ -1,41 +1,75 @@
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { type ProductHelper, productModule, setProductHelper } from './packed-product.js';
+import {
+  MAX_SHARED_TASKS,
+  type ProductHelper,
+  type ProductTask,
+  productModule,
+  setProductHelper,
+} from './packed-product.js';
 
-/** Slots of the control block shared with the helper thread: job number, job done, calls, then the calls. */
+// The control block shared with the helper thread (int32 slots). JOB: the job's number (1..0x7fff, the
+// helper waits for it to change); NEXT and COMPLETED: the job's number in the high half, the next task to
+// claim and the tasks run in the low half; FAILED: the number of a job with a task that threw on the helper.
 const JOB = 0;
-const DONE = 1;
-const COUNT = 2;
-const CALLS = 3;
-/** A call: which export (0 packPanels, 1 productRows), then its arguments. */
-const CALL_SLOTS = 12;
-const MAX_CALLS = 64;
-/** A product's half takes milliseconds; a helper silent for this long has died. */
+const NEXT = 1;
+const COMPLETED = 2;
+const FAILED = 3;
+const COUNT = 4;
+const STRIDE = 5;
+const TASKS = 8;
+/** A call: its export (-1 none, 0 packPanels, 1 productRows), a mask of its per-thread arguments, 11 arguments. */
+const CALL_SLOTS = 13;
+const CALLS_PER_TASK = 2;
+const TASK_SLOTS = CALLS_PER_TASK * CALL_SLOTS;
+/** NEXT's low half once a job is closed: no task index reaches it. */
+const CLOSED = 0xffff;
+/** A task takes milliseconds; a helper silent for this long has died. */
 const JOIN_TIMEOUT_MS = 60_000;
 
-// The helper thread: waits for a job number, runs the job's calls on the shared memory, reports the job
-// done (negated when a call threw).
+/** The index of the next unclaimed task of `job`, or -1: run on both threads (the helper gets its source). */
+function claimTask(state: Int32Array, job: number): number {
+  for (;;) {
+    const word = Atomics.load(state, NEXT);
+    const index = word & 0xffff;
+    if (word >>> 16 !== job || index >= state[COUNT]) return -1;
+    if (Atomics.compareExchange(state, NEXT, word, word + 1) === word) return index;
+  }
+}
+
+// The helper thread: waits for a new job, claims its tasks until none is left, runs each (its per-thread
+// arguments moved by the job's stride) and counts it run; a task that throws marks the job failed.
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control } = workerData;
 const { packPanels, productRows } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const exported = [packPanels, productRows];
 const state = new Int32Array(control);
-let job = 0;
+const NEXT = ${NEXT}, COUNT = ${COUNT};
+const claimTask = ${claimTask.toString()};
+let seen = 0;
 for (;;) {
-  Atomics.wait(state, ${JOB}, job);
-  job = Atomics.load(state, ${JOB});
-  let done = job;
-  try {
-    for (let call = 0; call < state[${COUNT}]; call++) {
-      const at = ${CALLS} + call * ${CALL_SLOTS};
-      exported[state[at]](...state.subarray(at + 1, at + ${CALL_SLOTS}));
+  Atomics.wait(state, ${JOB}, seen);
+  const job = Atomics.load(state, ${JOB});
+  seen = job;
+  const stride = state[${STRIDE}];
+  for (let task = claimTask(state, job); task >= 0; task = claimTask(state, job)) {
+    try {
+      for (let call = 0; call < ${CALLS_PER_TASK}; call++) {
+        const at = ${TASKS} + task * ${TASK_SLOTS} + call * ${CALL_SLOTS};
+        if (state[at] < 0) break;
+        const mask = state[at + 1];
+        const args = Array.from(state.subarray(at + 2, at + ${CALL_SLOTS}), (arg, i) =>
+          (mask >> i) & 1 ? arg + stride : arg,
+        );
+        exported[state[at]](...args);
+      }
+    } catch {
+      Atomics.store(state, ${FAILED}, job);
     }
-  } catch {
-    done = -job;
+    Atomics.add(state, ${COMPLETED}, 1);
+    Atomics.notify(state, ${COMPLETED});
   }
-  Atomics.store(state, ${DONE}, done);
-  Atomics.notify(state, ${DONE});
 }`;
 
 // f32x4.relaxed_madd alone: the smallest module that needs relaxed SIMD.
@@ -53,16 +87,36 @@ export function enableRelaxedSimd(): boolean {
   return WebAssembly.validate(RELAXED_SIMD_PROBE);
 }
 
+/** Writes a job's tasks into the control block's task slots. */
+function writeTasks(state: Int32Array, tasks: ProductTask[]): void {
+  for (const [index, task] of tasks.entries()) {
+    if (task.length > CALLS_PER_TASK) {
+      throw new Error(`ProductHelper.share: at most ${CALLS_PER_TASK} calls a task, got ${task.length}`);
+    }
+    for (let call = 0; call < CALLS_PER_TASK; call++) {
+      const at = TASKS + index * TASK_SLOTS + call * CALL_SLOTS;
+      if (call >= task.length) {
+        state[at] = -1;
+        continue;
+      }
+      const { name, args, perThread } = task[call];
+      state[at] = name === 'packPanels' ? 0 : 1;
+      state[at + 1] = perThread.reduce((mask, i) => mask | (1 << i), 0);
+      state.set(args, at + 2);
+    }
+  }
+}
+
 /**
- * Starts a thread that takes half the rows of every product of our matrix product module on `memory`
- * (the threaded build's shared memory): tfjs-backend-wasm's own thread pool runs only its own kernels.
- * The thread does not keep the process alive. False where the memory is not shared.
+ * Starts a thread that shares the tasks of our matrix product module's jobs on `memory` (the threaded
+ * build's shared memory): tfjs-backend-wasm's own thread pool runs only its own kernels. The thread does
+ * not keep the process alive. False where the memory is not shared.
  */
 export function startProductHelper(memory: WebAssembly.Memory): boolean {
   if (!(memory.buffer instanceof SharedArrayBuffer)) return false;
   const compiled = productModule(true);
   if (compiled === null) return false;
-  const control = new SharedArrayBuffer(4 * (CALLS + MAX_CALLS * CALL_SLOTS));
+  const control = new SharedArrayBuffer(4 * (TASKS + MAX_SHARED_TASKS * TASK_SLOTS));
   const state = new Int32Array(control);
   const worker = new Worker(HELPER_SOURCE, {
     eval: true,
@@ -71,32 +125,50 @@ export function startProductHelper(memory: WebAssembly.Memory): boolean {
   worker.unref();
   let job = 0;
   const helper: ProductHelper = {
-    start(calls) {
-      if (calls.length > MAX_CALLS)
-        throw new Error(`ProductHelper.start: at most ${MAX_CALLS} calls, got ${calls.length}`);
-      job += 1;
-      for (const [index, { name, args }] of calls.entries()) {
-        state[CALLS + index * CALL_SLOTS] = name === 'packPanels' ? 0 : 1;
-        state.set(args, CALLS + index * CALL_SLOTS + 1);
+    share(tasks, threadStride, runHere) {
+      if (tasks.length > MAX_SHARED_TASKS) {
+        throw new Error(`ProductHelper.share: at most ${MAX_SHARED_TASKS} tasks, got ${tasks.length}`);
       }
-      state[COUNT] = calls.length;
+      job = (job % 0x7fff) + 1;
+      const tag = job << 16;
+      writeTasks(state, tasks);
+      state[COUNT] = tasks.length;
+      state[STRIDE] = threadStride;
+      state[FAILED] = 0;
+      Atomics.store(state, COMPLETED, tag);
+      Atomics.store(state, NEXT, tag);
       Atomics.store(state, JOB, job);
       Atomics.notify(state, JOB);
-    },
-    join() {
-      for (;;) {
-        const done = Atomics.load(state, DONE);
-        if (done === job) return;
-        if (done === -job)
-          throw new Error('@deepmask/wasm-training: the matrix product helper thread failed');
-        if (Atomics.wait(state, DONE, done, JOIN_TIMEOUT_MS) === 'timed-out') {
-          throw new Error(
-            `@deepmask/wasm-training: the matrix product helper thread did not answer in ${JOIN_TIMEOUT_MS} ms`,
-          );
+      try {
+        for (let task = claimTask(state, job); task >= 0; task = claimTask(state, job)) {
+          try {
+            runHere(tasks[task]);
+          } finally {
+            Atomics.add(state, COMPLETED, 1);
+          }
         }
+      } finally {
+        // Close the job (a helper waking late claims nothing), then wait for the tasks it claimed.
+        const claimed = Math.min(Atomics.exchange(state, NEXT, tag | CLOSED) & 0xffff, tasks.length);
+        waitForCompleted(state, tag | claimed);
+      }
+      if (Atomics.load(state, FAILED) === job) {
+        throw new Error('@deepmask/wasm-training: the matrix product helper thread failed');
       }
     },
   };
   setProductHelper(memory, helper);
   return true;
+}
+
+function waitForCompleted(state: Int32Array, target: number): void {
+  for (;;) {
+    const completed = Atomics.load(state, COMPLETED);
+    if (completed === target) return;
+    if (Atomics.wait(state, COMPLETED, completed, JOIN_TIMEOUT_MS) === 'timed-out') {
+      throw new Error(
+        `@deepmask/wasm-training: the matrix product helper thread did not answer in ${JOIN_TIMEOUT_MS} ms`,
+      );
+    }
+  }
 }

@@ -10,19 +10,35 @@ export interface MatrixView {
 /** A right operand as viewed, or already packed (by `pack`) at `packedAt`. */
 export type RightOperand = MatrixView | { packedAt: number };
 
-/** A call of the product module's exports. */
+/**
+ * A call of the product module's exports. The arguments at `perThread` are addresses in the scratch region
+ * of the thread that runs it: thread t adds t times the job's thread stride to them.
+ */
 export interface ProductCall {
   name: 'packPanels' | 'productRows';
   args: number[];
+  perThread: number[];
 }
 
-/** Runs calls of the product module on a second thread while the caller runs others. */
+/** Calls that one thread runs in order: a block of a product's rows, or one product of a batch. */
+export type ProductTask = ProductCall[];
+
+/**
+ * A second thread that shares jobs of tasks with the caller: each thread claims the next unclaimed task
+ * until none is left, so a thread that starts late (a wake-up takes 10-100 us) or runs slow (this VM's two
+ * cores drift apart by up to 2x) takes fewer of them.
+ */
 export interface ProductHelper {
-  /** Starts the calls, in order, on the helper thread. */
-  start(calls: ProductCall[]): void;
-  /** Waits until the started calls have returned; throws when one failed. */
-  join(): void;
+  /**
+   * Runs a job of at most MAX_SHARED_TASKS tasks: the caller's claims by `runHere`, the helper's with its
+   * per-thread addresses moved by `threadStride`. Returns once every claimed task has run; throws when a
+   * task failed on either thread.
+   */
+  share(tasks: ProductTask[], threadStride: number, runHere: (task: ProductTask) => void): void;
 }
+
+/** The most tasks a job has: a product's rows in up to 32 blocks, a Winograd layer's 16 or 36 products. */
+export const MAX_SHARED_TASKS = 64;
 
 /** Our matrix product (`scripts/matrix-product-wat.ts`) on one wasm memory. */
 export interface PackedProduct {
@@ -36,28 +52,29 @@ export interface PackedProduct {
   worthwhile(multiplyAdds: number): boolean;
   /** Floats of packed B for a k x n right operand. */
   packedSize(k: number, n: number): number;
+  /** Bytes of scratch (packed B's and work areas) that `multiply` (count 1) or `multiplyEach` needs. */
+  scratchBytes(dims: { k: number; n: number }, count: number): number;
   /** Packs B (k x n as viewed) at `packed` (packedSize floats), for products that keep it. */
   pack(b: MatrixView, packed: number, dims: { k: number; n: number }): void;
   /**
-   * C (m x n, row-major at `c`) = A B with A m x k and B k x n as viewed (or packed); `packed` (where B
-   * is packed unless it is already) and `work` (PRODUCT_WORK_BYTES per thread, two one after the other)
-   * are float32 buffers in the same memory.
+   * C (m x n, row-major at `c`) = A B with A m x k and B k x n as viewed (or packed), with `scratch`
+   * (scratchBytes) in the same memory; blocks of rows shared with the helper thread.
    */
   multiply(
     a: MatrixView,
     b: RightOperand,
     c: number,
     dims: { m: number; k: number; n: number },
-    buffers: { packed: number; work: number },
+    scratch: number,
   ): void;
   /**
    * Several products of the same dims (C_i = A_i B_i, each as `multiply`), each thread taking whole
-   * products: one wake-up for all, each packing its own B's. `packed` holds two packed B's (one a thread).
+   * products, packing their B's in its own part of `scratch`: one wake-up for all.
    */
   multiplyEach(
     products: Array<{ a: MatrixView; b: RightOperand; c: number }>,
     dims: { m: number; k: number; n: number },
-    buffers: { packed: number; work: number },
+    scratch: number,
   ): void;
 }
 
@@ -79,13 +96,13 @@ export function productModule(shared: boolean): { module: WebAssembly.Module; fu
   return null;
 }
 
-/** Lets products on `memory` hand half their rows to `helper` (a thread running productModule's module). */
+/** Lets products on `memory` share their tasks with `helper` (a thread running productModule's module). */
 export function setProductHelper(memory: WebAssembly.Memory, helper: ProductHelper): void {
   helpers.set(memory, helper);
   byMemory.delete(memory);
 }
 
-/** The helper that products on `memory` hand rows to, if any. */
+/** The helper that products on `memory` share tasks with, if any. */
 export function productHelperOf(memory: WebAssembly.Memory): ProductHelper | undefined {
   return helpers.get(memory);
 }
@@ -108,60 +125,87 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
     fused: compiled.fused,
     worthwhile: (multiplyAdds) =>
       helper === undefined ? !shared : multiplyAdds >= MIN_THREADED_MULTIPLY_ADDS,
-    packedSize: (k, n) => Math.ceil(n / PANEL_COLUMNS) * PANEL_COLUMNS * k,
-    pack: (b, packed, dims) => run([packCall(b, packed, dims)]),
-    multiply: (a, b, c, dims, { packed, work }) => {
-      const { m, k, n } = dims;
-      const { packs, at } = packing(b, packed, dims);
-      if (helper === undefined || m * k * n < MIN_THREADED_MULTIPLY_ADDS) {
-        run([...packs, rowsCall(a, at, c, dims, 0, m, work)]);
-        return;
-      }
-      run(packs);
-      // Split at a multiple of 4 so that both halves run whole tiles.
-      const split = Math.round(m / 8) * 4;
-      helper.start([rowsCall(a, at, c, dims, split, m, work + PRODUCT_WORK_BYTES)]);
-      try {
-        run([rowsCall(a, at, c, dims, 0, split, work)]);
-      } finally {
-        helper.join();
-      }
+    packedSize,
+    scratchBytes: ({ k, n }, count) => 2 * PRODUCT_WORK_BYTES + (count > 1 ? 2 : 1) * 4 * packedSize(k, n),
+    pack: (b, packed, dims) => runTask([packCall(b, packed, dims, [])], 0),
+    multiply: (a, b, c, dims, scratch) => {
+      // Work areas one per thread, then B's panels.
+      const packed = scratch + 2 * PRODUCT_WORK_BYTES;
+      const at = 'packedAt' in b ? b.packedAt : packed;
+      if (!('packedAt' in b)) runTask([packCall(b, packed, dims, [])], 0);
+      const threads = helper !== undefined && dims.m * dims.k * dims.n >= MIN_THREADED_MULTIPLY_ADDS;
+      const tasks = rowBlocks(dims.m, threads).map(([start, end]) => [
+        rowsCall(a, at, c, dims, start, end, scratch),
+      ]);
+      share(tasks, PRODUCT_WORK_BYTES, threads);
     },
-    multiplyEach: (products, dims, { packed, work }) => {
-      const packedBytes = 4 * Math.ceil(dims.n / PANEL_COLUMNS) * PANEL_COLUMNS * dims.k;
-      const calls = (list: typeof products, thread: number) =>
-        list.flatMap(({ a, b, c }) => {
-          const { packs, at } = packing(b, packed + thread * packedBytes, dims);
-          return [...packs, rowsCall(a, at, c, dims, 0, dims.m, work + thread * PRODUCT_WORK_BYTES)];
-        });
-      if (helper === undefined) {
-        run(calls(products, 0));
-        return;
-      }
-      const half = Math.floor(products.length / 2);
-      helper.start(calls(products.slice(half), 1));
-      try {
-        run(calls(products.slice(0, half), 0));
-      } finally {
-        helper.join();
-      }
+    multiplyEach: (products, dims, scratch) => {
+      // A region per thread: its work area, then its B's panels.
+      const region = PRODUCT_WORK_BYTES + 4 * packedSize(dims.k, dims.n);
+      const packed = scratch + PRODUCT_WORK_BYTES;
+      const tasks = products.map(({ a, b, c }) =>
+        'packedAt' in b
+          ? [rowsCall(a, b.packedAt, c, dims, 0, dims.m, scratch)]
+          : [packCall(b, packed, dims, [3]), rowsCall(a, packed, c, dims, 0, dims.m, scratch, [3])],
+      );
+      share(tasks, region, helper !== undefined);
     },
   };
 
-  function run(calls: ProductCall[]): void {
-    for (const { name, args } of calls) (name === 'packPanels' ? packPanels : productRows)(...args);
+  /** Runs a task's calls, its per-thread addresses moved by `offset` (thread index x thread stride). */
+  function runTask(task: ProductTask, offset: number): void {
+    for (const { name, args, perThread } of task) {
+      const moved = offset === 0 ? args : args.map((arg, i) => (perThread.includes(i) ? arg + offset : arg));
+      (name === 'packPanels' ? packPanels : productRows)(...moved);
+    }
+  }
+
+  /** Runs the tasks on this thread, or shared with the helper thread (which runs as thread 1). */
+  function share(tasks: ProductTask[], threadStride: number, threads: boolean): void {
+    if (!threads || helper === undefined || tasks.length < 2) {
+      for (const task of tasks) runTask(task, 0);
+      return;
+    }
+    for (let first = 0; first < tasks.length; first += MAX_SHARED_TASKS) {
+      helper.share(tasks.slice(first, first + MAX_SHARED_TASKS), threadStride, (task) => runTask(task, 0));
+    }
   }
 }
 
-/** Where B's panels are, and the call that packs them there unless B is packed already. */
-function packing(b: RightOperand, packed: number, dims: { k: number; n: number }) {
-  return 'packedAt' in b ? { packs: [], at: b.packedAt } : { packs: [packCall(b, packed, dims)], at: packed };
+function packedSize(k: number, n: number): number {
+  return Math.ceil(n / PANEL_COLUMNS) * PANEL_COLUMNS * k;
 }
 
-function packCall(b: MatrixView, packed: number, { k, n }: { k: number; n: number }): ProductCall {
-  return { name: 'packPanels', args: [b.byteOffset, 4 * b.rowStride, 4 * b.colStride, packed, k, n] };
+/** Rows per task for MAX_ROW_TASKS blocks, at least this many (a block of fewer rows reuses B less). */
+const MIN_BLOCK_ROWS = 32;
+const MAX_ROW_TASKS = 32;
+
+/**
+ * A product's rows as [start, end) blocks for the threads to claim: whole 4-row tiles, at least
+ * MIN_BLOCK_ROWS, at most MAX_ROW_TASKS blocks; all rows at once for one thread.
+ */
+export function rowBlocks(m: number, threads: boolean): Array<[number, number]> {
+  if (!threads) return [[0, m]];
+  const size = Math.max(MIN_BLOCK_ROWS, 4 * Math.ceil(m / (4 * MAX_ROW_TASKS)));
+  const blocks: Array<[number, number]> = [];
+  for (let start = 0; start < m; start += size) blocks.push([start, Math.min(m, start + size)]);
+  return blocks;
 }
 
+function packCall(
+  b: MatrixView,
+  packed: number,
+  { k, n }: { k: number; n: number },
+  perThread: number[],
+): ProductCall {
+  return {
+    name: 'packPanels',
+    args: [b.byteOffset, 4 * b.rowStride, 4 * b.colStride, packed, k, n],
+    perThread,
+  };
+}
+
+/** Rows start..end of C; `work` is the thread's work area (per thread), B's panels at `packed`. */
 function rowsCall(
   a: MatrixView,
   packed: number,
@@ -170,9 +214,11 @@ function rowsCall(
   start: number,
   end: number,
   work: number,
+  perThread: number[] = [],
 ): ProductCall {
   return {
     name: 'productRows',
     args: [a.byteOffset, 4 * a.rowStride, 4 * a.colStride, packed, c, 4 * n, start, end, n, k, work],
+    perThread: [...perThread, 10],
   };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { assembleMatrixProduct, GENERATED_PRODUCT_FILE } from '../scripts/gen-wasm.js';
 import { MATRIX_PRODUCT_WASM, PRODUCT_WORK_BYTES } from '../src/matrix-product-wasm.js';
 import { enableRelaxedSimd } from '../src/node-product-helper.js';
-import { packedProduct } from '../src/packed-product.js';
+import { packedProduct, rowBlocks } from '../src/packed-product.js';
 import { randomValues } from './backends.js';
 
 /** A stored as [m, k] (or [k, m] when transposed), B as [k, n] (or [n, k]). */
@@ -104,6 +104,24 @@ describe('the packed product', () => {
     expect(product?.fused).toBe(true);
     // No helper thread on a plain memory: the single-threaded build, where it beats XNNPACK's one thread.
     expect(product?.worthwhile(1)).toBe(true);
+  });
+
+  it('shares rows in blocks of whole tiles, at least 32 rows, at most 32 blocks', () => {
+    expect(rowBlocks(130, false)).toEqual([[0, 130]]);
+    expect(rowBlocks(130, true)).toEqual([
+      [0, 32],
+      [32, 64],
+      [64, 96],
+      [96, 128],
+      [128, 130],
+    ]);
+    // 6400 rows: 32 blocks of 200.
+    const blocks = rowBlocks(6400, true);
+    expect(blocks).toHaveLength(32);
+    expect(blocks.every(([start, end], i) => start === 200 * i && end === start + 200)).toBe(true);
+    // 1601 rows: 31 blocks of 52 (13 tiles, 52 x 32 >= 1601), the last of 41 rows.
+    expect(rowBlocks(1601, true).at(-1)).toEqual([1560, 1601]);
+    expect(rowBlocks(1601, true)).toHaveLength(31);
   });
 
   it('is the module that scripts/matrix-product-wat.ts generates now', async () => {

@@ -38,7 +38,7 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     // On the threaded build it runs only with the helper, for products large enough to split.
     expect(packedProduct(memory!)?.worthwhile(130 * 520 * 39)).toBe(true);
     expect(packedProduct(memory!)?.worthwhile(64 * 64 * 64)).toBe(false);
-    // 2.6M multiply-adds: above the threshold for the second thread; 130 rows split at 64.
+    // 2.6M multiply-adds: above the threshold for the second thread; 130 rows in blocks of 32.
     for (const [transposeA, transposeB] of [
       [false, false],
       [true, false],
@@ -69,13 +69,12 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     await initWasmBackend({ threads: 2 });
     const memory = wasmMemoryOf(tf.backend())!;
     const helper = productHelperOf(memory)!;
-    const started: string[][] = [];
+    const shared: string[][][] = [];
     setProductHelper(memory, {
-      start: (calls) => {
-        started.push(calls.map((call) => call.name));
-        helper.start(calls);
+      share: (tasks, threadStride, runHere) => {
+        shared.push(tasks.map((task) => task.map((call) => call.name)));
+        helper.share(tasks, threadStride, runHere);
       },
-      join: () => helper.join(),
     });
     // F(2x2, 3x3) on 49 tiles: 16 products of [49, 256] x [256, 256] (3.2M multiply-adds each).
     const x = randomValues(14 * 14 * 256, 5);
@@ -97,18 +96,32 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     } finally {
       setProductHelper(memory, helper);
     }
-    // The 16 products in one batch: the helper packs and multiplies 8 of them.
-    expect(started).toContainEqual(Array.from({ length: 8 }, () => ['packPanels', 'productRows']).flat());
+    // The 16 products in one job: each a task that packs its B and multiplies, for either thread to claim.
+    expect(shared).toContainEqual(Array.from({ length: 16 }, () => ['packPanels', 'productRows']));
   });
 
-  it('reports a failed call on the helper thread as an error, and keeps serving products', async () => {
+  it('reports a failed task on either thread as an error, and keeps serving products', async () => {
     await initWasmBackend({ threads: 2 });
     const memory = wasmMemoryOf(tf.backend())!;
     const helper = productHelperOf(memory)!;
-    // Rows read from past the end of wasm memory: the call traps on the helper thread.
+    // Rows read from past the end of wasm memory: the call traps. This thread sleeps in each task it claims,
+    // so the helper claims the others.
     const beyond = memory.buffer.byteLength - 16;
-    helper.start([{ name: 'productRows', args: [beyond, 4096, 4, beyond, beyond, 32, 0, 64, 8, 64, 0] }]);
-    expect(() => helper.join()).toThrow('@deepmask/wasm-training: the matrix product helper thread failed');
+    const trapping = Array.from({ length: 64 }, () => [
+      {
+        name: 'productRows' as const,
+        args: [beyond, 4096, 4, beyond, beyond, 32, 0, 64, 8, 64, 0],
+        perThread: [],
+      },
+    ]);
+    const sleep = new Int32Array(new SharedArrayBuffer(4));
+    expect(() => helper.share(trapping, 0, () => Atomics.wait(sleep, 0, 0, 200))).toThrow(
+      '@deepmask/wasm-training: the matrix product helper thread failed',
+    );
+    const failing = () => {
+      throw new Error('a task failed on this thread');
+    };
+    expect(() => helper.share(trapping.slice(0, 2), 0, failing)).toThrow('a task failed on this thread');
     const a = randomValues(130 * 520, 7);
     const b = randomValues(520 * 39, 8);
     const product = () =>
