@@ -58,6 +58,12 @@ export interface SgdMomentumAttrs {
 }
 
 /**
+ * `out[c]` = the sum of column c of `values` (`[rows, width]`, row-major), added in float64 and rounded
+ * once. False (nothing written) when a view is not in wasm memory.
+ */
+export type ColumnSums = (values: Float32Array, rows: number, width: number, out: Float32Array) => boolean;
+
+/**
  * One SGD step over equal-length parameters `value`, `velocity`, `gradient` into `valueOut`,
  * `velocityOut`, in one pass (each float32 operation rounded as the separate tensor ops round it). All
  * views of one wasm memory; false (nothing done) for other views.
@@ -218,6 +224,8 @@ export interface SimdKernels {
   /** 0.13-0.23 ns per multiply-add. */
   rowCombinations: RowCombinations;
   sgdMomentum: SgdMomentum;
+  /** 0.1-0.2 ns per value against ~1.5 for the JS loop (a bias gradient). */
+  columnSums: ColumnSums;
   deinterleaveRows: DeinterleaveRows;
   maxPoolWindows: MaxPoolWindows;
   /** The tiny model's training step 0.76x with it in an A/B against the JS loop (narrow windows). */
@@ -261,6 +269,7 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
   const depthwiseFilterGradient = exports.depthwiseFilterGradient as Exported;
   const rowCombinations = exports.rowCombinations as Exported;
   const sgdMomentum = exports.sgdMomentum as Exported;
+  const columnSums = exports.columnSums as Exported;
   const deinterleaveRows = exports.deinterleaveRows as Exported;
   const maxPoolWindowGradient = exports.maxPoolWindowGradient as Exported;
   const col2imAdd = exports.col2imAdd as Exported;
@@ -301,6 +310,11 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
       if (!inMemory(...views)) return false;
       const offsets = views.map((view) => view.byteOffset);
       sgdMomentum(...offsets, value.length, learningRate, momentum, weightDecay);
+      return true;
+    },
+    columnSums: (values, rows, width, out) => {
+      if (!inMemory(values, out)) return false;
+      columnSums(values.byteOffset, rows, width, out.byteOffset);
       return true;
     },
     deinterleaveRows: (source, target, { from, rowStride, count, width, even, odd }) => {

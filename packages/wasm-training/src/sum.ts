@@ -7,14 +7,15 @@ import {
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
+import { simdKernels } from './simd-kernels.js';
 import type { HeapArray, WasmHeap } from './wasm-heap.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 
 /**
- * Sums over leading axes (a bias gradient: dy [N, H, W, C] summed to [C]) as one pass over wasm memory,
- * four rows at a time into float64 totals. wasm's Sum reduces only innermost axes: it first transposes the
- * reduced axes there (its Transpose moves 50-60M values/s) and then adds in float32. Other reductions
- * go to wasm's kernel.
+ * Sums over leading axes (a bias gradient: dy [N, H, W, C] summed to [C]) as one pass over wasm memory in
+ * float64, by our SIMD module where it runs (`columnSums`), else by `sumRows`. wasm's Sum reduces only
+ * innermost axes: it first transposes the reduced axes there (its Transpose moves 50-60M values/s) and
+ * then adds in float32. Other reductions go to wasm's kernel.
  */
 function sum(args: { inputs: SumInputs; backend: unknown; attrs: SumAttrs }): TensorInfo {
   const { x } = args.inputs as { x: TensorInfo };
@@ -30,7 +31,10 @@ function sum(args: { inputs: SumInputs; backend: unknown; attrs: SumAttrs }): Te
   const outShape = keepDims ? x.shape.map((size, a) => (a < reduced ? 1 : size)) : x.shape.slice(reduced);
   const heap = args.backend as WasmHeap;
   const out = heap.makeOutput(outShape, 'float32');
-  heap.typedArrayFromHeap(out).set(sumRows(heap.typedArrayFromHeap(x), rows, width));
+  const [values, totals] = [heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(out)] as Float32Array[];
+  if (!simdKernels(args.backend)?.columnSums(values, rows, width, totals)) {
+    totals.set(sumRows(values, rows, width));
+  }
   return out;
 }
 

@@ -34,6 +34,13 @@ const CASES: Array<{ axis: number | number[] | undefined; keepDims: boolean }> =
   { axis: [1, 2], keepDims: true }, // neither: wasm's own kernel
 ];
 
+// Columns by fours and one by one, rows in pairs and an odd last one.
+const WIDTHS: Array<{ shape: number[]; axis: number[] }> = [
+  { shape: [3, 5, 8], axis: [0, 1] },
+  { shape: [2, 7, 9], axis: [0, 1] },
+  { shape: [6, 3], axis: [0] },
+];
+
 describe('Sum on wasm', () => {
   it.each(CASES)('equals cpu for axis $axis, keepDims $keepDims', async ({ axis, keepDims }) => {
     const values = randomValues(4 * 5 * 6 * 7, 3);
@@ -43,15 +50,24 @@ describe('Sum on wasm', () => {
     expect(Math.max(...wasm.values.map((v, k) => Math.abs(v - cpu.values[k])))).toBeLessThan(1e-5);
   });
 
-  it('adds in double precision over leading axes, like cpu', async () => {
+  it.each(WIDTHS)('equals cpu over the leading axes of $shape', async ({ shape, axis }) => {
+    const values = randomValues(
+      shape.reduce((a, b) => a * b),
+      5,
+    );
+    const cpu = await sumOn('cpu', values, shape, axis, false);
+    const wasm = await sumOn('wasm', values, shape, axis, false);
+    expect(Math.max(...wasm.values.map((v, k) => Math.abs(v - cpu.values[k])))).toBeLessThan(1e-5);
+  });
+
+  it.each([2, 4, 5])('adds in double precision over leading axes, like cpu (%i columns)', async (width) => {
     // 2^24 then a thousand ones: float32 totals stay at 2^24 (each +1 rounds back to it).
     const rows = 1001;
-    const values = new Float32Array(rows * 2).fill(1);
-    values[0] = 2 ** 24;
-    values[1] = 2 ** 24;
+    const values = new Float32Array(rows * width).fill(1);
+    values.fill(2 ** 24, 0, width);
     for (const backend of ['cpu', 'wasm']) {
-      const { values: total } = await sumOn(backend, values, [rows, 2], 0, false);
-      expect(total).toEqual([2 ** 24 + 1000, 2 ** 24 + 1000]);
+      const { values: total } = await sumOn(backend, values, [rows, width], 0, false);
+      expect(total).toEqual(Array(width).fill(2 ** 24 + 1000));
     }
   });
 

@@ -6,7 +6,7 @@ import { CONV_CASES, convolutionGradients, DEPTHWISE_CASES, TOLERANCE } from './
 
 // Where our SIMD module cannot run (tfjs-backend-wasm's build without SIMD), the kernels take their
 // other paths: wasm's depthwise convolution for the depthwise filter gradient, JS loops for transposes,
-// wasm's product for few rows, tensor ops for the SGD step.
+// wasm's product for few rows, tensor ops for the SGD step, a JS loop for bias gradients' sums.
 vi.mock('../src/simd-kernels.js', () => ({ simdKernels: () => null }));
 
 afterAll(async () => {
@@ -45,5 +45,21 @@ describe('sgdMomentumStep without the SIMD module', () => {
     expect(wasm.kernels).not.toContain(SgdMomentumStep);
     expect(maxAbsDifference(wasm.values[0], cpu.values[0])).toBeLessThan(1e-6);
     expect(maxAbsDifference(wasm.values[1], cpu.values[1])).toBeLessThan(1e-6);
+  });
+});
+
+describe('Sum over leading axes without the SIMD module', () => {
+  it('adds in a JS loop in float64, with the values of cpu', async () => {
+    const values = randomValues(1001 * 7, 4);
+    values.fill(2 ** 24, 0, 7);
+    const run = async (backend: string) => {
+      await useBackend(backend);
+      const x = tf.tensor2d(values, [1001, 7]);
+      const total = (await tf.sum(x, 0).data()) as Float32Array;
+      x.dispose();
+      return total;
+    };
+    const cpu = await run('cpu');
+    expect(maxAbsDifference(await run('wasm'), cpu)).toBeLessThan(1e-6);
   });
 });
