@@ -30,13 +30,25 @@ export type ConvolutionForm = (
   freshFilter: boolean,
 ) => TensorInfo | null;
 
-/** A forward convolution at stride 1 without dilation or rounding mode, in NHWC: what our forms take. */
-export function isPlainStrideOne({ strides, dilations, dimRoundingMode, dataFormat }: Conv2DAttrs): boolean {
-  return (
-    [strides, dilations ?? 1].flat().every((s) => s === 1) &&
+/** The strides (rows, columns) of a forward convolution without dilation or rounding mode in NHWC, else null. */
+export function plainStrides({
+  strides,
+  dilations,
+  dimRoundingMode,
+  dataFormat,
+}: Conv2DAttrs): [number, number] | null {
+  const plain =
+    [dilations ?? 1].flat().every((d) => d === 1) &&
     dimRoundingMode === undefined &&
-    (dataFormat === undefined || dataFormat === 'NHWC')
-  );
+    (dataFormat === undefined || dataFormat === 'NHWC');
+  if (!plain) return null;
+  return typeof strides === 'number' ? [strides, strides] : [strides[0], strides[1]];
+}
+
+/** A forward convolution at stride 1 without dilation or rounding mode, in NHWC: what our forms take. */
+export function isPlainStrideOne(attrs: Conv2DAttrs): boolean {
+  const strides = plainStrides(attrs);
+  return strides !== null && strides[0] === 1 && strides[1] === 1;
 }
 
 /** Geometry of the forward op, exactly as tfjs-core computes it (same rounding, same 'same' split). */

@@ -11,6 +11,7 @@ import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { sgdMomentumConfig } from './sgd-momentum.js';
 import { sliceConfig } from './slice.js';
+import { stridedSliceConfig } from './strided-slice.js';
 import { sumConfig } from './sum.js';
 import { adoptWasmKernel } from './wasm-originals.js';
 
@@ -18,8 +19,8 @@ import { adoptWasmKernel } from './wasm-originals.js';
  * Kernels that tfjs-backend-wasm 4.22 lacks, its scalar Conv2DBackpropInput (replaced for speed), its
  * MaxPoolGrad (replaced because it loses gradient), its BatchMatMul (wrapped: transposed operands take
  * a scalar path), its _FusedMatMul (the same, and every fresh weight packed however little it is used),
- * its Identity (copies every tensor that a gradient keeps; now shared), its Slice (copies
- * the whole input out of wasm memory first), its Concat (a subarray per block, however short) and its
+ * its Identity (copies every tensor that a gradient keeps; now shared), its Slice and StridedSlice
+ * (copy the whole input out of wasm memory first), its Concat (a subarray per block, however short) and its
  * Sum over leading axes (transposes them innermost first: every bias gradient); its Conv2D and FusedConv2D
  * (wrapped: 3x3 stride-1 convolutions by Winograd); and `sgdMomentumStep`'s one-pass update.
  */
@@ -33,6 +34,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   fusedMatMulConfig,
   identityConfig,
   sliceConfig,
+  stridedSliceConfig,
   concatConfig,
   sumConfig,
   sgdMomentumConfig,

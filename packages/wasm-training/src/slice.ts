@@ -30,24 +30,28 @@ function slice(args: { inputs: { x: TensorInfo }; backend: unknown; attrs: Slice
     const start = slice_util.computeFlatOffset(begin, util.computeStrides(x.shape));
     to.set(from.subarray(start, start + to.length));
   } else {
-    copyKeptRuns(from, x.shape, begin, size, to);
+    copySteppedRuns(from, x.shape, begin, new Array<number>(x.shape.length).fill(1), size, to);
   }
   return out;
 }
 
 /**
- * Copies the slice run by run, in output order. A run spans the axes from `inner` on, contiguous in x
- * because every axis after `inner` is kept whole; an odometer walks the axes before it.
+ * Copies a slice of x (`shape`) that starts at `begin` and takes `size` values `steps` apart on each axis
+ * (steps of at least 1), run by run in output order. A run spans the axes from `inner` on: contiguous in x
+ * because the innermost axis steps by 1 and every axis after `inner` is kept whole; an odometer walks the
+ * axes before it.
  */
-function copyKeptRuns(
+export function copySteppedRuns(
   from: HeapArray,
   shape: number[],
   begin: number[],
+  steps: number[],
   size: number[],
   to: HeapArray,
 ): void {
-  let inner = shape.length - 1;
-  while (inner > 0 && size[inner] === shape[inner]) inner--;
+  const rank = shape.length;
+  let inner = steps[rank - 1] === 1 ? rank - 1 : rank;
+  while (inner > 0 && inner < rank && size[inner] === shape[inner] && steps[inner - 1] === 1) inner--;
   const strides = [...util.computeStrides(shape), 1];
   const runLength = util.sizeFromShape(size.slice(inner));
   const index = new Array<number>(inner).fill(0);
@@ -55,9 +59,9 @@ function copyKeptRuns(
   for (let at = 0; at < to.length; at += runLength) {
     copyRun(from, start, to, at, runLength);
     for (let axis = inner - 1; axis >= 0; axis--) {
-      start += strides[axis];
+      start += steps[axis] * strides[axis];
       if (++index[axis] < size[axis]) break;
-      start -= size[axis] * strides[axis];
+      start -= size[axis] * steps[axis] * strides[axis];
       index[axis] = 0;
     }
   }

@@ -25,9 +25,9 @@ type Pad =
 
 // Winograd takes 3x3 stride-1 filters of 32+ input and output channels (multiples of 4): F(2x2, 3x3) from
 // 40 output tiles of 2x2, F(4x4, 3x3) from 128 tiles of 4x4 (even and odd sizes, last tiles partly outside,
-// every padding). 1x1 stride-1 filters without padding are a product where our packed product takes it
-// (from 32 pixels on this, the single-threaded, build) or of 256 x 256 values or more; the rest goes to
-// wasm's own kernel.
+// every padding). 1x1 filters without padding are a product (at stride s of every s-th pixel) where our
+// packed product takes it (from 32 output pixels on this, the single-threaded, build), or at stride 1 of
+// 256 x 256 values or more; the rest goes to wasm's own kernel.
 type Shape4 = [number, number, number, number];
 type Route = 'F(2x2)' | 'F(4x4)' | 'F(2x2, 7x7)' | 'F(2x2, 5x5)' | '1x1 product' | "wasm's own kernel";
 const ASYMMETRIC: Pad = [
@@ -55,7 +55,9 @@ const CASES: Array<{ x: Shape4; filter: Shape4; pad: Pad; stride?: number; route
   { x: [2, 18, 18, 32], filter: [1, 1, 32, 32], pad: 'same', route: '1x1 product' },
   { x: [1, 5, 6, 32], filter: [1, 1, 32, 32], pad: 'same', route: "wasm's own kernel" },
   { x: [2, 9, 7, 8], filter: [1, 1, 8, 4], pad: 1, route: "wasm's own kernel" },
-  { x: [2, 9, 7, 8], filter: [1, 1, 8, 4], pad: 'same', stride: 2, route: "wasm's own kernel" },
+  { x: [2, 9, 7, 8], filter: [1, 1, 8, 4], pad: 'same', stride: 2, route: '1x1 product' },
+  { x: [2, 17, 18, 32], filter: [1, 1, 32, 36], pad: 'valid', stride: 2, route: '1x1 product' },
+  { x: [1, 9, 7, 8], filter: [1, 1, 8, 4], pad: 'same', stride: 2, route: "wasm's own kernel" },
   { x: [2, 18, 18, 16], filter: [3, 3, 16, 16], pad: 'same', route: "wasm's own kernel" },
 ];
 

@@ -89,6 +89,79 @@ describe.each(SLICES)('Slice of $shape from $begin, size $size', (c) => {
   });
 });
 
+interface StridedCase {
+  shape: number[];
+  begin: number[];
+  end: number[];
+  strides: number[];
+  masks?: { begin?: number; end?: number; ellipsis?: number; newAxis?: number; shrink?: number };
+}
+
+// Every other pixel of NHWC (runs of whole channels), strides on the innermost axis (value by value),
+// ends past the shape and negative indices, begin, end, ellipsis and new-axis masks.
+const STRIDED: StridedCase[] = [
+  { shape: [2, 9, 8, 5], begin: [0, 0, 0, 0], end: [2, 9, 8, 5], strides: [1, 2, 2, 1] },
+  { shape: [2, 9, 8, 20], begin: [0, 1, 1, 0], end: [2, 9, 8, 20], strides: [1, 3, 2, 1] },
+  { shape: [3, 10], begin: [0, 1], end: [3, 10], strides: [2, 3] },
+  { shape: [12], begin: [-10], end: [100], strides: [4] },
+  { shape: [4, 6, 5], begin: [1, 0, 0], end: [3, 6, 5], strides: [1, 1, 1], masks: { end: 6 } },
+  { shape: [4, 6, 5], begin: [0, 2, 1], end: [0, 5, 4], strides: [1, 2, 1], masks: { begin: 1, end: 1 } },
+  { shape: [4, 6, 5], begin: [0, 1], end: [0, 5], strides: [1, 2], masks: { ellipsis: 1 } },
+  { shape: [4, 6], begin: [0, 0, 1], end: [4, 0, 6], strides: [2, 1, 2], masks: { newAxis: 2 } },
+  { shape: [4, 6, 5], begin: [2, 4, 0], end: [2, 6, 5], strides: [1, 1, 1] },
+];
+
+describe.each(STRIDED)('StridedSlice of $shape from $begin to $end by $strides', (c) => {
+  it.each(DTYPES)('%s: equals cpu exactly', async (dtype) => {
+    const { begin, end, ellipsis, newAxis, shrink } = c.masks ?? {};
+    const { cpu, wasm } = await onBoth(() =>
+      tf.stridedSlice(
+        sample(c.shape, dtype, 9),
+        c.begin,
+        c.end,
+        c.strides,
+        begin,
+        end,
+        ellipsis,
+        newAxis,
+        shrink,
+      ),
+    );
+    expect(wasm).toEqual(cpu);
+  });
+});
+
+describe('StridedSlice on wasm', () => {
+  it('shrinks axes as numpy does (x[1, 0::2, 2]; tfjs-backend-cpu 4.22 gives [1, 2, 3])', async () => {
+    await useBackend('wasm');
+    const x = tf.tensor3d(
+      Int32Array.from({ length: 120 }, (_, i) => i),
+      [4, 6, 5],
+      'int32',
+    );
+    const y = tf.stridedSlice(x, [1, 0, 2], [2, 6, 3], [1, 2, 1], 0, 0, 0, 0, 0b101);
+    expect(y.shape).toEqual([3]);
+    expect(Array.from(await y.data())).toEqual([32, 42, 52]);
+    tf.dispose([x, y]);
+  });
+
+  it("hands negative strides to wasm's own kernel", async () => {
+    await useBackend('wasm');
+    const x = tf.ones([4, 6, 5]);
+    const { calls } = recordWasmKernelCalls(
+      ['StridedSlice'],
+      (name) => name,
+      () =>
+        tf.tidy(() => {
+          tf.stridedSlice(x, [0, 0, 0], [4, 6, 5], [1, 2, 1]);
+          tf.stridedSlice(x, [3, 5, 4], [0, 0, 0], [-1, -2, -1]);
+        }),
+    );
+    expect(calls).toEqual(['StridedSlice']);
+    x.dispose();
+  });
+});
+
 interface ConcatCase {
   /** Each input's shape; inputs differ only on `axis`. */
   shapes: number[][];
