@@ -127,12 +127,12 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
       helper === undefined ? !shared : multiplyAdds >= MIN_THREADED_MULTIPLY_ADDS,
     packedSize,
     scratchBytes: ({ k, n }, count) => 2 * PRODUCT_WORK_BYTES + (count > 1 ? 2 : 1) * 4 * packedSize(k, n),
-    pack: (b, packed, dims) => runTask([packCall(b, packed, dims, [])], 0),
+    pack: (b, packed, dims) => runTask([packCall(b, packed, dims, [])]),
     multiply: (a, b, c, dims, scratch) => {
       // Work areas one per thread, then B's panels.
       const packed = scratch + 2 * PRODUCT_WORK_BYTES;
+      if (!('packedAt' in b)) runTask([packCall(b, packed, dims, [])]);
       const at = 'packedAt' in b ? b.packedAt : packed;
-      if (!('packedAt' in b)) runTask([packCall(b, packed, dims, [])], 0);
       const threads = helper !== undefined && dims.m * dims.k * dims.n >= MIN_THREADED_MULTIPLY_ADDS;
       const tasks = rowBlocks(dims.m, threads).map(([start, end]) => [
         rowsCall(a, at, c, dims, start, end, scratch),
@@ -152,22 +152,19 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
     },
   };
 
-  /** Runs a task's calls, its per-thread addresses moved by `offset` (thread index x thread stride). */
-  function runTask(task: ProductTask, offset: number): void {
-    for (const { name, args, perThread } of task) {
-      const moved = offset === 0 ? args : args.map((arg, i) => (perThread.includes(i) ? arg + offset : arg));
-      (name === 'packPanels' ? packPanels : productRows)(...moved);
-    }
+  /** Runs a task's calls on this thread (thread 0: its per-thread addresses as they are). */
+  function runTask(task: ProductTask): void {
+    for (const { name, args } of task) (name === 'packPanels' ? packPanels : productRows)(...args);
   }
 
   /** Runs the tasks on this thread, or shared with the helper thread (which runs as thread 1). */
   function share(tasks: ProductTask[], threadStride: number, threads: boolean): void {
     if (!threads || helper === undefined || tasks.length < 2) {
-      for (const task of tasks) runTask(task, 0);
+      for (const task of tasks) runTask(task);
       return;
     }
     for (let first = 0; first < tasks.length; first += MAX_SHARED_TASKS) {
-      helper.share(tasks.slice(first, first + MAX_SHARED_TASKS), threadStride, (task) => runTask(task, 0));
+      helper.share(tasks.slice(first, first + MAX_SHARED_TASKS), threadStride, runTask);
     }
   }
 }
