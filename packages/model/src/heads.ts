@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type DeepMaskConfig, featureSizeOf } from './config.js';
 import { type DenseCell, windowsTimes } from './dense-cells.js';
 import { fineStridePool } from './fine-stride.js';
+import { trainableFusedConv } from './fused-conv-training.js';
 import type { Shape3, SummaryRow } from './layers.js';
 import type { Part, WeightStore } from './weights.js';
 
@@ -115,14 +116,7 @@ function addEmbedding(
     rows,
   );
   const reduce = (x: tf.Tensor4D) =>
-    tf.fused.conv2d({
-      x,
-      filter: conv.kernel as tf.Tensor4D,
-      strides: 1,
-      pad: 'valid',
-      bias: conv.bias,
-      activation: 'relu',
-    });
+    trainableFusedConv(x, conv.kernel as tf.Tensor4D, conv.bias, 1, 'valid', 'relu');
   return {
     patch: (x: tf.Tensor4D): tf.Tensor2D => applyLinear(reduce(x), linear),
     /** [B, h, w, C] -> the reduced features [B, h, w, r] that `dense` and `atCells` read. */

@@ -1,4 +1,5 @@
 import type { _FusedMatMulAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import { channelOp, isPerChannel } from './channel-op.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /** A fused kernel's activation (`_FusedMatMul`, `FusedConv2D`) applied by wasm's own kernels. */
@@ -32,4 +33,24 @@ export function activate(
     default:
       throw new Error(`@deepmask/wasm-training: fused activation '${activation}' is not supported`);
   }
+}
+
+/**
+ * A fused kernel's bias and activation after our product `y`: a per-channel bias with a linear or ReLU
+ * activation in one pass (`channelOp`), anything else as wasm kernels (Add, then `activate`).
+ */
+export function addBiasAndActivate(
+  scope: WasmKernelScope,
+  y: TensorInfo,
+  bias: TensorInfo | undefined,
+  activation: _FusedMatMulAttrs['activation'],
+  preluWeights: TensorInfo | undefined,
+  leakyreluAlpha: number | undefined,
+): TensorInfo {
+  if (bias !== undefined && (activation === 'relu' || activation === 'linear') && isPerChannel(y, bias)) {
+    const out = channelOp(scope, y, bias, { op: 'add', relu: activation === 'relu' });
+    if (out !== null) return out;
+  }
+  const biased = bias === undefined ? y : scope.run('Add', { a: y, b: bias });
+  return activate(scope, biased, activation, preluWeights, leakyreluAlpha);
 }

@@ -8,7 +8,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { activate } from './activation.js';
+import { addBiasAndActivate } from './activation.js';
 import type { ConvolutionForm } from './conv-geometry.js';
 import { largeFilterConvolution } from './large-filter-winograd.js';
 import { pointwiseConvolution } from './pointwise-conv2d.js';
@@ -59,9 +59,8 @@ function fusedConv2D(args: {
   const scope = new WasmKernelScope(args.backend as never);
   const y = ourConvolution(scope, x, filter, args.attrs);
   if (y === null) return adoptedWasmKernel(FusedConv2D).kernelFunc(args as never) as TensorInfo;
-  const biased = bias === undefined ? y : scope.run('Add', { a: y, b: bias });
   const { activation, leakyreluAlpha } = args.attrs;
-  return scope.finish(activate(scope, biased, activation, preluActivationWeights, leakyreluAlpha));
+  return scope.finish(addBiasAndActivate(scope, y, bias, activation, preluActivationWeights, leakyreluAlpha));
 }
 
 export const conv2DConfig: KernelConfig = {

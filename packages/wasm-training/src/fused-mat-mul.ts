@@ -5,7 +5,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { activate } from './activation.js';
+import { addBiasAndActivate } from './activation.js';
 import { isAsGiven, packedProductFor, planProduct, runProduct } from './matrix-product.js';
 import { simdKernels } from './simd-kernels.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
@@ -35,8 +35,9 @@ function fusedMatMul(args: { inputs: FusedInputs; backend: unknown; attrs: _Fuse
   }
   const scope = new WasmKernelScope(args.backend as never);
   const product = runProduct(scope, args.backend, plan);
-  const biased = bias === undefined ? product : scope.run('Add', { a: product, b: bias });
-  return scope.finish(activate(scope, biased, activation, preluActivationWeights, leakyreluAlpha));
+  return scope.finish(
+    addBiasAndActivate(scope, product, bias, activation, preluActivationWeights, leakyreluAlpha),
+  );
 }
 
 export const fusedMatMulConfig: KernelConfig = {

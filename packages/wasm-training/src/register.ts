@@ -1,5 +1,6 @@
 import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { addConfig, multiplyConfig } from './channel-op.js';
 import { concatConfig } from './concat.js';
 import { conv2DConfig, fusedConv2DConfig } from './conv2d.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
@@ -21,7 +22,8 @@ import { adoptWasmKernel } from './wasm-originals.js';
  * a scalar path), its _FusedMatMul (the same, and every fresh weight packed however little it is used),
  * its Identity (copies every tensor that a gradient keeps; now shared), its Slice and StridedSlice
  * (copy the whole input out of wasm memory first), its Concat (a subarray per block, however short) and its
- * Sum over leading axes (transposes them innermost first: every bias gradient); its Conv2D and FusedConv2D
+ * Sum over leading axes (transposes them innermost first: every bias gradient), its Add and Multiply of a
+ * per-channel operand (an index per value); its Conv2D and FusedConv2D
  * (wrapped: 3x3 stride-1 convolutions by Winograd); and `sgdMomentumStep`'s one-pass update.
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
@@ -37,6 +39,8 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   stridedSliceConfig,
   concatConfig,
   sumConfig,
+  addConfig,
+  multiplyConfig,
   sgdMomentumConfig,
   conv2DConfig,
   fusedConv2DConfig,

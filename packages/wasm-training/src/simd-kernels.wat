@@ -321,6 +321,46 @@
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $columns))))
 
+  ;; out[i] = f(values[i] op pattern[i mod period]) for i < count, op an add ($multiply 0) or a multiply
+  ;; (1), f a ReLU (x < 0 ? 0 : x, as tfjs' Relu: NaN and -0 kept) where $relu is 1, else none. `period`
+  ;; (a multiple of 4) values of `pattern` repeat: a per-channel operand tiled to lcm(channels, 4) values,
+  ;; so that no vector crosses the end of the pattern. Vectors, then the last count % 4 values one by one.
+  (func (export "channelOp")
+    (param $values i32) (param $pattern i32) (param $out i32) (param $count i32) (param $period i32)
+    (param $multiply i32) (param $relu i32)
+    (local $at i32) (local $p i32) (local $periodEnd i32) (local $vectorEnd i32) (local $end i32)
+    (local $v v128) (local $s f32)
+    (local.set $end (i32.shl (local.get $count) (i32.const 2)))
+    (local.set $vectorEnd (i32.and (local.get $end) (i32.const -16)))
+    (local.set $periodEnd (i32.shl (local.get $period) (i32.const 2)))
+    (block $vectorsDone
+      (loop $vectors
+        (br_if $vectorsDone (i32.ge_u (local.get $at) (local.get $vectorEnd)))
+        (local.set $v (v128.load (i32.add (local.get $values) (local.get $at))))
+        (if (local.get $multiply)
+          (then (local.set $v (f32x4.mul (local.get $v) (v128.load (i32.add (local.get $pattern) (local.get $p))))))
+          (else (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $pattern) (local.get $p)))))))
+        (if (local.get $relu)
+          (then (local.set $v (f32x4.pmax (local.get $v) (v128.const f32x4 0 0 0 0)))))
+        (v128.store (i32.add (local.get $out) (local.get $at)) (local.get $v))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (if (i32.eq (local.get $p) (local.get $periodEnd)) (then (local.set $p (i32.const 0))))
+        (br $vectors)))
+    (block $scalarsDone
+      (loop $scalars
+        (br_if $scalarsDone (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $s (f32.load (i32.add (local.get $values) (local.get $at))))
+        (if (local.get $multiply)
+          (then (local.set $s (f32.mul (local.get $s) (f32.load (i32.add (local.get $pattern) (local.get $p))))))
+          (else (local.set $s (f32.add (local.get $s) (f32.load (i32.add (local.get $pattern) (local.get $p)))))))
+        (if (local.get $relu)
+          (then (local.set $s (select (f32.const 0) (local.get $s) (f32.lt (local.get $s) (f32.const 0))))))
+        (f32.store (i32.add (local.get $out) (local.get $at)) (local.get $s))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $scalars))))
+
   ;; One step of SGD with momentum and weight decay over `count` parameters, in one pass: d = g + wd w,
   ;; v' = mu v + d, w' = w - lr v' (into `valueOut` and `velocityOut`), each float32 operation as the
   ;; separate tensor ops round it.
