@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type DeepMaskConfig, featureSizeOf } from './config.js';
 import { type DenseCell, windowsTimes } from './dense-cells.js';
+import { dropout } from './dropout.js';
 import { fineStridePool } from './fine-stride.js';
 import { trainableFusedConv } from './fused-conv-training.js';
 import type { Shape3, SummaryRow } from './layers.js';
@@ -132,7 +133,7 @@ function mlp(layers: Linear[], dropoutRate: number, reluFirst: boolean) {
   return (x: tf.Tensor2D, training: boolean): tf.Tensor2D =>
     layers.reduce((y, layer, i) => {
       const activated = i > 0 || reluFirst ? tf.relu(y) : y;
-      const dropped = training && dropoutRate > 0 ? tf.dropout(activated, dropoutRate) : activated;
+      const dropped = training && dropoutRate > 0 ? dropout(activated, dropoutRate) : activated;
       return applyLinear(dropped, layer);
     }, x);
 }
