@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { TrainerError } from './errors.js';
+import { TrainerError, UsageError } from './errors.js';
 
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -25,6 +25,20 @@ export async function selectBackend(name: BackendName): Promise<void> {
   if (!(await tf.setBackend(name)))
     throw new TrainerError(`--backend ${name}: the backend failed to initialise`);
   await tf.ready();
+}
+
+/**
+ * The data-parallel replicas of a training run: `requested`, or one per core on wasm (each replica runs
+ * wasm on one thread) and 1 on the other backends, which replicas do not run.
+ */
+export function replicasFor(backend: BackendName, requested: number | undefined): number {
+  if (requested === undefined) return backend === 'wasm' ? availableParallelism() : 1;
+  if (requested > 1 && backend !== 'wasm') {
+    throw new UsageError(
+      `--replicas ${requested}: replicas run the wasm backend; with --backend ${backend} use 1`,
+    );
+  }
+  return requested;
 }
 
 /**

@@ -30,6 +30,8 @@ export interface DemoOptions {
   momentum: number;
   lambda: number;
   weightDecay: number;
+  /** Data-parallel worker threads (see `TrainOptions.replicas`). */
+  replicas?: number;
   /** Evaluate the untrained model too (the demo's baseline). */
   compareUntrained: boolean;
 }
@@ -104,6 +106,7 @@ export async function runDemo(
       evalTopN: 1000,
       checkpointEvery: 100,
       seed: options.seed,
+      replicas: options.replicas,
     },
     session,
   );

@@ -14,6 +14,14 @@ const backend: FlagSpecs = {
   },
 };
 
+const replicas: FlagSpecs = {
+  replicas: {
+    type: 'integer',
+    min: 1,
+    help: 'data-parallel worker threads sharing every batch, wasm on one thread each (default: one per core on wasm, else 1)',
+  },
+};
+
 const optimisation: FlagSpecs = {
   'batch-size': { type: 'integer', min: 1, default: 32, help: 'patches per batch' },
   'batch-mode': {
@@ -83,6 +91,7 @@ export const TRAIN: CommandSpec = {
       help: 'steps between checkpoints (0: at the end only)',
     },
     ...backend,
+    ...replicas,
   },
 };
 
@@ -160,6 +169,7 @@ export const DEMO: CommandSpec = {
     lambda: { ...optimisation.lambda, default: 1 },
     'lr-schedule': { ...optimisation['lr-schedule'], default: 'constant' },
     ...backend,
+    ...replicas,
   },
 };
 

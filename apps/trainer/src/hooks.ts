@@ -131,6 +131,7 @@ export class EvalHook implements TrainingHook {
   private async run(context: LoopContext): Promise<void> {
     const { val, imageIds, topN, log, progress } = this.options;
     const started = performance.now();
+    await context.pullReplicas?.();
     const report = await evaluateModel(context.model, val, imageIds, { topN });
     const segm = summarizeAr(report.segm);
     const bbox = summarizeAr(report.bbox);

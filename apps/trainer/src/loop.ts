@@ -23,7 +23,19 @@ export interface LoopContext {
   model: DeepMask;
   optimizer: SgdMomentum;
   state: TrainingState;
+  /** Brings `model` and `optimizer` up to date where others train them (`--replicas`); hooks call it first. */
+  pullReplicas?: () => Promise<void>;
 }
+
+/** The losses of one batch (means over its samples). */
+export interface BatchLosses {
+  loss: number;
+  maskLoss: number;
+  scoreLoss: number;
+}
+
+/** Takes one SGD step on `batch` unless its loss is not finite; resolves to the batch's losses. */
+export type StepRunner = (batch: PatchBatch, learningRate: number) => Promise<BatchLosses>;
 
 /** Side jobs of training (progress, metrics log, checkpoints, evaluation) run between steps. */
 export interface TrainingHook {
@@ -45,6 +57,8 @@ export interface LoopOptions {
   /** Checked between steps; set by the SIGINT handler. */
   interrupt?: { requested: boolean };
   lambda?: number;
+  /** Runs the steps elsewhere (`--replicas`); by default they run here, on the context's model. */
+  runStep?: StepRunner;
 }
 
 /**
@@ -81,32 +95,16 @@ export async function trainLoop(
 
 async function trainStep(context: LoopContext, batch: PatchBatch, options: LoopOptions): Promise<StepRecord> {
   const started = performance.now();
-  const { model, optimizer, state } = context;
+  const { state } = context;
   const lr = options.learningRate(state.step);
-  const inputs = batchToTensors(batch);
-  let parts: { mask: tf.Scalar; score: tf.Scalar } | undefined;
-  const { value, grads } = tf.variableGrads(() => {
-    const { maskLogits, scoreLogits } = model.predictPatches(inputs.patches, { training: true });
-    const loss = deepMaskLoss(
-      { maskLogits, scoreLogits, maskTargets: inputs.maskTargets, labels: inputs.labels },
-      { heads: batch.heads, lambda: options.lambda },
-    );
-    parts = { mask: tf.keep(loss.mask), score: tf.keep(loss.score) };
-    return loss.total;
-  }, model.trainableVariables);
-  const [loss, maskLoss, scoreLoss] = await Promise.all(
-    [value, parts!.mask, parts!.score].map(async (t) => (await t.data())[0]),
-  );
-  tf.dispose([value, parts!.mask, parts!.score, inputs.patches, inputs.maskTargets, inputs.labels]);
+  const runStep = options.runStep ?? ((b, rate) => localStep(context, b, rate, options.lambda));
+  const { loss, maskLoss, scoreLoss } = await runStep(batch, lr);
   if (!Number.isFinite(loss)) {
-    tf.dispose(grads);
     throw new NonFiniteLossError(
       `loss is ${loss} at step ${state.step + 1} (lr ${lr}); training stopped before applying this step, ` +
         'the last checkpoint is kept. Lower --lr or check the data.',
     );
   }
-  optimizer.applyGradients(grads, lr);
-  tf.dispose(grads);
   state.step += 1;
   state.samplerIndex += 1;
   return {
@@ -119,4 +117,32 @@ async function trainStep(context: LoopContext, batch: PatchBatch, options: LoopO
     lr,
     stepMs: performance.now() - started,
   };
+}
+
+/** One step on the context's model and optimizer, in this thread. */
+async function localStep(
+  context: LoopContext,
+  batch: PatchBatch,
+  lr: number,
+  lambda: number | undefined,
+): Promise<BatchLosses> {
+  const { model, optimizer } = context;
+  const inputs = batchToTensors(batch);
+  let parts: { mask: tf.Scalar; score: tf.Scalar } | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const { maskLogits, scoreLogits } = model.predictPatches(inputs.patches, { training: true });
+    const loss = deepMaskLoss(
+      { maskLogits, scoreLogits, maskTargets: inputs.maskTargets, labels: inputs.labels },
+      { heads: batch.heads, lambda },
+    );
+    parts = { mask: tf.keep(loss.mask), score: tf.keep(loss.score) };
+    return loss.total;
+  }, model.trainableVariables);
+  const [loss, maskLoss, scoreLoss] = await Promise.all(
+    [value, parts!.mask, parts!.score].map(async (t) => (await t.data())[0]),
+  );
+  tf.dispose([value, parts!.mask, parts!.score, inputs.patches, inputs.maskTargets, inputs.labels]);
+  if (Number.isFinite(loss)) optimizer.applyGradients(grads, lr);
+  tf.dispose(grads);
+  return { loss, maskLoss, scoreLoss };
 }

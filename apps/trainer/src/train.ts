@@ -19,6 +19,7 @@ import { MetricsLog } from './metrics-log.js';
 import { SgdMomentum } from './optimizer.js';
 import { ProgressReporter } from './progress.js';
 import { routeMathRandom, SeededRandom } from './random.js';
+import { ReplicatedSteps } from './replicated-steps.js';
 import { type RunPaths, runPaths } from './run-folder.js';
 import { type LrSchedule, learningRateAt } from './schedule.js';
 
@@ -52,6 +53,11 @@ export interface TrainOptions {
   evalTopN: number;
   checkpointEvery: number;
   seed: number;
+  /**
+   * Data-parallel worker threads (wasm on one thread each) sharing every batch; 1 (the default) trains in
+   * this thread on the active backend.
+   */
+  replicas?: number;
 }
 
 export interface TrainSession {
@@ -106,6 +112,7 @@ export async function runTraining(options: TrainOptions, session: TrainSession =
   });
   const deadlineMs = options.maxMinutes === undefined ? undefined : Date.now() + options.maxMinutes * 60_000;
   const writeCheckpointNow: CheckpointWriter = async (ctx) => {
+    await ctx.pullReplicas?.();
     ctx.state.rngState = rng.state;
     await writeCheckpoint(
       paths.checkpoint,
@@ -125,6 +132,8 @@ export async function runTraining(options: TrainOptions, session: TrainSession =
     new CheckpointHook(writeCheckpointNow, options.checkpointEvery),
     ...(session.hooks ?? []),
   ];
+  const replicated = await startReplicas(options, model, optimizer);
+  if (replicated) context.pullReplicas = () => replicated.pull();
   const restoreRandom = routeMathRandom(rng);
   let reason: StopReason;
   try {
@@ -140,10 +149,12 @@ export async function runTraining(options: TrainOptions, session: TrainSession =
       deadlineMs,
       interrupt: session.interrupt,
       lambda: options.lambda,
+      ...(replicated ? { runStep: (batch, lr) => replicated.step(batch, lr, options.lambda) } : {}),
     });
   } finally {
     restoreRandom();
     progress.finish();
+    await replicated?.stop();
     optimizer.dispose();
   }
   const config = model.config;
@@ -183,6 +194,28 @@ async function startOrResume(options: TrainOptions, paths: RunPaths, progress: P
   });
   if (checkpoint) optimizer.loadState(checkpoint.optimizer, join(checkpoint.dir, 'optimizer.bin'));
   return { model, optimizer, state, rng: new SeededRandom(state.rngState) };
+}
+
+async function startReplicas(
+  options: TrainOptions,
+  model: DeepMask,
+  optimizer: SgdMomentum,
+): Promise<ReplicatedSteps | undefined> {
+  const replicas = options.replicas ?? 1;
+  if (replicas === 1) return undefined;
+  if (!(Number.isInteger(replicas) && replicas > 1)) {
+    throw new TrainerError(`--replicas: expected an integer >= 1, got ${replicas}`);
+  }
+  if (options.batchSize < replicas) {
+    throw new TrainerError(
+      `--replicas ${replicas}: each replica needs a share of every batch; use --batch-size >= ${replicas}`,
+    );
+  }
+  return ReplicatedSteps.start(model, optimizer, {
+    replicas,
+    momentum: options.momentum,
+    weightDecay: options.weightDecay,
+  });
 }
 
 async function importTrunkWeights(model: DeepMask, options: TrainOptions): Promise<void> {

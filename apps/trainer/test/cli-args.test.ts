@@ -50,6 +50,14 @@ describe('command line', () => {
       "--backend: 'gpu' is not one of wasm, cpu, tensorflow",
     );
     expect((await runCli([...base, '--trunk', 'vgg16'])).stderr).toContain("--trunk: 'vgg16' is not one of");
+    expect((await runCli([...base, '--replicas', '0'])).stderr).toContain(
+      '--replicas: must be at least 1, got 0',
+    );
+    const cpuReplicas = await runCli([...base, '--backend', 'cpu', '--replicas', '2']);
+    expect([cpuReplicas.code, cpuReplicas.stderr]).toEqual([
+      2,
+      expect.stringContaining('--replicas 2: replicas run the wasm backend; with --backend cpu use 1'),
+    ]);
   });
 
   it('reads flags from --config, with command-line flags on top', async () => {

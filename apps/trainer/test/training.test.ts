@@ -7,7 +7,7 @@ import { readCheckpoint } from '../src/checkpoint.js';
 import { NonFiniteLossError } from '../src/errors.js';
 import type { TrainingHook } from '../src/loop.js';
 import { MetricsLog, type StepMetrics } from '../src/metrics-log.js';
-import { runTraining } from '../src/train.js';
+import { runTraining, type TrainOptions } from '../src/train.js';
 import { smallDataset, tinyRun } from './fixtures.js';
 
 let fixture: Awaited<ReturnType<typeof smallDataset>>;
@@ -21,20 +21,28 @@ const stepLosses = (runDir: string) =>
     .filter((r): r is StepMetrics => r.type === 'step')
     .map((r) => [r.step, r.loss, r.maskLoss, r.scoreLoss]);
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  describe(`training on ${backend}`, () => {
+const SETUPS = [
+  { backend: 'cpu', replicas: 1 },
+  { backend: 'wasm', replicas: 1 },
+  { backend: 'wasm', replicas: 2 },
+] as const;
+
+for (const { backend, replicas } of SETUPS) {
+  describe(`training on ${backend}${replicas > 1 ? ` in ${replicas} data-parallel replicas` : ''}`, () => {
     beforeAll(() => selectBackend(backend));
-    const out = (name: string) => join(fixture.root, `${backend}-${name}`);
+    const out = (name: string) => join(fixture.root, `${backend}-${replicas}-${name}`);
+    const runOptions = (dir: string, overrides: Partial<TrainOptions>) =>
+      tinyRun(fixture.data, dir, { replicas, ...overrides });
 
     it('resumes exactly: 3 steps + resume to 6 gives the losses of 6 uninterrupted steps', async () => {
-      await runTraining(tinyRun(fixture.data, out('whole'), { maxSteps: 6, checkpointEvery: 0 }), {
+      await runTraining(runOptions(out('whole'), { maxSteps: 6, checkpointEvery: 0 }), {
         progress: false,
       });
-      const first = await runTraining(tinyRun(fixture.data, out('split'), { maxSteps: 3 }), {
+      const first = await runTraining(runOptions(out('split'), { maxSteps: 3 }), {
         progress: false,
       });
       expect([first.reason, first.state.step]).toEqual(['max-steps', 3]);
-      const second = await runTraining(tinyRun(fixture.data, out('split'), { maxSteps: 6, resume: true }), {
+      const second = await runTraining(runOptions(out('split'), { maxSteps: 6, resume: true }), {
         progress: false,
       });
       expect([second.reason, second.state.step, second.state.samplerIndex]).toEqual(['max-steps', 6, 6]);
@@ -49,7 +57,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         writes += 1;
         if (writes === 2) throw new Error('simulated crash between the temporary write and the rename');
       };
-      const options = tinyRun(fixture.data, out('crash'), { maxSteps: 4, checkpointEvery: 2 });
+      const options = runOptions(out('crash'), { maxSteps: 4, checkpointEvery: 2 });
       await expect(runTraining(options, { progress: false, beforeCheckpointCommit: crash })).rejects.toThrow(
         'simulated crash',
       );
@@ -67,7 +75,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
 
     it('stops on a non-finite loss with a clear message, leaving the last good checkpoint', async () => {
-      const options = tinyRun(fixture.data, out('nan'), { maxSteps: 30, checkpointEvery: 1, lr: 1e12 });
+      const options = runOptions(out('nan'), { maxSteps: 30, checkpointEvery: 1, lr: 1e12 });
       const failure = await runTraining(options, { progress: false }).then(
         () => undefined,
         (error: unknown) => error,
@@ -88,7 +96,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const counts: number[] = [];
       const count: TrainingHook = { afterStep: () => void counts.push(tf.memory().numTensors) };
       const before = tf.memory().numTensors;
-      await runTraining(tinyRun(fixture.data, out('memory'), { maxSteps: 6, checkpointEvery: 2 }), {
+      await runTraining(runOptions(out('memory'), { maxSteps: 6, checkpointEvery: 2 }), {
         progress: false,
         hooks: [count],
       });
@@ -120,5 +128,31 @@ describe('evaluation during training', () => {
     expect(result.state.bestStep === 2 || result.state.bestStep === 4).toBe(true);
     expect(existsSync(join(runDir, 'model', 'model.json'))).toBe(true);
     expect(existsSync(join(runDir, 'eval', 'val-results.json'))).toBe(true);
+  });
+});
+
+describe('data-parallel replicas', () => {
+  beforeAll(() => selectBackend('wasm'));
+  const out = (name: string) => join(fixture.root, `replicas-${name}`);
+
+  it('share the batch that one thread trains on: the same first-step mask loss (1e-5)', async () => {
+    // The mask head has no dropout, so the first step's mask loss depends on the batch and weights only.
+    for (const replicas of [1, 2, 3]) {
+      await runTraining(tinyRun(fixture.data, out(`first-${replicas}`), { maxSteps: 1, replicas }), {
+        progress: false,
+      });
+    }
+    const [one, two, three] = [1, 2, 3].map((r) => stepLosses(out(`first-${r}`))[0]);
+    expect(one[2]).toBeGreaterThan(0);
+    expect(two[2]).toBeCloseTo(one[2], 5);
+    expect(three[2]).toBeCloseTo(one[2], 5);
+  });
+
+  it('refuse a batch smaller than the replicas, naming the flags', async () => {
+    await expect(
+      runTraining(tinyRun(fixture.data, out('small-batch'), { batchSize: 2, replicas: 3 }), {
+        progress: false,
+      }),
+    ).rejects.toThrow('--replicas 3: each replica needs a share of every batch; use --batch-size >= 3');
   });
 });

@@ -13,10 +13,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deepMaskLoss } from '@deepmask/loss';
 import { initWasmBackend, registerWasmTrainingKernels } from '@deepmask/wasm-training';
+import { startReplicas } from '@deepmask/wasm-training/replicas';
 import { sgdMomentumStep } from '@deepmask/wasm-training/sgd-momentum';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { createDeepMask, type DeepMaskConfig, defaultConfig, type TrunkName } from '../src/index.js';
+import {
+  createDeepMask,
+  type DeepMask,
+  type DeepMaskConfig,
+  defaultConfig,
+  type TrunkName,
+} from '../src/index.js';
 import { TorchWorker } from './torch-worker.js';
 
 interface Case {
@@ -57,6 +64,10 @@ const CASES: Case[] = trunks.map((name) => {
 const CEILING_CONV = [4, 56, 256] as const;
 /** Side of the square matrix multiplied by itself. */
 const CEILING_MATMUL = 1024;
+
+/** Data-parallel replicas of the training step: worker threads, each with wasm on one thread. */
+const REPLICAS = 2;
+const REPLICA_PROGRAM = new URL('./train-replica.mjs', import.meta.url);
 
 const torch = TorchWorker.start(join(dirname(fileURLToPath(import.meta.url)), 'torch_deepmask.py'));
 
@@ -119,7 +130,9 @@ function readBack(op: () => tf.Tensor | tf.Tensor[]): () => Promise<void> {
   };
 }
 
-async function benchCase(c: Case): Promise<Record<'patch' | 'dense' | 'train', SideBySide>> {
+type Measure = 'patch' | 'dense' | 'train' | 'replicas';
+
+async function benchCase(c: Case): Promise<Record<Measure, SideBySide>> {
   await torch?.request({ op: 'case', case: c });
   const model = createDeepMask(c.config);
   const size = c.config.inputSizePx;
@@ -158,10 +171,52 @@ async function benchCase(c: Case): Promise<Record<'patch' | 'dense' | 'train', S
     }),
     'train',
   );
+  const replicas = await benchReplicas(c, model, { batch, maskTargets, labels });
   tf.dispose(velocities);
   tf.dispose([patches, image, batch, maskTargets, labels]);
   model.dispose();
-  return { patch, dense, train };
+  return { patch, dense, train, replicas };
+}
+
+/**
+ * The same SGD step with the batch split between `REPLICAS` worker threads (wasm on one thread each) that
+ * average their gradients; torch's side is its one training step again.
+ */
+async function benchReplicas(
+  c: Case,
+  model: DeepMask,
+  tensors: Record<'batch' | 'maskTargets' | 'labels', tf.Tensor>,
+): Promise<SideBySide> {
+  const group = await startReplicas({
+    program: REPLICA_PROGRAM,
+    init: { config: c.config },
+    replicas: REPLICAS,
+    sgd: { momentum: 0.9, weightDecay: 0 },
+  });
+  const values = async (list: tf.Tensor[]) =>
+    Promise.all(list.map(async (t) => (await t.data()) as Float32Array));
+  await group.writeState({
+    weights: await values(model.trainableVariables),
+    velocities: model.trainableVariables.map((v) => new Float32Array(v.size)),
+  });
+  const [batch, maskTargets, labels] = await values([tensors.batch, tensors.maskTargets, tensors.labels]);
+  const n = c.trainBatch;
+  const shards = Array.from({ length: REPLICAS }, (_, r) => {
+    const [from, to] = [Math.floor((n * r) / REPLICAS), Math.floor((n * (r + 1)) / REPLICAS)];
+    const rows = (values: Float32Array) => values.slice((from * values.length) / n, (to * values.length) / n);
+    return {
+      shard: { patches: rows(batch), maskTargets: rows(maskTargets), labels: rows(labels) },
+      weight: (to - from) / n,
+      learningRate: 1e-3,
+    };
+  });
+  try {
+    return await alternate(async () => {
+      await group.step(shards);
+    }, 'train');
+  } finally {
+    await group.stop();
+  }
 }
 
 async function benchCeiling(): Promise<Record<'conv' | 'matMul', SideBySide>> {
@@ -204,6 +259,7 @@ for (const r of results) {
     [`patch fwd ${r.config.inputSizePx}px`, 'patch', r.patchBatch],
     [`dense fwd ${r.denseSizePx}px`, 'dense', 1],
     ['train step', 'train', r.trainBatch],
+    [`train step, ${REPLICAS} replicas`, 'replicas', r.trainBatch],
   ];
   for (const [label, key, n] of measures) {
     const { wasm: w, torch: t } = r.timings[key];
@@ -246,6 +302,7 @@ console.log(
     bench: '@deepmask/model',
     machine: { cpus: cpus().length, model: cpus()[0]?.model },
     wasmThreads,
+    replicas: REPLICAS,
     torchThreads: torch ? 2 : null,
     reps,
     results: results.map((r) => ({

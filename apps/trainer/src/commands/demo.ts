@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { type BackendName, selectBackend } from '../backend.js';
+import { type BackendName, replicasFor, selectBackend } from '../backend.js';
 import { runDemo } from '../demo.js';
 import { formatArTable, summarizeAr } from '../evaluation.js';
 import type { CommandIo } from '../main.js';
@@ -16,7 +16,9 @@ export async function demoCommand(
   const out =
     (values.out as string | undefined) ??
     `runs/demo-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`;
-  await selectBackend(values.backend as BackendName);
+  const backend = values.backend as BackendName;
+  const replicas = replicasFor(backend, values.replicas as number | undefined);
+  await selectBackend(backend);
   const progress = new ProgressReporter(io.stderr);
   const result = await withInterrupt(progress, (interrupt) =>
     runDemo(
@@ -27,6 +29,7 @@ export async function demoCommand(
         trainImages: values['train-images'] as number,
         valImages: values['val-images'] as number,
         ...optimisationOptions(values),
+        replicas,
         compareUntrained: true,
       },
       { progress, interrupt },

@@ -1,5 +1,5 @@
 import type { DeepMaskConfig, HeadStyle, TrunkName } from '@deepmask/model';
-import { type BackendName, selectBackend } from '../backend.js';
+import { type BackendName, replicasFor, selectBackend } from '../backend.js';
 import type { CommandIo } from '../main.js';
 import type { FlagValues } from '../options.js';
 import { ProgressReporter } from '../progress.js';
@@ -29,6 +29,7 @@ export async function trainCommand(
   io: CommandIo,
 ): Promise<number> {
   const inputSize = values['input-size'] as number | undefined;
+  const backend = values.backend as BackendName;
   const options: TrainOptions = {
     data: values.data as string,
     ann: values.ann as string,
@@ -46,8 +47,9 @@ export async function trainCommand(
     evalImages: values['eval-images'] as number,
     evalTopN: values['eval-top-n'] as number,
     checkpointEvery: values['checkpoint-every'] as number,
+    replicas: replicasFor(backend, values.replicas as number | undefined),
   };
-  await selectBackend(values.backend as BackendName);
+  await selectBackend(backend);
   const progress = new ProgressReporter(io.stderr);
   const result = await withInterrupt(progress, (interrupt) => runTraining(options, { progress, interrupt }));
   const { state, paths, reason } = result;
