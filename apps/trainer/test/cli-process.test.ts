@@ -92,9 +92,12 @@ describe('the built deepmask CLI', () => {
     expect(tensorflow.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('on SIGINT finishes the step, writes a final checkpoint and exits 130', async () => {
-    const out = join(fixture.root, 'sigint');
-    const { child, exit } = start([...trainArgs(out), '--checkpoint-every', '0']);
+  it.each([
+    ['in the main thread', ['--backend', 'cpu']],
+    ['in 2 replicas on wasm', ['--backend', 'wasm', '--replicas', '2']],
+  ])('on SIGINT finishes the step, writes a final checkpoint and exits 130 (%s)', async (_, flags) => {
+    const out = join(fixture.root, `sigint-${flags.join('')}`);
+    const { child, exit } = start([...trainArgs(out), '--checkpoint-every', '0', ...flags]);
     const metrics = join(out, 'metrics.jsonl');
     while (!existsSync(metrics) || readFileSync(metrics, 'utf8').split('\n').length < 3) {
       await new Promise((resolve) => setTimeout(resolve, 100));
