@@ -27,12 +27,8 @@ export async function selectBackend(name: BackendName): Promise<void> {
   await tf.ready();
 }
 
-/**
- * The data-parallel replicas of a training run: `requested`, or one per core on wasm (each replica runs
- * wasm on one thread) and 1 on the other backends, which replicas do not run.
- */
-export function replicasFor(backend: BackendName, requested: number | undefined): number {
-  if (requested === undefined) return backend === 'wasm' ? availableParallelism() : 1;
+/** `--replicas` checked against the backend: more than 1 runs only on wasm. */
+export function replicasFor(backend: BackendName, requested: number): number {
   if (requested > 1 && backend !== 'wasm') {
     throw new UsageError(
       `--replicas ${requested}: replicas run the wasm backend; with --backend ${backend} use 1`,

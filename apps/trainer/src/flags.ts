@@ -18,7 +18,8 @@ const replicas: FlagSpecs = {
   replicas: {
     type: 'integer',
     min: 1,
-    help: 'data-parallel worker threads sharing every batch, wasm on one thread each (default: one per core on wasm, else 1)',
+    default: 1,
+    help: 'data-parallel worker threads sharing every batch, each with wasm on one thread (1: this thread)',
   },
 };
 

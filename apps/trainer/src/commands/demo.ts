@@ -17,7 +17,7 @@ export async function demoCommand(
     (values.out as string | undefined) ??
     `runs/demo-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`;
   const backend = values.backend as BackendName;
-  const replicas = replicasFor(backend, values.replicas as number | undefined);
+  const replicas = replicasFor(backend, values.replicas as number);
   await selectBackend(backend);
   const progress = new ProgressReporter(io.stderr);
   const result = await withInterrupt(progress, (interrupt) =>

@@ -47,7 +47,7 @@ export async function trainCommand(
     evalImages: values['eval-images'] as number,
     evalTopN: values['eval-top-n'] as number,
     checkpointEvery: values['checkpoint-every'] as number,
-    replicas: replicasFor(backend, values.replicas as number | undefined),
+    replicas: replicasFor(backend, values.replicas as number),
   };
   await selectBackend(backend);
   const progress = new ProgressReporter(io.stderr);
