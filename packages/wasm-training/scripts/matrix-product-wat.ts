@@ -92,54 +92,65 @@ const packPanels = `
             (br $zero)))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $pad)))
+    (local.set $j (i32.const 0))
     (if (i32.eq (local.get $colStride) (i32.const 4))
       (then
-        ;; rows contiguous: each row's eight values of a full panel move as two vectors
-        (local.set $t (i32.const 0))
-        (block $rowsDone
-          (loop $rows
-            (br_if $rowsDone (i32.ge_u (local.get $t) (local.get $k)))
-            (local.set $j (i32.const 0))
-            (local.set $from (i32.add (local.get $b) (i32.mul (local.get $t) (local.get $rowStride))))
-            (local.set $to (i32.add (local.get $packed) (i32.shl (local.get $t) (i32.const 5))))
-            (block $panelsDone
-              (loop $panels
-                (br_if $panelsDone (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
+        ;; rows contiguous: two panels at a time (a row's 16 values, one cache line when aligned) down all
+        ;; the rows, so that the writes run along two panels rather than across every panel (k x 32 bytes
+        ;; apart: a TLB miss a store once B outgrows a few pages); then a last full panel
+        (block $pairsDone
+          (loop $pairs
+            (br_if $pairsDone (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $n)))
+            (local.set $from (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $to ${COLUMN_START})
+            (local.set $panelEnd (i32.add (local.get $to) (i32.shl (local.get $k) (i32.const 5))))
+            (local.set $t (local.get $k))
+            (block $pairRowsDone
+              (loop $pairRows
+                (br_if $pairRowsDone (i32.eqz (local.get $t)))
                 (v128.store (local.get $to) (v128.load (local.get $from)))
                 (v128.store offset=16 (local.get $to) (v128.load offset=16 (local.get $from)))
-                (local.set $from (i32.add (local.get $from) (i32.const 32)))
-                (local.set $to (i32.add (local.get $to) (i32.shl (local.get $k) (i32.const 5))))
-                (local.set $j (i32.add (local.get $j) (i32.const 8)))
-                (br $panels)))
-            (block $tailDone
-              (loop $tail
-                (br_if $tailDone (i32.ge_u (local.get $j) (local.get $n)))
-                (f32.store (local.get $to) (f32.load (local.get $from)))
-                (local.set $from (i32.add (local.get $from) (i32.const 4)))
-                (local.set $to (i32.add (local.get $to) (i32.const 4)))
-                (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                (br $tail)))
-            (local.set $t (i32.add (local.get $t) (i32.const 1)))
-            (br $rows))))
-      (else
-        ;; columns contiguous (a transposed B): each column's k values in turn
-        (local.set $j (i32.const 0))
-        (block $columnsDone
-          (loop $columns
-            (br_if $columnsDone (i32.ge_u (local.get $j) (local.get $n)))
-            (local.set $from (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $colStride))))
+                (v128.store (local.get $panelEnd) (v128.load offset=32 (local.get $from)))
+                (v128.store offset=16 (local.get $panelEnd) (v128.load offset=48 (local.get $from)))
+                (local.set $from (i32.add (local.get $from) (local.get $rowStride)))
+                (local.set $to (i32.add (local.get $to) (i32.const 32)))
+                (local.set $panelEnd (i32.add (local.get $panelEnd) (i32.const 32)))
+                (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+                (br $pairRows)))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $pairs)))
+        (if (i32.le_u (i32.add (local.get $j) (i32.const 8)) (local.get $n))
+          (then
+            (local.set $from (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
             (local.set $to ${COLUMN_START})
             (local.set $t (local.get $k))
-            (block $valuesDone
-              (loop $values
-                (br_if $valuesDone (i32.eqz (local.get $t)))
-                (f32.store (local.get $to) (f32.load (local.get $from)))
+            (block $panelRowsDone
+              (loop $panelRows
+                (br_if $panelRowsDone (i32.eqz (local.get $t)))
+                (v128.store (local.get $to) (v128.load (local.get $from)))
+                (v128.store offset=16 (local.get $to) (v128.load offset=16 (local.get $from)))
                 (local.set $from (i32.add (local.get $from) (local.get $rowStride)))
                 (local.set $to (i32.add (local.get $to) (i32.const 32)))
                 (local.set $t (i32.sub (local.get $t) (i32.const 1)))
-                (br $values)))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $columns))))))`;
+                (br $panelRows)))
+            (local.set $j (i32.add (local.get $j) (i32.const 8)))))))
+    ;; the remaining columns (all of a transposed B's, whose columns are contiguous), each down the rows
+    (block $columnsDone
+      (loop $columns
+        (br_if $columnsDone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $from (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $colStride))))
+        (local.set $to ${COLUMN_START})
+        (local.set $t (local.get $k))
+        (block $valuesDone
+          (loop $values
+            (br_if $valuesDone (i32.eqz (local.get $t)))
+            (f32.store (local.get $to) (f32.load (local.get $from)))
+            (local.set $from (i32.add (local.get $from) (local.get $rowStride)))
+            (local.set $to (i32.add (local.get $to) (i32.const 32)))
+            (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+            (br $values)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $columns))))`;
 
 /** Byte indices of an i8x16.shuffle that takes these four 32-bit lanes (0-3 the first vector's, 4-7 the second's). */
 const lanes = (indices: number[]) =>

@@ -16,7 +16,8 @@ interface ProductCase {
 }
 
 // Rows in part of a 4-row tile and past a 64-row block, columns in part of an 8-column panel, steps past a
-// 512-step block (the second block adds to C), one step, every transpose.
+// 512-step block (the second block adds to C), one step, every transpose; B's columns packed in pairs of
+// panels, then a lone panel, then a tail (16, 40 = two pairs and a panel, 37 = two pairs and a tail).
 const CASES: ProductCase[] = [
   [1, 1, 1],
   [4, 8, 8],
@@ -24,6 +25,9 @@ const CASES: ProductCase[] = [
   [66, 513, 9],
   [130, 40, 17],
   [5, 1100, 24],
+  [6, 5, 16],
+  [3, 20, 40],
+  [9, 64, 37],
 ].flatMap(([m, k, n]) =>
   [false, true].flatMap((transposeA) =>
     [false, true].map((transposeB) => ({ m, k, n, transposeA, transposeB })),
