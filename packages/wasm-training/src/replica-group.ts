@@ -40,24 +40,7 @@ export async function startReplicas<Init, Shard>(
   const programUrl = moduleUrl(options.program);
   const group = new ReplicaGroup<Shard>(Array.from({ length: replicas }, startWorker));
   try {
-    const ready = await group.requestAll((rank) => ({
-      type: 'init',
-      programUrl,
-      init: options.init,
-      rank,
-      replicas,
-      sgd,
-    }));
-    const shapes = ready.map((reply) => (reply as { shapes: number[][] }).shapes);
-    for (const [rank, s] of shapes.entries()) {
-      if (JSON.stringify(s) !== JSON.stringify(shapes[0])) {
-        throw new Error(`startReplicas: replica ${rank}'s variables differ from replica 0's (${programUrl})`);
-      }
-    }
-    group.shapes = shapes[0];
-    const values = shapes[0].reduce((sum, shape) => sum + shape.reduce((a, b) => a * b, 1), 0);
-    group.exchange = new SharedArrayBuffer(exchangeBytes({ replicas, values }));
-    await group.requestAll(() => ({ type: 'connect', exchange: group.exchange! }));
+    await group.connect((rank) => ({ type: 'init', programUrl, init: options.init, rank, replicas, sgd }));
   } catch (error) {
     await group.stop();
     throw error;
@@ -72,9 +55,8 @@ interface Pending {
 
 /** Data-parallel replicas of one model, trained by momentum SGD on the average of their gradients. */
 export class ReplicaGroup<Shard> {
-  /** Shapes of the replicas' variables, in order. */
-  shapes: number[][] = [];
-  exchange: SharedArrayBuffer | undefined;
+  private variableShapes: number[][] = [];
+  private exchange: SharedArrayBuffer | undefined;
   private readonly pending: Pending[][];
   private failure: Error | undefined;
 
@@ -89,6 +71,27 @@ export class ReplicaGroup<Shard> {
 
   get size(): number {
     return this.workers.length;
+  }
+
+  /** Shapes of the replicas' variables, in order. */
+  get shapes(): number[][] {
+    return this.variableShapes;
+  }
+
+  /** @internal Builds every replica's model, then gives them one exchange sized for its variables. */
+  async connect(init: (rank: number) => ToReplica): Promise<void> {
+    const ready = await this.requestAll(init);
+    const shapes = ready.map((reply) => (reply as { shapes: number[][] }).shapes);
+    for (const [rank, s] of shapes.entries()) {
+      if (JSON.stringify(s) !== JSON.stringify(shapes[0])) {
+        throw new Error(`startReplicas: replica ${rank}'s variables differ from replica 0's`);
+      }
+    }
+    this.variableShapes = shapes[0];
+    const values = shapes[0].reduce((sum, shape) => sum + shape.reduce((a, b) => a * b, 1), 0);
+    const exchange = new SharedArrayBuffer(exchangeBytes({ replicas: this.size, values }));
+    this.exchange = exchange;
+    await this.requestAll(() => ({ type: 'connect', exchange }));
   }
 
   /**
@@ -132,8 +135,7 @@ export class ReplicaGroup<Shard> {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
-  /** @internal */
-  requestAll(message: (rank: number) => ToReplica): Promise<FromReplica[]> {
+  private requestAll(message: (rank: number) => ToReplica): Promise<FromReplica[]> {
     return Promise.all(this.workers.map((_, rank) => this.request(rank, message(rank))));
   }
 
