@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabt from 'wabt';
 import { matrixProductWat, PANEL_COLUMNS, WORK_BYTES } from './matrix-product-wat.js';
+import { TAP_RECORD_BYTES } from './tap-filter-gradient-wat.js';
 import { winogradWat } from './winograd-wat.js';
 
 const SOURCES = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
@@ -67,6 +68,9 @@ export async function assembleMatrixProduct(): Promise<string> {
     '',
     '/** Columns of a panel of packed B. */',
     `export const PANEL_COLUMNS = ${PANEL_COLUMNS};`,
+    '',
+    '/** Bytes of a tap record of filterGradientTaps. */',
+    `export const TAP_RECORD_BYTES = ${TAP_RECORD_BYTES};`,
     '',
   ].join('\n');
 }

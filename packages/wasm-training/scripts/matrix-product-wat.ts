@@ -4,6 +4,8 @@
 // any strides, so a transposed A costs nothing. `fused` takes relaxed SIMD's f32x4.relaxed_madd (one FMA
 // instruction where the CPU has FMA) instead of a multiply and an add.
 
+import { tapFilterGradientWat } from './tap-filter-gradient-wat.js';
+
 /** Columns of a panel of packed B (two vectors). */
 export const PANEL_COLUMNS = 8;
 /** Steps of k per block: a panel block of 16 KB (measured best against 256, and 32 or 128 rows). */
@@ -347,12 +349,16 @@ ${packTiles}
 /** Bytes of `work` that each caller of productRows gives it. */
 export const WORK_BYTES = MC * KC * 4 + 4 * 8 * 4;
 
-/** The module's text: a memory imported as `env.memory` (shared or not) and the functions above. */
+/**
+ * The module's text: a memory imported as `env.memory` (shared or not), the functions above and the tap
+ * filter gradient (scripts/tap-filter-gradient-wat.ts), which shares the product's helper thread.
+ */
 export function matrixProductWat(fused: boolean, shared: boolean): string {
   return `(module
   (import "env" "memory" (memory 1${shared ? ' 65536 shared' : ''}))
 ${packPanels}
 ${productRows}
-${tile(fused)})
+${tile(fused)}
+${tapFilterGradientWat(fused)})
 `;
 }

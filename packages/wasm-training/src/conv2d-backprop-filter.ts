@@ -9,14 +9,23 @@ import {
 import { convGeometry, shape4 } from './conv-geometry.js';
 import { directFilterGradient } from './direct-filter-gradient.js';
 import { phaseTap, splitPhases, tapColumns, windowChunks } from './im2col.js';
+import { packedProduct } from './packed-product.js';
+import { wasmMemoryOf } from './wasm-heap.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 import { winogradFilterGradient, winogradTileSize } from './winograd-conv2d.js';
 
 /**
- * Up to this many multiply-adds, summing each tap's products straight from x and dy in one thread
- * (`directFilterGradient`) beats writing the window matrix for wasm's two-thread product: the tiny trunk's
- * filter gradients (5-10M) took 0.2-0.7x the time, MobileNet-v1's first (43M) about the same, 200M+ 1.5-2.3x
- * longer.
+ * Summing each tap's products straight from x and dy (`directFilterGradient`, both threads) takes filter
+ * gradients of up to this many channel pairs (C x O), however many positions: against the window matrix
+ * and our product, measured alternating on 2 threads, ResNet-50's 7x7 first layer (3 x 64, 241M multiply-
+ * adds) 0.60x the time, MobileNet-v1's (3 x 32) 0.36x, VGG-A's (3 x 64, 347M) 0.67x, a 1x1 of 32 x 64
+ * 0.63x, 3x3 8 x 16 at stride 1 0.18x, 32 x 64 0.92x; from 64 x 64 (1.1x) to 256 x 256 (1.8x) the product
+ * wins: each block of 4 x 8 sums passes over every position.
+ */
+const DIRECT_MAX_CHANNEL_PAIRS = 2048;
+/**
+ * ... or up to this many multiply-adds (the tiny trunk's filter gradients: 5-10M, 0.2-0.7x the window
+ * matrix's time on one thread)...
  */
 const DIRECT_MAX_MULTIPLY_ADDS = 2 ** 25;
 /**
@@ -34,7 +43,8 @@ const DIRECT_MIN_POSITIONS = 64;
  * a window matrix stays within the budget; the chunks' products are summed. A 1x1 filter at stride 1
  * without padding is the product x^T dy. Replaces a convolution of x^T with dy as the filter, whose
  * 4-channel (batch) inner loop ran at a fraction of the GEMM speed. 3x3 stride-1 ones of enough channels
- * go by Winograd, small ones tap by tap without the window matrix (the bounds above).
+ * go by Winograd, those of few channels or multiply-adds tap by tap without the window matrix (the bounds
+ * above).
  */
 function conv2DBackpropFilter(args: {
   inputs: Conv2DBackpropFilterInputs;
@@ -65,10 +75,13 @@ function conv2DBackpropFilter(args: {
   }
   const positions = g.batchSize * g.outHeight * g.outWidth;
   const multiplyAdds = positions * fh * fw * inChannels * filterShape[3];
-  const direct =
-    multiplyAdds <= DIRECT_MAX_MULTIPLY_ADDS && positions >= DIRECT_MIN_POSITIONS && filterShape[3] % 8 === 0;
-  if (simd !== null && direct) {
-    return scope.finish(directFilterGradient(scope, simd.tapFilterGradient, x, dy, g, filterShape));
+  const small =
+    inChannels * filterShape[3] <= DIRECT_MAX_CHANNEL_PAIRS || multiplyAdds <= DIRECT_MAX_MULTIPLY_ADDS;
+  const direct = small && positions >= DIRECT_MIN_POSITIONS && filterShape[3] % 8 === 0;
+  const memory = wasmMemoryOf(scope.backend);
+  const product = memory === null ? null : packedProduct(memory);
+  if (product !== null && direct) {
+    return scope.finish(directFilterGradient(scope, product, x, dy, g, filterShape));
   }
   const pixels = g.batchSize * g.inHeight * g.inWidth;
   const samePixels = g.inHeight === g.outHeight && g.inWidth === g.outWidth;

@@ -1,10 +1,14 @@
-import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { type TensorInfo, util } from '@tensorflow/tfjs-core';
 import { type ConvGeometry, insideOutputs } from './conv-geometry.js';
-import type { TapFilterGradient } from './simd-kernels.js';
+import { TAP_RECORD_BYTES } from './matrix-product-wasm.js';
+import type { PackedProduct } from './packed-product.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
 
-/** dy values per chunk of output positions: its rows (and x's) stay in the caches while every tap reads them. */
-const CHUNK_VALUES = 16384;
+/**
+ * dy values per chunk of output positions: its rows (and x's) stay in the caches while every tap reads them
+ * (16 KB: the tiny trunk's filter gradients of 16 x 32 and 32 x 32 channels 0.65x the time of 64 KB).
+ */
+const CHUNK_VALUES = 4096;
 
 /** Output positions that the taps take together: `images` whole images from `image`, or rows of one image. */
 interface PositionChunk {
@@ -32,26 +36,81 @@ function positionChunks(g: ConvGeometry, outChannels: number): PositionChunk[] {
 }
 
 /**
- * dW `[fh, fw, C, O]` tap by tap straight from x and dy (`tapFilterGradient`, our SIMD module): each tap
- * sums over the output positions whose pixel it reads inside the image, so the padding costs nothing and
- * no window matrix is written. Positions go in chunks that every tap reads while they are in the caches.
- * In one thread; for filter gradients too small for wasm's two-thread product to repay the window matrix
- * (see `conv2d-backprop-filter.ts`). O must be a multiple of 8.
+ * Shares of the tap records that the threads claim, each summed into its own copy of dW: enough for two
+ * threads that drift apart by up to 2x to end together.
+ */
+const SHARES = 8;
+
+/**
+ * dW `[fh, fw, C, O]` tap by tap straight from x and dy (`PackedProduct.filterGradient`, with fused
+ * multiply-adds where relaxed SIMD runs, on both threads where the helper runs): each tap sums over the
+ * output positions whose pixel it reads inside the image, so the padding costs nothing and no window
+ * matrix is written. Positions go in chunks that every tap reads while they are in the caches: a record
+ * per chunk and tap. O must be a multiple of 8.
  */
 export function directFilterGradient(
   scope: WasmKernelScope,
-  kernel: TapFilterGradient,
+  product: PackedProduct,
   x: TensorInfo,
   dy: TensorInfo,
   g: ConvGeometry,
-  [fh, fw, channels, outChannels]: [number, number, number, number],
+  filterShape: [number, number, number, number],
 ): TensorInfo {
-  const out = scope.allocate([fh, fw, channels, outChannels]);
-  const [xValues, dyValues, outValues] = [scope.floats(x), scope.floats(dy), scope.floats(out)];
-  outValues.fill(0);
+  const [, , channels, outChannels] = filterShape;
+  const size = util.sizeFromShape(filterShape);
+  const records = tapRecords(g, filterShape);
+  const count = records.length / RECORD_FIELDS;
+  const copies = Math.max(1, Math.min(SHARES, count));
+  const table = scope.allocate([records.length]);
+  const scratch = scope.allocate([copies, size]);
+  const out = scope.allocate(filterShape);
+  // Addresses after the last allocation (which may grow the memory).
+  const tableValues = scope.floats(table);
+  new Int32Array(tableValues.buffer, tableValues.byteOffset, records.length).set(records);
+  const copyValues = scope.floats(scratch);
+  copyValues.fill(0);
+  product.filterGradient(
+    {
+      records: tableValues.byteOffset,
+      count,
+      x: scope.floats(x).byteOffset,
+      dy: scope.floats(dy).byteOffset,
+    },
+    { channels, outChannels, size, copies },
+    copyValues.byteOffset,
+    scope.floats(out).byteOffset,
+  );
+  return out;
+}
+
+/** Fields of a tap record (TAP_RECORD_BYTES / 4), as the product module reads them. */
+const RECORD_FIELDS = TAP_RECORD_BYTES / 4;
+
+/** Tap records by geometry (the same every training step), the most recent MAX_KEPT_GEOMETRIES. */
+const recordsByGeometry = new Map<string, Int32Array>();
+const MAX_KEPT_GEOMETRIES = 64;
+
+/**
+ * One record per chunk of positions and tap that reads a pixel inside the image: the byte offsets of its
+ * first value in x and dy and of its block of dW, then the positions' counts and byte strides.
+ */
+function tapRecords(g: ConvGeometry, filterShape: number[]): Int32Array {
+  const key = JSON.stringify([g, filterShape]);
+  let records = recordsByGeometry.get(key);
+  if (records === undefined) {
+    records = newTapRecords(g, filterShape);
+    if (recordsByGeometry.size >= MAX_KEPT_GEOMETRIES) {
+      recordsByGeometry.delete(recordsByGeometry.keys().next().value as string);
+    }
+    recordsByGeometry.set(key, records);
+  }
+  return records;
+}
+
+function newTapRecords(g: ConvGeometry, [fh, fw, channels, outChannels]: number[]): Int32Array {
+  const records: number[] = [];
   const [strideH, strideW] = g.strides;
   const [xImage, dyImage] = [g.inHeight * g.inWidth * channels, g.outHeight * g.outWidth * outChannels];
-  const dims = { channels, outChannels, outFirst: 0 };
   for (const chunk of positionChunks(g, outChannels)) {
     for (let a = 0; a < fh; a++) {
       const [iLo, iHi] = insideOutputs(g.outHeight, g.inHeight, strideH, a - g.padTop);
@@ -61,24 +120,21 @@ export function directFilterGradient(
         const [jLo, jHi] = insideOutputs(g.outWidth, g.inWidth, strideW, b - g.padLeft);
         if (jLo >= jHi) continue;
         const pixel = (first * strideH + a - g.padTop) * g.inWidth + jLo * strideW + b - g.padLeft;
-        const tap = {
-          images: chunk.images,
-          rows: last - first,
-          cols: jHi - jLo,
-          first: chunk.image * xImage + pixel * channels,
-          image: xImage,
-          row: strideH * g.inWidth * channels,
-          col: strideW * channels,
-          dyFirst: chunk.image * dyImage + (first * g.outWidth + jLo) * outChannels,
-          dyImage,
-          dyRow: g.outWidth * outChannels,
-        };
-        dims.outFirst = (a * fw + b) * channels * outChannels;
-        if (!kernel(xValues, dyValues, outValues, tap, dims)) {
-          throw new Error('@deepmask/wasm-training: the tap filter gradient ran on views of another memory');
-        }
+        records.push(
+          4 * (chunk.image * xImage + pixel * channels),
+          4 * (chunk.image * dyImage + (first * g.outWidth + jLo) * outChannels),
+          4 * (a * fw + b) * channels * outChannels,
+          chunk.images,
+          last - first,
+          jHi - jLo,
+          4 * xImage,
+          4 * strideH * g.inWidth * channels,
+          4 * strideW * channels,
+          4 * dyImage,
+          4 * g.outWidth * outChannels,
+        );
       }
     }
   }
-  return out;
+  return Int32Array.from(records);
 }

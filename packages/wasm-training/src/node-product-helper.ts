@@ -2,6 +2,7 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import {
   MAX_SHARED_TASKS,
+  PRODUCT_EXPORTS,
   type ProductHelper,
   type ProductTask,
   productModule,
@@ -18,7 +19,7 @@ const FAILED = 3;
 const COUNT = 4;
 const STRIDE = 5;
 const TASKS = 8;
-/** A call: its export (-1 none, 0 packPanels, 1 productRows), a mask of its per-thread arguments, 11 arguments. */
+/** A call: its export (-1 none, else its index in PRODUCT_EXPORTS), a mask of its per-thread arguments, 11 arguments. */
 const CALL_SLOTS = 13;
 const CALLS_PER_TASK = 2;
 const TASK_SLOTS = CALLS_PER_TASK * CALL_SLOTS;
@@ -42,8 +43,8 @@ function claimTask(state: Int32Array, job: number): number {
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control } = workerData;
-const { packPanels, productRows } = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const exported = [packPanels, productRows];
+const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const exported = ${JSON.stringify(PRODUCT_EXPORTS)}.map((name) => exports[name]);
 const state = new Int32Array(control);
 const NEXT = ${NEXT}, COUNT = ${COUNT};
 const claimTask = ${claimTask.toString()};
@@ -100,7 +101,7 @@ function writeTasks(state: Int32Array, tasks: ProductTask[]): void {
         continue;
       }
       const { name, args, perThread } = task[call];
-      state[at] = name === 'packPanels' ? 0 : 1;
+      state[at] = PRODUCT_EXPORTS.indexOf(name);
       state[at + 1] = perThread.reduce((mask, i) => mask | (1 << i), 0);
       state.set(args, at + 2);
     }

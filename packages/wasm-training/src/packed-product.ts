@@ -10,12 +10,15 @@ export interface MatrixView {
 /** A right operand as viewed, or already packed (by `pack`) at `packedAt`. */
 export type RightOperand = MatrixView | { packedAt: number };
 
+/** The product module's exports that tasks call, by the number that the helper thread knows them by. */
+export const PRODUCT_EXPORTS = ['packPanels', 'productRows', 'filterGradientTaps'] as const;
+
 /**
  * A call of the product module's exports. The arguments at `perThread` are addresses in the scratch region
  * of the thread that runs it: thread t adds t times the job's thread stride to them.
  */
 export interface ProductCall {
-  name: 'packPanels' | 'productRows';
+  name: (typeof PRODUCT_EXPORTS)[number];
   args: number[];
   perThread: number[];
 }
@@ -76,6 +79,18 @@ export interface PackedProduct {
     dims: { m: number; k: number; n: number },
     scratch: number,
   ): void;
+  /**
+   * A convolution's filter gradient `out` (`size` floats) tap by tap from the `count` tap records at
+   * `records` (scripts/tap-filter-gradient-wat.ts: offsets from x and dy): the records in `copies` shares
+   * that the threads claim, each summed into its own copy of dW at `scratch` (zero), then the copies added
+   * in order, so that dW does not depend on which thread ran what.
+   */
+  filterGradient(
+    taps: { records: number; count: number; x: number; dy: number },
+    dims: { channels: number; outChannels: number; size: number; copies: number },
+    scratch: number,
+    out: number,
+  ): void;
 }
 
 /** Products below which a second thread costs more than it saves (its wake-up is 10-50 us). */
@@ -117,9 +132,10 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const compiled = productModule(shared);
   if (compiled === null) return null;
-  const exports = new WebAssembly.Instance(compiled.module, { env: { memory } }).exports;
-  const packPanels = exports.packPanels as Exported;
-  const productRows = exports.productRows as Exported;
+  const exports = new WebAssembly.Instance(compiled.module, { env: { memory } }).exports as Record<
+    ProductCall['name'] | 'sumCopies',
+    Exported
+  >;
   const helper = helpers.get(memory);
   return {
     fused: compiled.fused,
@@ -150,11 +166,21 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
       );
       share(tasks, region, helper !== undefined);
     },
+    filterGradient: ({ records, count, x, dy }, { channels, outChannels, size, copies }, scratch, out) => {
+      const tasks = Array.from({ length: copies }, (_, t): ProductTask => {
+        const [first, end] = [Math.floor((t * count) / copies), Math.floor(((t + 1) * count) / copies)];
+        const copy = scratch + 4 * t * size;
+        const args = [records, first, end, x, dy, copy, channels, outChannels];
+        return [{ name: 'filterGradientTaps', args, perThread: [] }];
+      });
+      share(tasks, 0, helper !== undefined);
+      exports.sumCopies(scratch, copies, size, out);
+    },
   };
 
   /** Runs a task's calls on this thread (thread 0: its per-thread addresses as they are). */
   function runTask(task: ProductTask): void {
-    for (const { name, args } of task) (name === 'packPanels' ? packPanels : productRows)(...args);
+    for (const { name, args } of task) exports[name](...args);
   }
 
   /** Runs the tasks on this thread, or shared with the helper thread (which runs as thread 1). */

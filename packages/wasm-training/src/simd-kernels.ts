@@ -128,37 +128,6 @@ export type MaxPoolWindows = (
   dims: { channels: number; rowLength: number },
 ) => ((corner: number, gradient: number, rows: number, cols: number) => void) | null;
 
-/**
- * One filter tap's positions: `images x rows x cols` pixels of x from element `first`, `image` / `row` /
- * `col` elements apart, and the dy pixels they meet, from `dyFirst`, `dyImage` / `dyRow` / `outChannels`
- * apart.
- */
-export interface TapPositions {
-  images: number;
-  rows: number;
-  cols: number;
-  first: number;
-  image: number;
-  row: number;
-  col: number;
-  dyFirst: number;
-  dyImage: number;
-  dyRow: number;
-}
-
-/**
- * `out[outFirst + c outChannels + o] += sum over the tap's positions of x[.., c] dy[.., o]` for c < channels
- * (x's pixels hold `channels` values), o < outChannels (a multiple of 8). All views of one wasm memory;
- * false (nothing done) for other views.
- */
-export type TapFilterGradient = (
-  x: Float32Array,
-  dy: Float32Array,
-  out: Float32Array,
-  tap: TapPositions,
-  dims: { channels: number; outChannels: number; outFirst: number },
-) => boolean;
-
 /** The tiles of a Winograd F(m x m, r x r) convolution: `batch x tilesH x tilesW` tiles of `channels` values. */
 export interface WinogradTiles {
   batch: number;
@@ -250,7 +219,6 @@ export interface SimdKernels {
   maxPoolWindows: MaxPoolWindows;
   /** The tiny model's training step 0.76x with it in an A/B against the JS loop (narrow windows). */
   col2imAdd: Col2imAdd;
-  tapFilterGradient: TapFilterGradient;
   /** F(2x2, 3x3) and F(4x4, 3x3). */
   winograd: Record<WinogradTileSize, WinogradTrainingTransforms>;
   /** F(2x2, 5x5) and F(2x2, 7x7), for inference (no filter-gradient transforms). */
@@ -294,7 +262,6 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
   const deinterleaveRows = exports.deinterleaveRows as Exported;
   const maxPoolWindowGradient = exports.maxPoolWindowGradient as Exported;
   const col2imAdd = exports.col2imAdd as Exported;
-  const tapFilterGradient = exports.tapFilterGradient as Exported;
   return {
     transposeBlocks: (source, target, rows, cols) => {
       if (!inMemory(source, target)) return false;
@@ -379,14 +346,6 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
       const placement = [...g.strides, g.padTop, g.padLeft];
       const columns = cols.length / (g.filterHeight * g.filterWidth * channels);
       col2imAdd(cols.byteOffset, dx.byteOffset, channels, ...geometry, ...placement, firstColumn, columns);
-      return true;
-    },
-    tapFilterGradient: (x, dy, out, tap, { channels, outChannels, outFirst }) => {
-      if (!inMemory(x, dy, out)) return false;
-      const [xAt, dyAt] = [x.byteOffset + 4 * tap.first, dy.byteOffset + 4 * tap.dyFirst];
-      const counts = [tap.images, tap.rows, tap.cols];
-      const steps = [tap.image, tap.row, tap.col, tap.dyImage, tap.dyRow].map((elements) => 4 * elements);
-      tapFilterGradient(xAt, dyAt, out.byteOffset + 4 * outFirst, ...counts, ...steps, channels, outChannels);
       return true;
     },
     winograd: {

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { setWindowMatrixBudget } from '../src/im2col.js';
 import { registerWasmTrainingKernels } from '../src/index.js';
-import { simdKernels } from '../src/simd-kernels.js';
+import { packedProduct } from '../src/packed-product.js';
+import { wasmMemoryOf } from '../src/wasm-heap.js';
 import { maxAbsDifference, onBothBackends, randomValues, useBackend } from './backends.js';
 import {
   CONV_CASES,
@@ -113,9 +114,9 @@ describe.each(CONV_CASES)('conv2d $name', (c) => {
 describe('Conv2DBackpropFilter on wasm', () => {
   it.each(CONV_CASES)('sums tap by tap exactly for the small cases: $name', async (c) => {
     await useBackend('wasm');
-    const kernels = simdKernels(tf.backend());
-    expect(kernels).not.toBeNull();
-    const taps = vi.spyOn(kernels!, 'tapFilterGradient');
+    const product = packedProduct(wasmMemoryOf(tf.backend()) as WebAssembly.Memory);
+    expect(product).not.toBeNull();
+    const taps = vi.spyOn(product!, 'filterGradient');
     try {
       tf.tidy(() => {
         const x = tf.tensor4d(randomValues(sizeOf(c.x), 5), c.x);
@@ -129,6 +130,41 @@ describe('Conv2DBackpropFilter on wasm', () => {
         tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap);
       });
       expect(taps.mock.calls.length > 0).toBe(c.name.startsWith('direct taps'));
+    } finally {
+      taps.mockRestore();
+    }
+  });
+});
+
+describe('Conv2DBackpropFilter on wasm, by size', () => {
+  // Above 2^25 multiply-adds: tap by tap only for at most 2048 channel pairs (C x O).
+  it.each([
+    {
+      name: '7x7 s2 of 3 x 64 channels, 97M multiply-adds',
+      x: [2, 148, 140, 3],
+      filter: [7, 7, 3, 64],
+      taps: true,
+    },
+    {
+      name: '1x1 of 64 x 64 channels, 37M multiply-adds',
+      x: [1, 100, 90, 64],
+      filter: [1, 1, 64, 64],
+      taps: false,
+    },
+  ])('$name: tap by tap $taps', async ({ x: xShape, filter, taps: byTaps }) => {
+    await useBackend('wasm');
+    const product = packedProduct(wasmMemoryOf(tf.backend()) as WebAssembly.Memory);
+    const taps = vi.spyOn(product!, 'filterGradient');
+    try {
+      tf.tidy(() => {
+        const stride = filter[0] === 7 ? 2 : 1;
+        const x = tf.randomNormal(xShape);
+        const out = [Math.ceil(xShape[1] / stride), Math.ceil(xShape[2] / stride)];
+        const dy = tf.randomNormal([xShape[0], out[0], out[1], filter[3]]);
+        const attrs = { strides: [stride, stride], pad: 'same', dataFormat: 'NHWC', filterShape: filter };
+        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap);
+      });
+      expect(taps.mock.calls.length > 0).toBe(byTaps);
     } finally {
       taps.mockRestore();
     }

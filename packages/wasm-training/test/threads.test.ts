@@ -7,6 +7,24 @@ import { packedProduct, productHelperOf, setProductHelper } from '../src/packed-
 import { wasmMemoryOf } from '../src/wasm-heap.js';
 import { maxAbsDifference, randomValues } from './backends.js';
 
+/**
+ * The threaded backend, its product helper wrapped to record each shared job's call names (restore with
+ * `setProductHelper(memory, helper)`).
+ */
+async function recordSharedJobs() {
+  await initWasmBackend({ threads: 2 });
+  const memory = wasmMemoryOf(tf.backend())!;
+  const helper = productHelperOf(memory)!;
+  const shared: string[][][] = [];
+  setProductHelper(memory, {
+    share: (tasks, threadStride, runHere) => {
+      shared.push(tasks.map((task) => task.map((call) => call.name)));
+      helper.share(tasks, threadStride, runHere);
+    },
+  });
+  return { memory, helper, shared };
+}
+
 // Its own test file: the wasm module (and so its thread count) is chosen once per process.
 describe('initWasmBackend({ threads: 2 }) in Node', () => {
   it('runs the threaded SIMD build on two threads with the same gradients as cpu', async () => {
@@ -66,16 +84,7 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
   });
 
   it("runs a Winograd layer's products as batches on both threads, equal to cpu", async () => {
-    await initWasmBackend({ threads: 2 });
-    const memory = wasmMemoryOf(tf.backend())!;
-    const helper = productHelperOf(memory)!;
-    const shared: string[][][] = [];
-    setProductHelper(memory, {
-      share: (tasks, threadStride, runHere) => {
-        shared.push(tasks.map((task) => task.map((call) => call.name)));
-        helper.share(tasks, threadStride, runHere);
-      },
-    });
+    const { memory, helper, shared } = await recordSharedJobs();
     // F(2x2, 3x3) on 49 tiles: 16 products of [49, 256] x [256, 256] (3.2M multiply-adds each).
     const x = randomValues(14 * 14 * 256, 5);
     const w = randomValues(3 * 3 * 256 * 256, 6);
@@ -98,6 +107,31 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     }
     // The 16 products in one job: each a task that packs its B and multiplies, for either thread to claim.
     expect(shared).toContainEqual(Array.from({ length: 16 }, () => ['packPanels', 'productRows']));
+  });
+
+  it("shares a small filter gradient's taps with the helper, the same bits each run, equal to cpu", async () => {
+    const { memory, helper, shared } = await recordSharedJobs();
+    // 3x3 stride 2 from 12 to 16 channels on [8, 20, 20]: 800 output positions, in chunks of 4096 dy values.
+    const x = randomValues(8 * 20 * 20 * 12, 9);
+    const dy = randomValues(8 * 10 * 10 * 16, 10);
+    const attrs = { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 12, 16] };
+    const filterGradient = () =>
+      tf.tidy(() => {
+        const inputs = { x: tf.tensor4d(x, [8, 20, 20, 12]), dy: tf.tensor4d(dy, [8, 10, 10, 16]) };
+        const dW = tf.engine().runKernel('Conv2DBackpropFilter', inputs, attrs as unknown as tf.NamedAttrMap);
+        return (dW as tf.Tensor).dataSync() as Float32Array;
+      });
+    try {
+      await tf.setBackend('wasm');
+      const runs = Array.from({ length: 5 }, filterGradient);
+      for (const run of runs.slice(1)) expect(run).toEqual(runs[0]);
+      await tf.setBackend('cpu');
+      expect(maxAbsDifference(runs[0], filterGradient())).toBeLessThan(1e-4);
+    } finally {
+      setProductHelper(memory, helper);
+    }
+    // Eight shares of the tap records in one job, for either thread to claim.
+    expect(shared).toContainEqual(Array.from({ length: 8 }, () => ['filterGradientTaps']));
   });
 
   it('reports a failed task on either thread as an error, and keeps serving products', async () => {
