@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Padding } from './layers.js';
+import { reluGradient } from './relu.js';
 
 /** The activations whose gradient the output alone gives (ReLU6's needs its input). */
 export type TrainableActivation = 'relu' | 'linear';
@@ -27,7 +28,7 @@ export function trainableFusedConv(
 
 /**
  * Registers the gradient of FusedConv2D with a linear or ReLU activation, unless one is registered: dz = dy
- * (ReLU: dy step(y)), then dx = conv2dTranspose(dz), dW = Conv2DBackpropFilter(x, dz), db = sum(dz).
+ * (ReLU: `reluGradient(dy, y)`), then dx = conv2dTranspose(dz), dW = Conv2DBackpropFilter(x, dz), db = sum(dz).
  */
 function registerFusedConvGradient(): void {
   if (tf.getGradient(tf.FusedConv2D) !== undefined) return;
@@ -46,7 +47,7 @@ function registerFusedConvGradient(): void {
       if (dataFormat !== 'NHWC' || [dilations].flat().some((d) => d !== 1)) {
         throw new Error('FusedConv2D gradient (@deepmask/model): only NHWC without dilation is supported');
       }
-      const dz = (activation === 'relu' ? tf.mul(dy as tf.Tensor, tf.step(y)) : dy) as tf.Tensor4D;
+      const dz = (activation === 'relu' ? reluGradient(dy as tf.Tensor, y) : dy) as tf.Tensor4D;
       return {
         x: () => tf.conv2dTranspose(dz, filter, x.shape, strides, pad),
         filter: () =>

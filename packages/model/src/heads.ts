@@ -5,6 +5,7 @@ import { dropout } from './dropout.js';
 import { fineStridePool } from './fine-stride.js';
 import { trainableFusedConv } from './fused-conv-training.js';
 import type { Shape3, SummaryRow } from './layers.js';
+import { relu } from './relu.js';
 import type { Part, WeightStore } from './weights.js';
 
 export type PatchOutputs = {
@@ -132,7 +133,7 @@ function addEmbedding(
 function mlp(layers: Linear[], dropoutRate: number, reluFirst: boolean) {
   return (x: tf.Tensor2D, training: boolean): tf.Tensor2D =>
     layers.reduce((y, layer, i) => {
-      const activated = i > 0 || reluFirst ? tf.relu(y) : y;
+      const activated = i > 0 || reluFirst ? relu(y) : y;
       const dropped = training && dropoutRate > 0 ? dropout(activated, dropoutRate) : activated;
       return applyLinear(dropped, layer);
     }, x);

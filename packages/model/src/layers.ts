@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { trainableFusedConv } from './fused-conv-training.js';
+import { relu } from './relu.js';
 import type { Part, WeightStore } from './weights.js';
 
 /** 'same' and 'valid' as in TensorFlow; a number is torch's symmetric zero padding. */
@@ -62,9 +63,9 @@ interface ConvParts {
 
 export type Activation = 'relu' | 'relu6';
 
-/** The activation step; under a gradient tape ReLU6 takes the float-op gradient below. */
+/** The activation step; under a gradient tape ReLU takes `relu.ts`'s gradient, ReLU6 the float-op one below. */
 export function activate<T extends tf.Tensor>(x: T, activation: Activation): T {
-  if (activation === 'relu') return tf.relu(x);
+  if (activation === 'relu') return relu(x);
   return tf.engine().state.gradientDepth > 0 ? (relu6WithFloatGradient(x) as T) : tf.relu6(x);
 }
 
@@ -191,7 +192,7 @@ function buildOne(spec: LayerSpec, store: WeightStore, part: Part, prefix: strin
         );
       }
       return {
-        apply: (x) => tf.relu(tf.add(body.apply(x), shortcut.apply(x))) as tf.Tensor4D,
+        apply: (x) => relu(tf.add(body.apply(x), shortcut.apply(x))) as tf.Tensor4D,
         outShape: body.outShape,
         rows: [...body.rows, ...shortcut.rows],
       };

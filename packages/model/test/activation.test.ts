@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { activate } from '../src/layers.js';
+import { RELU_GRADIENT_KERNEL, relu, reluGradient } from '../src/relu.js';
 import { describeEachBackend } from './backends.js';
 
 describeEachBackend('ReLU6 of the layers', () => {
@@ -31,6 +32,52 @@ describeEachBackend('ReLU6 of the layers', () => {
     const { x, dy } = inputs();
     expect(tf.tidy(() => activate(x, 'relu6').arraySync())).toEqual([0, 0, 0, 0.25, 3, 5.75, 6, 6, 6]);
     const step = () => tf.dispose(tf.grads((v: tf.Tensor) => tf.sum(activate(v, 'relu6')))([x]));
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, dy]);
+  });
+});
+
+describeEachBackend('ReLU of the layers', (backend) => {
+  const inputs = () => ({
+    x: tf.tensor1d([-2, -0.5, 0, -0, 0.25, 3, Number.NaN, 9]),
+    dy: tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8]),
+  });
+
+  it("has relu's values and, under a tape, tfjs' own gradient (dy where x > 0, else 0)", () => {
+    const { x, dy } = inputs();
+    const [value, gradient] = tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads((v: tf.Tensor) => tf.mul(activate(v, 'relu'), dy))([x]);
+      return [value.dataSync(), grads[0].dataSync()];
+    });
+    expect(Array.from(value)).toEqual(Array.from(tf.tidy(() => tf.mul(tf.relu(x), dy).dataSync())));
+    const tfjsOwn = tf.tidy(() =>
+      tf
+        .grad((v: tf.Tensor) => tf.relu(v))(x, dy)
+        .dataSync(),
+    );
+    expect(Array.from(gradient).slice(0, 6)).toEqual([0, 0, 0, 0, 5, 6]);
+    expect(Array.from(gradient)).toEqual(Array.from(tfjsOwn));
+    tf.dispose([x, dy]);
+  });
+
+  it(`runs ${RELU_GRADIENT_KERNEL} where the backend registers it (wasm), else Step and Multiply`, async () => {
+    const { x, dy } = inputs();
+    const registered = tf.getKernel(RELU_GRADIENT_KERNEL, backend) !== undefined;
+    expect(registered).toBe(backend === 'wasm');
+    const profile = await tf.profile(() => tf.dispose(tf.grad((v: tf.Tensor) => relu(v))(x, dy)));
+    expect(profile.kernelNames.includes(RELU_GRADIENT_KERNEL)).toBe(registered);
+    expect(profile.kernelNames.includes('Step')).toBe(!registered);
+    const direct = tf.tidy(() => Array.from(reluGradient(dy, x).dataSync()));
+    expect(direct).toEqual(Array.from(tf.tidy(() => tf.mul(dy, tf.step(x)).dataSync())));
+    tf.dispose([x, dy]);
+  });
+
+  it('frees its intermediates under a tape', () => {
+    const { x, dy } = inputs();
+    const step = () => tf.dispose(tf.grads((v: tf.Tensor) => tf.sum(activate(v, 'relu')))([x]));
     step();
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) step();

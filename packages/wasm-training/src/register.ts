@@ -10,6 +10,7 @@ import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { reluGradientConfig } from './relu-gradient.js';
 import { sgdMomentumConfig } from './sgd-momentum.js';
 import { sliceConfig } from './slice.js';
 import { stridedSliceConfig } from './strided-slice.js';
@@ -24,7 +25,8 @@ import { adoptWasmKernel } from './wasm-originals.js';
  * (copy the whole input out of wasm memory first), its Concat (a subarray per block, however short) and its
  * Sum over leading axes (transposes them innermost first: every bias gradient), its Add and Multiply of a
  * per-channel operand (an index per value); its Conv2D and FusedConv2D
- * (wrapped: 3x3 stride-1 convolutions by Winograd); and `sgdMomentumStep`'s one-pass update.
+ * (wrapped: 3x3 stride-1 convolutions by Winograd); `sgdMomentumStep`'s one-pass update and the one-pass
+ * ReLU gradient that `@deepmask/model` runs where it is registered (`relu-gradient.ts`).
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -42,6 +44,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   addConfig,
   multiplyConfig,
   sgdMomentumConfig,
+  reluGradientConfig,
   conv2DConfig,
   fusedConv2DConfig,
 ];

@@ -82,6 +82,12 @@ export type ChannelOp = (
 ) => boolean;
 
 /**
+ * The gradient through a ReLU, `out = dy step(y)` (y the ReLU's output or input; step(NaN) NaN), in one pass.
+ * Equal lengths, all views of one wasm memory; false (nothing done) otherwise.
+ */
+export type ReluGradient = (dy: Float32Array, y: Float32Array, out: Float32Array) => boolean;
+
+/**
  * One SGD step over equal-length parameters `value`, `velocity`, `gradient` into `valueOut`,
  * `velocityOut`, in one pass (each float32 operation rounded as the separate tensor ops round it). All
  * views of one wasm memory; false (nothing done) for other views.
@@ -215,6 +221,7 @@ export interface SimdKernels {
   columnSums: ColumnSums;
   /** 0.1-0.2 ns per value; wasm's Add of a `[C]` bias to `[.., C]` took ~1-3 ns (an index per value). */
   channelOp: ChannelOp;
+  reluGradient: ReluGradient;
   deinterleaveRows: DeinterleaveRows;
   maxPoolWindows: MaxPoolWindows;
   /** The tiny model's training step 0.76x with it in an A/B against the JS loop (narrow windows). */
@@ -259,6 +266,7 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
   const sgdMomentum = exports.sgdMomentum as Exported;
   const columnSums = exports.columnSums as Exported;
   const channelOp = exports.channelOp as Exported;
+  const reluGradient = exports.reluGradient as Exported;
   const deinterleaveRows = exports.deinterleaveRows as Exported;
   const maxPoolWindowGradient = exports.maxPoolWindowGradient as Exported;
   const col2imAdd = exports.col2imAdd as Exported;
@@ -319,6 +327,11 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
         Number(op === 'multiply'),
         Number(relu),
       );
+      return true;
+    },
+    reluGradient: (dy, y, out) => {
+      if (y.length !== dy.length || out.length !== dy.length || !inMemory(dy, y, out)) return false;
+      reluGradient(...offsets([dy, y, out]), dy.length);
       return true;
     },
     deinterleaveRows: (source, target, { from, rowStride, count, width, even, odd }) => {

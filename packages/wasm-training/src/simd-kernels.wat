@@ -361,6 +361,35 @@
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br $scalars))))
 
+;; The gradient through a ReLU: out = dy step(y) over `count` values (y the ReLU's output or input), one
+  ;; pass, each value as the two tensor ops give it: step(y) 1 where y > 0, NaN where y is NaN, else 0.
+  (func (export "reluGradient") (param $dy i32) (param $y i32) (param $out i32) (param $count i32)
+    (local $at i32) (local $vectorEnd i32) (local $end i32) (local $v v128) (local $s f32)
+    (local.set $end (i32.shl (local.get $count) (i32.const 2)))
+    (local.set $vectorEnd (i32.and (local.get $end) (i32.const -16)))
+    (block $vectorsDone
+      (loop $vectors
+        (br_if $vectorsDone (i32.ge_u (local.get $at) (local.get $vectorEnd)))
+        (local.set $v (v128.load (i32.add (local.get $y) (local.get $at))))
+        (v128.store (i32.add (local.get $out) (local.get $at))
+          (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $at)))
+            (v128.or
+              (v128.and (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))
+              (v128.and (f32x4.ne (local.get $v) (local.get $v)) (local.get $v)))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $vectors)))
+    (block $scalarsDone
+      (loop $scalars
+        (br_if $scalarsDone (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $s (f32.load (i32.add (local.get $y) (local.get $at))))
+        (f32.store (i32.add (local.get $out) (local.get $at))
+          (f32.mul (f32.load (i32.add (local.get $dy) (local.get $at)))
+            (select (f32.const 1)
+              (select (local.get $s) (f32.const 0) (f32.ne (local.get $s) (local.get $s)))
+              (f32.gt (local.get $s) (f32.const 0)))))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (br $scalars))))
+
   ;; One step of SGD with momentum and weight decay over `count` parameters, in one pass: d = g + wd w,
   ;; v' = mu v + d, w' = w - lr v' (into `valueOut` and `velocityOut`), each float32 operation as the
   ;; separate tensor ops round it.

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { ReluGradient } from '../src/relu-gradient.js';
 import { SgdMomentumStep, sgdMomentumStep } from '../src/sgd-momentum.js';
 import { maxAbsDifference, randomValues, useBackend } from './backends.js';
 import { CONV_CASES, convolutionGradients, DEPTHWISE_CASES, TOLERANCE } from './gradient-cases.js';
@@ -45,6 +46,19 @@ describe('sgdMomentumStep without the SIMD module', () => {
     expect(wasm.kernels).not.toContain(SgdMomentumStep);
     expect(maxAbsDifference(wasm.values[0], cpu.values[0])).toBeLessThan(1e-6);
     expect(maxAbsDifference(wasm.values[1], cpu.values[1])).toBeLessThan(1e-6);
+  });
+});
+
+describe(`${ReluGradient} without the SIMD module`, () => {
+  it("runs wasm's Step and Multiply, with the values of cpu", async () => {
+    const [dy, y] = [randomValues(45, 5), randomValues(45, 6)];
+    await useBackend('cpu');
+    const onCpu = tf.tidy(() => tf.mul(tf.tensor(dy), tf.step(tf.tensor(y))).dataSync());
+    await useBackend('wasm');
+    const onWasm = tf.tidy(() =>
+      (tf.engine().runKernel(ReluGradient, { dy: tf.tensor(dy), y: tf.tensor(y) }) as tf.Tensor).dataSync(),
+    );
+    expect(Array.from(onWasm)).toEqual(Array.from(onCpu));
   });
 });
 
