@@ -14,10 +14,16 @@ import { largeFilterConvolution } from './large-filter-winograd.js';
 import { pointwiseConvolution } from './pointwise-conv2d.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
+import { windowConvolution } from './window-conv2d.js';
 import { winogradConvolution } from './winograd-conv2d.js';
 
 /** Our forms of a convolution, in order: the first that takes it computes it. */
-const FORMS: ConvolutionForm[] = [winogradConvolution, largeFilterConvolution, pointwiseConvolution];
+const FORMS: ConvolutionForm[] = [
+  winogradConvolution,
+  largeFilterConvolution,
+  pointwiseConvolution,
+  windowConvolution,
+];
 
 /**
  * Filters seen before. A fresh one (every training step's, and each input gradient's rotated filter) is
@@ -38,8 +44,9 @@ function ourConvolution(scope: WasmKernelScope, x: TensorInfo, filter: TensorInf
 
 /**
  * wasm's Conv2D, with 3x3 and 7s x 7s stride-1 convolutions by Winograd (`winograd-conv2d.ts`,
- * `large-filter-winograd.ts`) and 1x1 stride-1 ones as a planned product (`pointwise-conv2d.ts`); everything
- * else goes to wasm's own kernel.
+ * `large-filter-winograd.ts`), 1x1 ones as a planned product (`pointwise-conv2d.ts`) and strided ones of
+ * 64+ outputs as a window matrix times the filter (`window-conv2d.ts`); everything else goes to wasm's own
+ * kernel.
  */
 function conv2D(args: { inputs: Conv2DInputs; backend: unknown; attrs: Conv2DAttrs }): TensorInfo {
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };

@@ -122,6 +122,20 @@ export type Col2imAdd = (
 ) => boolean;
 
 /**
+ * The window matrix of x (`[N, H, W, channels]`) for output positions firstColumn.. (`im2col` of the
+ * convolution `g`: row m holds the window of position firstColumn + m, `[fh, fw, channels]`, zeros outside
+ * the image), into `cols` (as many rows as it holds). Views of one wasm memory; false (nothing done) for
+ * other views.
+ */
+export type Im2col = (
+  x: Float32Array,
+  g: ConvGeometry,
+  channels: number,
+  firstColumn: number,
+  cols: Float32Array,
+) => boolean;
+
+/**
  * For x, dy and dx (zeroed) `[.., channels]` (channels a multiple of 4) of one wasm memory, the gradient of
  * one max-pool window at a time: `window(corner, gradient, rows, cols)` adds dy's pixel at element
  * `gradient` onto the first maximum of the `rows` x `cols` pixels from element `corner` of x (`rowLength`
@@ -226,6 +240,7 @@ export interface SimdKernels {
   maxPoolWindows: MaxPoolWindows;
   /** The tiny model's training step 0.76x with it in an A/B against the JS loop (narrow windows). */
   col2imAdd: Col2imAdd;
+  im2col: Im2col;
   /** F(2x2, 3x3) and F(4x4, 3x3). */
   winograd: Record<WinogradTileSize, WinogradTrainingTransforms>;
   /** F(2x2, 5x5) and F(2x2, 7x7), for inference (no filter-gradient transforms). */
@@ -270,6 +285,7 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
   const deinterleaveRows = exports.deinterleaveRows as Exported;
   const maxPoolWindowGradient = exports.maxPoolWindowGradient as Exported;
   const col2imAdd = exports.col2imAdd as Exported;
+  const im2col = exports.im2col as Exported;
   return {
     transposeBlocks: (source, target, rows, cols) => {
       if (!inMemory(source, target)) return false;
@@ -355,10 +371,12 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
     },
     col2imAdd: (cols, g, channels, firstColumn, dx) => {
       if (!inMemory(cols, dx)) return false;
-      const geometry = [g.inHeight, g.inWidth, g.outHeight, g.outWidth, g.filterHeight, g.filterWidth];
-      const placement = [...g.strides, g.padTop, g.padLeft];
-      const columns = cols.length / (g.filterHeight * g.filterWidth * channels);
-      col2imAdd(cols.byteOffset, dx.byteOffset, channels, ...geometry, ...placement, firstColumn, columns);
+      col2imAdd(cols.byteOffset, dx.byteOffset, ...windowArguments(g, channels, firstColumn, cols));
+      return true;
+    },
+    im2col: (x, g, channels, firstColumn, cols) => {
+      if (!inMemory(x, cols)) return false;
+      im2col(x.byteOffset, cols.byteOffset, ...windowArguments(g, channels, firstColumn, cols));
       return true;
     },
     winograd: {
@@ -374,6 +392,18 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
 
 type InMemory = (...views: Float32Array[]) => boolean;
 const offsets = (views: Float32Array[]) => views.map((view) => view.byteOffset);
+
+/** col2imAdd's and im2col's arguments after their two addresses: the geometry, then the rows of `cols`. */
+function windowArguments(
+  g: ConvGeometry,
+  channels: number,
+  firstColumn: number,
+  cols: Float32Array,
+): number[] {
+  const geometry = [g.inHeight, g.inWidth, g.outHeight, g.outWidth, g.filterHeight, g.filterWidth];
+  const columns = cols.length / (g.filterHeight * g.filterWidth * channels);
+  return [channels, ...geometry, ...g.strides, g.padTop, g.padLeft, firstColumn, columns];
+}
 
 /** A filter transform of F(m x m, r x r) between `[r, r, C, O]` and n^2 matrices, by the export `name`. */
 function winogradFilterTransform(

@@ -535,6 +535,105 @@
         (local.set $c (i32.add (local.get $c) (i32.const 16)))
         (br $channelLoop))))
 
+  ;; im2col, the reverse of col2imAdd below: row m of cols ([columns, fh fw C]) = the window of output
+  ;; position firstColumn + m = (n, i, j): for each tap the C values of the pixel it reads (rows
+  ;; i sh + a - padTop, columns j sw + b - padLeft) where that lies inside the image, zeros elsewhere; one
+  ;; window row (fw taps) at a time, four values at a time. x is [N, H, W, C].
+  (func (export "im2col")
+    (param $x i32) (param $cols i32) (param $channels i32) (param $inHeight i32) (param $inWidth i32)
+    (param $outHeight i32) (param $outWidth i32) (param $filterHeight i32) (param $filterWidth i32)
+    (param $strideH i32) (param $strideW i32) (param $padTop i32) (param $padLeft i32)
+    (param $firstColumn i32) (param $columns i32)
+    (local $pixel i32) (local $tapRowBytes i32) (local $m i32) (local $n i32) (local $i i32) (local $j i32)
+    (local $left i32) (local $first i32) (local $last i32) (local $a i32) (local $y i32) (local $col i32)
+    (local $copyStart i32) (local $copyEnd i32)
+    (local.set $pixel (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $tapRowBytes (i32.mul (local.get $pixel) (local.get $filterWidth)))
+    (local.set $j (i32.rem_u (local.get $firstColumn) (local.get $outWidth)))
+    (local.set $i (i32.rem_u (i32.div_u (local.get $firstColumn) (local.get $outWidth)) (local.get $outHeight)))
+    (local.set $n (i32.div_u (local.get $firstColumn) (i32.mul (local.get $outWidth) (local.get $outHeight))))
+    (local.set $col (local.get $cols))
+    (block $positionsDone
+      (loop $positions
+        (br_if $positionsDone (i32.ge_u (local.get $m) (local.get $columns)))
+        (local.set $left (i32.sub (i32.mul (local.get $j) (local.get $strideW)) (local.get $padLeft)))
+        ;; Filter columns b in [first, last) fall inside the image.
+        (local.set $first (select (i32.sub (i32.const 0) (local.get $left)) (i32.const 0)
+          (i32.lt_s (local.get $left) (i32.const 0))))
+        (local.set $last (i32.sub (local.get $inWidth) (local.get $left)))
+        (if (i32.gt_s (local.get $last) (local.get $filterWidth))
+          (then (local.set $last (local.get $filterWidth))))
+        (local.set $a (i32.const 0))
+        (block $tapRowsDone
+          (loop $tapRows
+            (br_if $tapRowsDone (i32.ge_u (local.get $a) (local.get $filterHeight)))
+            (local.set $y (i32.sub (i32.add (i32.mul (local.get $i) (local.get $strideH)) (local.get $a))
+              (local.get $padTop)))
+            ;; The window row's values from copyStart to copyEnd come from x, the others are zeros.
+            (local.set $copyStart (local.get $col))
+            (local.set $copyEnd (local.get $col))
+            (if (i32.and (i32.and (i32.ge_s (local.get $y) (i32.const 0)) (i32.lt_s (local.get $y) (local.get $inHeight)))
+                  (i32.lt_s (local.get $first) (local.get $last)))
+              (then
+                (local.set $copyStart (i32.add (local.get $col) (i32.mul (local.get $first) (local.get $pixel))))
+                (local.set $copyEnd (i32.add (local.get $col) (i32.mul (local.get $last) (local.get $pixel))))
+                (call $copyBytes
+                  (i32.add (local.get $x)
+                    (i32.mul (local.get $pixel)
+                      (i32.add
+                        (i32.mul (i32.add (i32.mul (local.get $n) (local.get $inHeight)) (local.get $y)) (local.get $inWidth))
+                        (i32.add (local.get $left) (local.get $first)))))
+                  (local.get $copyStart) (local.get $copyEnd))))
+            (call $zeroBytes (local.get $col) (local.get $copyStart))
+            (call $zeroBytes (local.get $copyEnd) (i32.add (local.get $col) (local.get $tapRowBytes)))
+            (local.set $col (i32.add (local.get $col) (local.get $tapRowBytes)))
+            (local.set $a (i32.add (local.get $a) (i32.const 1)))
+            (br $tapRows)))
+        ;; Next output position: j, then i, then n.
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (if (i32.eq (local.get $j) (local.get $outWidth))
+          (then
+            (local.set $j (i32.const 0))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (if (i32.eq (local.get $i) (local.get $outHeight))
+              (then
+                (local.set $i (i32.const 0))
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))))))
+        (local.set $m (i32.add (local.get $m) (i32.const 1)))
+        (br $positions))))
+
+  ;; The bytes from `from` onto [to, end) (a multiple of 4 bytes), four floats at a time, then one by one.
+  (func $copyBytes (param $from i32) (param $to i32) (param $end i32)
+    (block $vectorsDone
+      (loop $vectors
+        (br_if $vectorsDone (i32.gt_u (i32.add (local.get $to) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $to) (v128.load (local.get $from)))
+        (local.set $from (i32.add (local.get $from) (i32.const 16)))
+        (local.set $to (i32.add (local.get $to) (i32.const 16)))
+        (br $vectors)))
+    (block $scalarsDone
+      (loop $scalars
+        (br_if $scalarsDone (i32.ge_u (local.get $to) (local.get $end)))
+        (f32.store (local.get $to) (f32.load (local.get $from)))
+        (local.set $from (i32.add (local.get $from) (i32.const 4)))
+        (local.set $to (i32.add (local.get $to) (i32.const 4)))
+        (br $scalars))))
+
+  ;; Zeros onto [to, end) (a multiple of 4 bytes).
+  (func $zeroBytes (param $to i32) (param $end i32)
+    (block $vectorsDone
+      (loop $vectors
+        (br_if $vectorsDone (i32.gt_u (i32.add (local.get $to) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $to) (v128.const i32x4 0 0 0 0))
+        (local.set $to (i32.add (local.get $to) (i32.const 16)))
+        (br $vectors)))
+    (block $scalarsDone
+      (loop $scalars
+        (br_if $scalarsDone (i32.ge_u (local.get $to) (local.get $end)))
+        (f32.store (local.get $to) (f32.const 0))
+        (local.set $to (i32.add (local.get $to) (i32.const 4)))
+        (br $scalars))))
+
   ;; dx += col2im(cols): row m of cols ([columns, fh fw C]) holds the window of
   ;; output position firstColumn + m = (n, i, j), added back onto the input pixels it read (those inside the
   ;; image: rows i sh + a - padTop, columns j sw + b - padLeft), one window row (its taps inside, C values

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convGeometry } from '../src/conv-geometry.js';
 import { conv2DConfig, fusedConv2DConfig } from '../src/conv2d.js';
+import { setWindowMatrixBudget } from '../src/im2col.js';
 import { WasmKernelScope } from '../src/wasm-kernel-scope.js';
 import { tileChunks, winogradConvolve, winogradTileSize } from '../src/winograd-conv2d.js';
 import {
@@ -27,9 +28,17 @@ type Pad =
 // 40 output tiles of 2x2, F(4x4, 3x3) from 128 tiles of 4x4 (even and odd sizes, last tiles partly outside,
 // every padding). 1x1 filters without padding are a product (at stride s of every s-th pixel) where our
 // packed product takes it (from 32 output pixels on this, the single-threaded, build), or at stride 1 of
-// 256 x 256 values or more; the rest goes to wasm's own kernel.
+// 256 x 256 values or more; strided ones of 64+ outputs go as a window matrix times the filter (any channel
+// count, every padding, windows partly or wholly outside); the rest goes to wasm's own kernel.
 type Shape4 = [number, number, number, number];
-type Route = 'F(2x2)' | 'F(4x4)' | 'F(2x2, 7x7)' | 'F(2x2, 5x5)' | '1x1 product' | "wasm's own kernel";
+type Route =
+  | 'F(2x2)'
+  | 'F(4x4)'
+  | 'F(2x2, 7x7)'
+  | 'F(2x2, 5x5)'
+  | '1x1 product'
+  | 'window matrix'
+  | "wasm's own kernel";
 const ASYMMETRIC: Pad = [
   [0, 0],
   [0, 1],
@@ -59,6 +68,11 @@ const CASES: Array<{ x: Shape4; filter: Shape4; pad: Pad; stride?: number; route
   { x: [2, 17, 18, 32], filter: [1, 1, 32, 36], pad: 'valid', stride: 2, route: '1x1 product' },
   { x: [1, 9, 7, 8], filter: [1, 1, 8, 4], pad: 'same', stride: 2, route: "wasm's own kernel" },
   { x: [2, 18, 18, 16], filter: [3, 3, 16, 16], pad: 'same', route: "wasm's own kernel" },
+  { x: [2, 18, 17, 12], filter: [3, 3, 12, 64], pad: 'same', stride: 2, route: 'window matrix' },
+  { x: [2, 16, 16, 8], filter: [3, 3, 8, 64], pad: 'valid', stride: 2, route: 'window matrix' },
+  { x: [1, 15, 14, 4], filter: [3, 3, 4, 68], pad: ASYMMETRIC, stride: 2, route: 'window matrix' },
+  { x: [1, 23, 21, 3], filter: [7, 7, 3, 64], pad: 3, stride: 2, route: 'window matrix' },
+  { x: [2, 16, 17, 5], filter: [5, 5, 5, 64], pad: 'same', stride: 3, route: 'window matrix' },
 ];
 
 // 7s x 7s stride-1 filters of 32+ channels (multiples of 4) by F(2x2, 7x7) from 32 output tiles of 2x2 (a
@@ -93,6 +107,7 @@ const TILE_SIZES: Record<Route, 2 | 4 | null> = {
   'F(2x2, 7x7)': null,
   'F(2x2, 5x5)': null,
   '1x1 product': null,
+  'window matrix': null,
   "wasm's own kernel": null,
 };
 
@@ -194,6 +209,24 @@ describe.each(LARGE_FILTER_CASES)('Conv2D x $x filter $filter pad $pad ($route)'
   it.runIf(c.route !== "wasm's own kernel")('with a bias and relu equals cpu the same way', async () => {
     const { cpu, wasm } = await fusedOnBothBackends(c, 'relu', 93);
     expect(relativeDifference(wasm[0], cpu[0])).toBeLessThan(LARGE_FILTER_BOUND);
+  });
+});
+
+describe('Conv2D by window matrices', () => {
+  it('computes by chunks of output positions within a small budget, equal to cpu', async () => {
+    const c = { x: [2, 17, 16, 8] as Shape4, filter: [3, 3, 8, 64] as Shape4 };
+    const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+    const [xValues, filterValues] = [randomValues(size(c.x), 84), randomValues(size(c.filter), 85)];
+    const convolve = () =>
+      tf.conv2d(tf.tensor4d(xValues, c.x), tf.tensor4d(filterValues, c.filter), 2, 'same');
+    // 3 x 3 x 8 = 72 values a window: 40 output positions a chunk, the last of 24 (2 x 9 x 8 = 144).
+    const budget = setWindowMatrixBudget(72 * 40);
+    try {
+      const { cpu, wasm } = await onBothBackends(convolve);
+      expect(maxAbsDifference(wasm[0], cpu[0])).toBeLessThan(1e-4);
+    } finally {
+      setWindowMatrixBudget(budget);
+    }
   });
 });
 
