@@ -77,8 +77,7 @@ function windowGradient(
   g: ConvGeometry,
 ): TensorInfo {
   const [fh, fw, inChannels, outChannels] = filter.shape;
-  const dx = scope.allocate([g.batchSize, g.inHeight, g.inWidth, inChannels]);
-  scope.floats(dx).fill(0);
+  const dx = scope.zeros([g.batchSize, g.inHeight, g.inWidth, inChannels]);
   const weights = scope.reshape(filter, [1, fh * fw * inChannels, outChannels]);
   for (const [first, count] of windowChunks(g, fh * fw * inChannels)) {
     const rows = scope.matrixRows(dy, first, count);

@@ -63,13 +63,12 @@ export function directFilterGradient(
   const count = records.length / RECORD_FIELDS;
   const copies = Math.max(1, Math.min(SHARES, count));
   const table = scope.allocate([records.length]);
-  const scratch = scope.allocate([copies, size]);
+  const scratch = scope.zeros([copies, size]);
   const out = scope.allocate(filterShape);
   // Addresses after the last allocation (which may grow the memory).
   const tableValues = scope.floats(table);
   new Int32Array(tableValues.buffer, tableValues.byteOffset, records.length).set(records);
   const copyValues = scope.floats(scratch);
-  copyValues.fill(0);
   product.filterGradient(
     {
       records: tableValues.byteOffset,

@@ -25,9 +25,8 @@ function maxPoolGrad(args: {
   const [n, h, w, c] = input.shape;
   const info = backend_util.computePool2DInfo([n, h, w, c], filterSize, strides, 1, pad, dimRoundingMode);
   const scope = new WasmKernelScope(args.backend as never);
-  const dxInfo = scope.allocate([n, h, w, c]);
+  const dxInfo = scope.zeros([n, h, w, c]);
   const [x, gradient, dx] = [scope.floats(input), scope.floats(dy), scope.floats(dxInfo)];
-  dx.fill(0);
   const simd = c % 4 === 0 ? scope.simd() : null;
   const window =
     simd?.maxPoolWindows(x, gradient, dx, { channels: c, rowLength: w * c }) ??

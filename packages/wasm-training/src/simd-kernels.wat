@@ -619,6 +619,10 @@
         (local.set $to (i32.add (local.get $to) (i32.const 4)))
         (br $scalars))))
 
+  ;; Zeros onto `count` floats from `to`.
+  (func (export "zeroFloats") (param $to i32) (param $count i32)
+    (call $zeroBytes (local.get $to) (i32.add (local.get $to) (i32.shl (local.get $count) (i32.const 2)))))
+
   ;; Zeros onto [to, end) (a multiple of 4 bytes).
   (func $zeroBytes (param $to i32) (param $end i32)
     (block $vectorsDone

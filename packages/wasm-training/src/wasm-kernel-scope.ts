@@ -56,6 +56,14 @@ export class WasmKernelScope {
     return info;
   }
 
+  /** `allocate` filled with zeros (by our SIMD module where it runs: `fill` is slower on large shared memory). */
+  zeros(shape: number[]): TensorInfo {
+    const info = this.allocate(shape);
+    const values = this.floats(info);
+    if (this.simd()?.zero(values) !== true) values.fill(0);
+    return info;
+  }
+
   /**
    * The float32 values of `info` in wasm memory, for loops that no wasm kernel offers. Take views after the
    * scope's last allocation: an allocation can grow the memory, which detaches views taken before it.

@@ -189,6 +189,21 @@ describe.each([false, true])('SIMD row combinations on a wasm memory (shared %s)
   });
 });
 
+describe.each([false, true])('SIMD zeros on a wasm memory (shared %s)', (shared) => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared });
+  const kernels = simdKernels(shared ? { wasm: { wasmMemory: memory } } : { wasm: { asm: { memory } } });
+
+  it.each([1, 4, 7, 33])('zeros %i values from an unaligned start, and nothing around them', (count) => {
+    const around = new Float32Array(memory.buffer, 4, count + 2);
+    around.fill(Number.NaN);
+    expect(kernels?.zero(around.subarray(1, count + 1))).toBe(true);
+    expect(around[0]).toBeNaN();
+    expect(around[count + 1]).toBeNaN();
+    expect(Array.from(around.subarray(1, count + 1))).toEqual(new Array(count).fill(0));
+    expect(kernels?.zero(new Float32Array(4))).toBe(false);
+  });
+});
+
 describe.each([false, true])('SIMD row deinterleave on a wasm memory (shared %s)', (shared) => {
   const memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared });
   const deinterleave = simdKernels({
