@@ -12,8 +12,8 @@ import { takesPackedProduct } from './matrix-product.js';
 const MIN_OUT_CHANNELS = 64;
 
 /**
- * A strided convolution of 64+ outputs that our other forms leave (ResNet-50's 3x3 stride-2 layers, the stems' 7x7 and
- * 3x3 stride-2 ones) as its window matrix times the filter: im2col in our SIMD module (`[positions,
+ * A strided convolution of 64+ outputs that our other forms leave (ResNet-50's 3x3 stride-2 layers and its
+ * 7x7 stem) as its window matrix times the filter: im2col in our SIMD module (`[positions,
  * fh fw C]`, zeros for the padding), then `[positions, fh fw C] x [fh fw C, O]` through our BatchMatMul,
  * where our packed product takes it (a filter seen before keeps its packing there). Chunked over output
  * positions so that a window matrix stays within the budget. Null for any other convolution: wasm's own
