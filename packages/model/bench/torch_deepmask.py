@@ -108,6 +108,10 @@ class DeepMask(nn.Module):
     def __init__(self, config):
         super().__init__()
         self.config = config
+        # @deepmask/model takes raw pixels and normalises them in its forward, so this one does too.
+        std = torch.tensor(config['pixelStd']).view(1, 3, 1, 1)
+        self.register_buffer('pixel_scale', 1 / std)
+        self.register_buffer('pixel_offset', -torch.tensor(config['pixelMean']).view(1, 3, 1, 1) / std)
         self.trunk, c = build_trunk(config)
         f = config['inputSizePx'] // 16
         r, e, o = config['reducedChannels'], config['embeddingSize'], config['maskSizePx']
@@ -134,8 +138,11 @@ class DeepMask(nn.Module):
     def embedding(self, features):
         return self.embed(torch.flatten(F.relu(self.reduce(features)), 1))
 
+    def normalise(self, x):
+        return x * self.pixel_scale + self.pixel_offset
+
     def forward(self, x):
-        features = self.trunk(x)
+        features = self.trunk(self.normalise(x))
         emb = self.embedding(features)
         o = self.config['maskSizePx']
         masks = self.decode(emb).view(-1, o, o)
@@ -147,7 +154,7 @@ class DeepMask(nn.Module):
 
     def dense(self, x):
         """Linears as convolutions; the score's 2x2 pool at stride 16 by fine-stride pooling."""
-        features = self.trunk(x)
+        features = self.trunk(self.normalise(x))
         f, r = self.f, self.config['reducedChannels']
         e = self.config['embeddingSize']
         emb = F.conv2d(F.relu(self.reduce(features)), self.embed.weight.view(e, r, f, f), self.embed.bias)
@@ -187,10 +194,10 @@ def case_measures(case):
     torch.manual_seed(0)
     model = DeepMask(config)
     size, o = config['inputSizePx'], config['maskSizePx']
-    patches = torch.rand(case['patchBatch'], 3, size, size)
-    image = torch.rand(1, 3, case['denseSizePx'], case['denseSizePx'])
+    patches = torch.rand(case['patchBatch'], 3, size, size) * 255
+    image = torch.rand(1, 3, case['denseSizePx'], case['denseSizePx']) * 255
     n = case['trainBatch']
-    batch = torch.rand(n, 3, size, size)
+    batch = torch.rand(n, 3, size, size) * 255
     targets = torch.randint(0, 2, (n, o, o)).float() * 2 - 1
     labels = torch.randint(0, 2, (n,)).float() * 2 - 1
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import wabt from 'wabt';
 import { matrixProductWat, PANEL_COLUMNS, WORK_BYTES } from './matrix-product-wat.js';
 import { TAP_RECORD_BYTES } from './tap-filter-gradient-wat.js';
+import { INPUT_TAP_RECORD_BYTES } from './tap-input-gradient-wat.js';
 import { winogradWat } from './winograd-wat.js';
 
 const SOURCES = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
@@ -71,6 +72,9 @@ export async function assembleMatrixProduct(): Promise<string> {
     '',
     '/** Bytes of a tap record of filterGradientTaps. */',
     `export const TAP_RECORD_BYTES = ${TAP_RECORD_BYTES};`,
+    '',
+    '/** Bytes of a tap record of inputGradientTaps. */',
+    `export const INPUT_TAP_RECORD_BYTES = ${INPUT_TAP_RECORD_BYTES};`,
     '',
   ].join('\n');
 }

@@ -5,6 +5,7 @@
 // instruction where the CPU has FMA) instead of a multiply and an add.
 
 import { tapFilterGradientWat } from './tap-filter-gradient-wat.js';
+import { tapInputGradientWat } from './tap-input-gradient-wat.js';
 
 /** Columns of a panel of packed B (two vectors). */
 export const PANEL_COLUMNS = 8;
@@ -351,7 +352,8 @@ export const WORK_BYTES = MC * KC * 4 + 4 * 8 * 4;
 
 /**
  * The module's text: a memory imported as `env.memory` (shared or not), the functions above and the tap
- * filter gradient (scripts/tap-filter-gradient-wat.ts), which shares the product's helper thread.
+ * filter and input gradients (scripts/tap-filter-gradient-wat.ts, tap-input-gradient-wat.ts), which share
+ * the product's helper thread.
  */
 export function matrixProductWat(fused: boolean, shared: boolean): string {
   return `(module
@@ -359,6 +361,7 @@ export function matrixProductWat(fused: boolean, shared: boolean): string {
 ${packPanels}
 ${productRows}
 ${tile(fused)}
-${tapFilterGradientWat(fused)})
+${tapFilterGradientWat(fused)}
+${tapInputGradientWat(fused)})
 `;
 }

@@ -11,7 +11,12 @@ export interface MatrixView {
 export type RightOperand = MatrixView | { packedAt: number };
 
 /** The product module's exports that tasks call, by the number that the helper thread knows them by. */
-export const PRODUCT_EXPORTS = ['packPanels', 'productRows', 'filterGradientTaps'] as const;
+export const PRODUCT_EXPORTS = [
+  'packPanels',
+  'productRows',
+  'filterGradientTaps',
+  'inputGradientTaps',
+] as const;
 
 /**
  * A call of the product module's exports. The arguments at `perThread` are addresses in the scratch region
@@ -90,6 +95,16 @@ export interface PackedProduct {
     dims: { channels: number; outChannels: number; size: number; copies: number },
     scratch: number,
     out: number,
+  ): void;
+  /**
+   * A strided convolution's dx (zero at `dx`, channels a multiple of 8) tap by tap from the `count` tap
+   * records at `records` (scripts/tap-input-gradient-wat.ts: a tap's dy positions times its filter packed
+   * at `packed`, added onto their dx pixels): the images in shares that the threads claim, so that each
+   * writes its own images' pixels.
+   */
+  inputGradient(
+    taps: { records: number; count: number; dy: number; dx: number; packed: number },
+    dims: { images: number; channels: number; outChannels: number },
   ): void;
 }
 
@@ -176,6 +191,15 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
       share(tasks, 0, helper !== undefined);
       exports.sumCopies(scratch, copies, size, out);
     },
+    inputGradient: ({ records, count, dy, dx, packed }, { images, channels, outChannels }) => {
+      const shares = Math.min(images, IMAGE_SHARES);
+      const tasks = Array.from({ length: shares }, (_, t): ProductTask => {
+        const [start, end] = [Math.floor((t * images) / shares), Math.floor(((t + 1) * images) / shares)];
+        const args = [records, count, dy, dx, packed, start, end, channels, outChannels];
+        return [{ name: 'inputGradientTaps', args, perThread: [] }];
+      });
+      share(tasks, 0, helper !== undefined);
+    },
   };
 
   /** Runs a task's calls on this thread (thread 0: its per-thread addresses as they are). */
@@ -194,6 +218,9 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
     }
   }
 }
+
+/** Shares of a batch's images that the threads claim for a tap-by-tap input gradient. */
+const IMAGE_SHARES = 16;
 
 function packedSize(k: number, n: number): number {
   return Math.ceil(n / PANEL_COLUMNS) * PANEL_COLUMNS * k;

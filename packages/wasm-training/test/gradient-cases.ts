@@ -106,6 +106,45 @@ export const CONV_CASES: ConvCase[] = [
     stride: 1,
     pad: 'same',
   },
+  // Small input gradients of windowed filters (channels a multiple of 8) add tap by tap onto dx
+  // (`directInputGradient`): one and several blocks of 8 channels, rows of dy positions in groups of 4 and
+  // a last partial group, taps partly or wholly in the padding, strides 1 to 3.
+  {
+    name: 'direct input taps, 3x3 s2 same, 8 channels',
+    x: [3, 11, 13, 8],
+    filter: [3, 3, 8, 5],
+    stride: 2,
+    pad: 'same',
+  },
+  {
+    name: 'direct input taps, 3x3 s2 keras pad, 16 channels',
+    x: [2, 14, 13, 16],
+    filter: [3, 3, 16, 12],
+    stride: 2,
+    pad: kerasPad,
+  },
+  {
+    name: 'direct input taps, 5x5 s3 pad 2',
+    x: [2, 10, 11, 8],
+    filter: [5, 5, 8, 8],
+    stride: 3,
+    pad: pad(2),
+  },
+  {
+    name: 'direct input taps, 3x3 s2 valid',
+    x: [2, 9, 9, 24],
+    filter: [3, 3, 24, 7],
+    stride: 2,
+    pad: 'valid',
+  },
+  { name: 'direct input taps, 3x3 s1 valid', x: [2, 7, 6, 8], filter: [3, 3, 8, 4], stride: 1, pad: 'valid' },
+  {
+    name: 'direct input taps, input smaller than the stride',
+    x: [4, 1, 2, 8],
+    filter: [3, 3, 8, 4],
+    stride: 2,
+    pad: 'same',
+  },
 ];
 
 export const DEPTHWISE_CASES: ConvCase[] = [

@@ -7,6 +7,7 @@ import { wasmMemoryOf } from '../src/wasm-heap.js';
 import { maxAbsDifference, onBothBackends, randomValues, useBackend } from './backends.js';
 import {
   CONV_CASES,
+  type ConvCase,
   convolutionGradients,
   DEPTHWISE_CASES,
   outShape,
@@ -111,63 +112,89 @@ describe.each(CONV_CASES)('conv2d $name', (c) => {
   });
 });
 
-describe('Conv2DBackpropFilter on wasm', () => {
-  it.each(CONV_CASES)('sums tap by tap exactly for the small cases: $name', async (c) => {
-    await useBackend('wasm');
-    const product = packedProduct(wasmMemoryOf(tf.backend()) as WebAssembly.Memory);
-    expect(product).not.toBeNull();
-    const taps = vi.spyOn(product!, 'filterGradient');
-    try {
-      tf.tidy(() => {
-        const x = tf.tensor4d(randomValues(sizeOf(c.x), 5), c.x);
-        const dy = tf.tensor4d(randomValues(sizeOf(outShape(c, false)), 6), outShape(c, false));
-        const attrs = {
-          strides: [c.stride, c.stride],
-          pad: c.pad,
-          dataFormat: 'NHWC',
-          filterShape: c.filter,
-        };
-        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap);
-      });
-      expect(taps.mock.calls.length > 0).toBe(c.name.startsWith('direct taps'));
-    } finally {
-      taps.mockRestore();
-    }
-  });
-});
+/** Whether `run` (kernels on wasm, in a tidy) calls our product's tap-by-tap `method`. */
+async function goesTapByTap(method: 'filterGradient' | 'inputGradient', run: () => void): Promise<boolean> {
+  await useBackend('wasm');
+  const product = packedProduct(wasmMemoryOf(tf.backend()) as WebAssembly.Memory);
+  expect(product).not.toBeNull();
+  const taps = vi.spyOn(product!, method);
+  try {
+    tf.tidy(run);
+    return taps.mock.calls.length > 0;
+  } finally {
+    taps.mockRestore();
+  }
+}
 
-describe('Conv2DBackpropFilter on wasm, by size', () => {
-  // Above 2^25 multiply-adds: tap by tap only for at most 2048 channel pairs (C x O).
+/** A convolution case's dW and dx kernels on random dy (and x, filter). */
+function runFilterGradient(c: ConvCase): void {
+  const x = tf.tensor4d(randomValues(sizeOf(c.x), 5), c.x);
+  const dy = tf.tensor4d(randomValues(sizeOf(outShape(c, false)), 6), outShape(c, false));
+  const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter };
+  tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap);
+}
+
+function runInputGradient(c: ConvCase): void {
+  const dy = tf.tensor4d(randomValues(sizeOf(outShape(c, false)), 6), outShape(c, false));
+  const filter = tf.tensor4d(randomValues(sizeOf(c.filter), 7), c.filter);
+  const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', inputShape: c.x };
+  tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs as unknown as tf.NamedAttrMap);
+}
+
+describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm, tap by tap', () => {
+  it.each(CONV_CASES)('dW sums tap by tap exactly for the small cases: $name', async (c) => {
+    expect(await goesTapByTap('filterGradient', () => runFilterGradient(c))).toBe(
+      c.name.startsWith('direct taps'),
+    );
+  });
+
+  it.each(CONV_CASES)('dx adds tap by tap exactly for the small windowed cases: $name', async (c) => {
+    expect(await goesTapByTap('inputGradient', () => runInputGradient(c))).toBe(
+      c.name.startsWith('direct input taps'),
+    );
+  });
+
+  // dW above 2^25 multiply-adds: tap by tap only for at most 2048 channel pairs (C x O).
   it.each([
     {
-      name: '7x7 s2 of 3 x 64 channels, 97M multiply-adds',
-      x: [2, 148, 140, 3],
-      filter: [7, 7, 3, 64],
+      c: {
+        name: '7x7 s2 of 3 x 64 channels, 97M multiply-adds',
+        x: [2, 148, 140, 3],
+        filter: [7, 7, 3, 64],
+        stride: 2,
+      },
       taps: true,
     },
     {
-      name: '1x1 of 64 x 64 channels, 37M multiply-adds',
-      x: [1, 100, 90, 64],
-      filter: [1, 1, 64, 64],
+      c: {
+        name: '1x1 of 64 x 64 channels, 37M multiply-adds',
+        x: [1, 100, 90, 64],
+        filter: [1, 1, 64, 64],
+        stride: 1,
+      },
       taps: false,
     },
-  ])('$name: tap by tap $taps', async ({ x: xShape, filter, taps: byTaps }) => {
-    await useBackend('wasm');
-    const product = packedProduct(wasmMemoryOf(tf.backend()) as WebAssembly.Memory);
-    const taps = vi.spyOn(product!, 'filterGradient');
-    try {
-      tf.tidy(() => {
-        const stride = filter[0] === 7 ? 2 : 1;
-        const x = tf.randomNormal(xShape);
-        const out = [Math.ceil(xShape[1] / stride), Math.ceil(xShape[2] / stride)];
-        const dy = tf.randomNormal([xShape[0], out[0], out[1], filter[3]]);
-        const attrs = { strides: [stride, stride], pad: 'same', dataFormat: 'NHWC', filterShape: filter };
-        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap);
-      });
-      expect(taps.mock.calls.length > 0).toBe(byTaps);
-    } finally {
-      taps.mockRestore();
-    }
+  ] as Array<{ c: Omit<ConvCase, 'pad'>; taps: boolean }>)(
+    'dW $c.name: tap by tap $taps',
+    async ({ c, taps }) => {
+      expect(await goesTapByTap('filterGradient', () => runFilterGradient({ ...c, pad: 'same' }))).toBe(taps);
+    },
+  );
+
+  // dx: tap by tap for at most 2048 channel pairs.
+  it.each([
+    { channels: 32, outChannels: 64, taps: true },
+    { channels: 64, outChannels: 64, taps: false },
+  ])('dx of a 3x3 s2 filter of $channels x $outChannels channels: tap by tap $taps', async (c) => {
+    const name = `${c.channels} x ${c.outChannels}`;
+    const conv: ConvCase = {
+      name,
+      x: [2, 8, 8, c.channels],
+      filter: [3, 3, c.channels, c.outChannels],
+      stride: 2,
+      pad: 'same',
+    };
+    expect(await goesTapByTap('inputGradient', () => runInputGradient(conv))).toBe(c.taps);
   });
 });
 

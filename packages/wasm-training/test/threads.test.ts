@@ -109,29 +109,52 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     expect(shared).toContainEqual(Array.from({ length: 16 }, () => ['packPanels', 'productRows']));
   });
 
-  it("shares a small filter gradient's taps with the helper, the same bits each run, equal to cpu", async () => {
+  it.each([
+    {
+      what: 'small filter gradient taps',
+      // 3x3 stride 2 from 12 to 16 channels: 800 output positions in chunks of 4096 dy values; the tap
+      // records in eight shares.
+      kernel: 'Conv2DBackpropFilter',
+      inputs: { x: [8, 20, 20, 12], dy: [8, 10, 10, 16] },
+      attrs: { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 12, 16] },
+      job: Array.from({ length: 8 }, () => ['filterGradientTaps']),
+    },
+    {
+      what: 'small input gradient images',
+      // 3x3 stride 2 from 16 to 24 channels; the images in 16 shares.
+      kernel: 'Conv2DBackpropInput',
+      inputs: { dy: [20, 7, 7, 24], filter: [3, 3, 16, 24] },
+      attrs: { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', inputShape: [20, 14, 14, 16] },
+      job: Array.from({ length: 16 }, () => ['inputGradientTaps']),
+    },
+  ])('shares $what with the helper, the same bits each run, equal to cpu', async (c) => {
     const { memory, helper, shared } = await recordSharedJobs();
-    // 3x3 stride 2 from 12 to 16 channels on [8, 20, 20]: 800 output positions, in chunks of 4096 dy values.
-    const x = randomValues(8 * 20 * 20 * 12, 9);
-    const dy = randomValues(8 * 10 * 10 * 16, 10);
-    const attrs = { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 12, 16] };
-    const filterGradient = () =>
+    const shapes = Object.entries(c.inputs) as Array<[string, [number, number, number, number]]>;
+    const values = shapes.map(([, shape], k) =>
+      randomValues(
+        shape.reduce((a, b) => a * b),
+        9 + k,
+      ),
+    );
+    const gradient = () =>
       tf.tidy(() => {
-        const inputs = { x: tf.tensor4d(x, [8, 20, 20, 12]), dy: tf.tensor4d(dy, [8, 10, 10, 16]) };
-        const dW = tf.engine().runKernel('Conv2DBackpropFilter', inputs, attrs as unknown as tf.NamedAttrMap);
-        return (dW as tf.Tensor).dataSync() as Float32Array;
+        const inputs = Object.fromEntries(
+          shapes.map(([name, shape], k) => [name, tf.tensor4d(values[k], shape)]),
+        );
+        const out = tf.engine().runKernel(c.kernel, inputs, c.attrs as unknown as tf.NamedAttrMap);
+        return (out as tf.Tensor).dataSync() as Float32Array;
       });
     try {
       await tf.setBackend('wasm');
-      const runs = Array.from({ length: 5 }, filterGradient);
+      const runs = Array.from({ length: 5 }, gradient);
       for (const run of runs.slice(1)) expect(run).toEqual(runs[0]);
       await tf.setBackend('cpu');
-      expect(maxAbsDifference(runs[0], filterGradient())).toBeLessThan(1e-4);
+      expect(maxAbsDifference(runs[0], gradient())).toBeLessThan(1e-4);
     } finally {
       setProductHelper(memory, helper);
     }
-    // Eight shares of the tap records in one job, for either thread to claim.
-    expect(shared).toContainEqual(Array.from({ length: 8 }, () => ['filterGradientTaps']));
+    // In one job, for either thread to claim.
+    expect(shared).toContainEqual(c.job);
   });
 
   it('reports a failed task on either thread as an error, and keeps serving products', async () => {
