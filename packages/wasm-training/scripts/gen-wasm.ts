@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabt from 'wabt';
+import { CONVOLUTION_GEOMETRY_BYTES } from './direct-convolution-wat.js';
 import { matrixProductWat, PANEL_COLUMNS, WORK_BYTES } from './matrix-product-wat.js';
 import { TAP_RECORD_BYTES } from './tap-filter-gradient-wat.js';
 import { INPUT_TAP_RECORD_BYTES } from './tap-input-gradient-wat.js';
@@ -75,6 +76,9 @@ export async function assembleMatrixProduct(): Promise<string> {
     '',
     '/** Bytes of a tap record of inputGradientTaps. */',
     `export const INPUT_TAP_RECORD_BYTES = ${INPUT_TAP_RECORD_BYTES};`,
+    '',
+    '/** Bytes of the geometry record of convolutionRows. */',
+    `export const CONVOLUTION_GEOMETRY_BYTES = ${CONVOLUTION_GEOMETRY_BYTES};`,
     '',
   ].join('\n');
 }

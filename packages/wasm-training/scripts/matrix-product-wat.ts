@@ -4,8 +4,10 @@
 // any strides, so a transposed A costs nothing. `fused` takes relaxed SIMD's f32x4.relaxed_madd (one FMA
 // instruction where the CPU has FMA) instead of a multiply and an add.
 
+import { directConvolutionWat } from './direct-convolution-wat.js';
 import { tapFilterGradientWat } from './tap-filter-gradient-wat.js';
 import { tapInputGradientWat } from './tap-input-gradient-wat.js';
+import { get, multiplyAdd, set } from './wat.js';
 
 /** Columns of a panel of packed B (two vectors). */
 export const PANEL_COLUMNS = 8;
@@ -14,8 +16,6 @@ const KC = 512;
 /** Rows per block: their packed A (128 KB) stays in L2 while every panel passes over them. */
 const MC = 64;
 
-const get = (name: string) => `(local.get $${name})`;
-const set = (name: string, value: string) => `(local.set $${name} ${value})`;
 const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
 const mul = (a: string, b: string) => `(i32.mul ${a} ${b})`;
 const i32 = (value: number) => `(i32.const ${value})`;
@@ -28,17 +28,13 @@ function tile(fused: boolean): string {
   const rows = [0, 1, 2, 3];
   const acc = (r: number, v: number) => `c${r}${v}`;
   const accumulators = rows.flatMap((r) => [acc(r, 0), acc(r, 1)]);
-  const madd = (target: string, b: string) =>
-    fused
-      ? set(target, `(f32x4.relaxed_madd ${get('s')} ${get(b)} ${get(target)})`)
-      : set(target, `(f32x4.add ${get(target)} (f32x4.mul ${get('s')} ${get(b)}))`);
   const step = [
     set('b0', `(v128.load ${get('bp')})`),
     set('b1', `(v128.load offset=16 ${get('bp')})`),
     ...rows.flatMap((r) => [
       set('s', `(v128.load32_splat offset=${4 * r} ${get('ap')})`),
-      madd(acc(r, 0), 'b0'),
-      madd(acc(r, 1), 'b1'),
+      multiplyAdd(fused, acc(r, 0), 'b0'),
+      multiplyAdd(fused, acc(r, 1), 'b1'),
     ]),
     set('ap', add(get('ap'), i32(16))),
     set('bp', add(get('bp'), i32(32))),
@@ -351,9 +347,9 @@ ${packTiles}
 export const WORK_BYTES = MC * KC * 4 + 4 * 8 * 4;
 
 /**
- * The module's text: a memory imported as `env.memory` (shared or not), the functions above and the tap
- * filter and input gradients (scripts/tap-filter-gradient-wat.ts, tap-input-gradient-wat.ts), which share
- * the product's helper thread.
+ * The module's text: a memory imported as `env.memory` (shared or not), the functions above, the tap
+ * filter and input gradients (scripts/tap-filter-gradient-wat.ts, tap-input-gradient-wat.ts) and the
+ * direct convolution (scripts/direct-convolution-wat.ts), which share the product's helper thread.
  */
 export function matrixProductWat(fused: boolean, shared: boolean): string {
   return `(module
@@ -362,6 +358,7 @@ ${packPanels}
 ${productRows}
 ${tile(fused)}
 ${tapFilterGradientWat(fused)}
-${tapInputGradientWat(fused)})
+${tapInputGradientWat(fused)}
+${directConvolutionWat(fused)})
 `;
 }

@@ -2,11 +2,9 @@
 // module, scripts/matrix-product-wat.ts, so that it takes relaxed SIMD's fused multiply-adds and the
 // product's helper thread).
 
+import { get, multiplyAdd, set } from './wat.js';
 /** Bytes of a tap record (`filterGradientTaps`): eleven i32s. */
 export const TAP_RECORD_BYTES = 44;
-
-const get = (name: string) => `(local.get $${name})`;
-const set = (name: string, value: string) => `(local.set $${name} ${value})`;
 
 /** The channel rows of a block (four: splat from x) by its two output vectors (eight outputs of dy). */
 const BLOCK_ROWS = [0, 1, 2, 3];
@@ -34,10 +32,6 @@ const laneValue = (row: number) =>
  */
 function tapFilterGradient(fused: boolean): string {
   const acc = (r: number, v: number) => `a${r}${v}`;
-  const madd = (target: string, d: string) =>
-    fused
-      ? set(target, `(f32x4.relaxed_madd ${get('s')} ${get(d)} ${get(target)})`)
-      : set(target, `(f32x4.add ${get(target)} (f32x4.mul ${get('s')} ${get(d)}))`);
   const lane = (r: number) =>
     set(
       `lane${r}`,
@@ -57,8 +51,8 @@ function tapFilterGradient(fused: boolean): string {
   );
   const position = BLOCK_ROWS.flatMap((r) => [
     set('s', laneValue(r)),
-    madd(acc(r, 0), 'd0'),
-    madd(acc(r, 1), 'd1'),
+    multiplyAdd(fused, acc(r, 0), 'd0'),
+    multiplyAdd(fused, acc(r, 1), 'd1'),
   ]);
   const accumulators = BLOCK_ROWS.flatMap((r) => [acc(r, 0), acc(r, 1)]);
   return `

@@ -2,11 +2,10 @@
 // product module, scripts/matrix-product-wat.ts, so that it takes relaxed SIMD's fused multiply-adds and the
 // product's helper thread).
 
+import { get, multiplyAdd, set } from './wat.js';
 /** Bytes of an input-gradient tap record (`inputGradientTaps`): ten i32s. */
 export const INPUT_TAP_RECORD_BYTES = 40;
 
-const get = (name: string) => `(local.get $${name})`;
-const set = (name: string, value: string) => `(local.set $${name} ${value})`;
 const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
 
 /** The positions of a group (four: splat from dy) by the two vectors of a block of eight dx channels. */
@@ -29,10 +28,6 @@ const at = (base: string, lane: string, r: number) =>
  */
 function tapInputGradient(fused: boolean): string {
   const acc = (r: number, v: number) => `a${r}${v}`;
-  const madd = (target: string, w: string) =>
-    fused
-      ? set(target, `(f32x4.relaxed_madd ${get('s')} ${get(w)} ${get(target)})`)
-      : set(target, `(f32x4.add ${get(target)} (f32x4.mul ${get('s')} ${get(w)}))`);
   const clamped = (r: number) =>
     `(select (i32.const ${r}) (i32.sub ${get('live')} (i32.const 1)) (i32.gt_u ${get('live')} (i32.const ${r})))`;
   const lanes = [1, 2, 3].flatMap((r) => [
@@ -53,8 +48,8 @@ function tapInputGradient(fused: boolean): string {
   );
   const step = GROUP.flatMap((r) => [
     set('s', `(v128.load32_splat ${at('dp', 'dyLane', r)})`),
-    madd(acc(r, 0), 'w0'),
-    madd(acc(r, 1), 'w1'),
+    multiplyAdd(fused, acc(r, 0), 'w0'),
+    multiplyAdd(fused, acc(r, 1), 'w1'),
   ]);
   const accumulators = GROUP.flatMap((r) => [acc(r, 0), acc(r, 1)]);
   return `

@@ -10,6 +10,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { addBiasAndActivate } from './activation.js';
 import type { ConvolutionForm } from './conv-geometry.js';
+import { directConvolution } from './direct-convolution.js';
 import { largeFilterConvolution } from './large-filter-winograd.js';
 import { pointwiseConvolution } from './pointwise-conv2d.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
@@ -22,6 +23,7 @@ const FORMS: ConvolutionForm[] = [
   winogradConvolution,
   largeFilterConvolution,
   pointwiseConvolution,
+  directConvolution,
   windowConvolution,
 ];
 

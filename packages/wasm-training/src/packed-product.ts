@@ -16,6 +16,7 @@ export const PRODUCT_EXPORTS = [
   'productRows',
   'filterGradientTaps',
   'inputGradientTaps',
+  'convolutionRows',
 ] as const;
 
 /**
@@ -106,6 +107,12 @@ export interface PackedProduct {
     taps: { records: number; count: number; dy: number; dx: number; packed: number },
     dims: { images: number; channels: number; outChannels: number },
   ): void;
+  /**
+   * y = conv(x, W) straight from x (scripts/direct-convolution-wat.ts), W packed at `packed` as a
+   * [fh fw C, O] right operand, the convolution's `geometry` record at `geometry`: its `rows` output rows
+   * (N outHeight) in shares that the threads claim.
+   */
+  convolve(conv: { geometry: number; x: number; packed: number; y: number }, rows: number): void;
 }
 
 /** Products below which a second thread costs more than it saves (its wake-up is 10-50 us). */
@@ -200,6 +207,14 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
       });
       share(tasks, 0, helper !== undefined);
     },
+    convolve: ({ geometry, x, packed, y }, rows) => {
+      const shares = Math.min(rows, ROW_SHARES);
+      const tasks = Array.from({ length: shares }, (_, t): ProductTask => {
+        const [start, end] = [Math.floor((t * rows) / shares), Math.floor(((t + 1) * rows) / shares)];
+        return [{ name: 'convolutionRows', args: [geometry, x, packed, y, start, end], perThread: [] }];
+      });
+      share(tasks, 0, helper !== undefined);
+    },
   };
 
   /** Runs a task's calls on this thread (thread 0: its per-thread addresses as they are). */
@@ -221,6 +236,8 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
 
 /** Shares of a batch's images that the threads claim for a tap-by-tap input gradient. */
 const IMAGE_SHARES = 16;
+/** Shares of the output rows that the threads claim for a direct convolution. */
+const ROW_SHARES = 16;
 
 function packedSize(k: number, n: number): number {
   return Math.ceil(n / PANEL_COLUMNS) * PANEL_COLUMNS * k;

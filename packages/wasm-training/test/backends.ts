@@ -3,6 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { expect } from 'vitest';
 import { initWasmBackend } from '../src/index.js';
+import { MATRIX_PRODUCT_WASM } from '../src/matrix-product-wasm.js';
+import { enableRelaxedSimd } from '../src/node-product-helper.js';
 import { adoptedWasmKernel, adoptWasmKernel } from '../src/wasm-originals.js';
 
 /** Runs `compute` on 'cpu' and on 'wasm' (with the training kernels) and returns both results' values. */
@@ -102,4 +104,22 @@ export function recordWasmKernelCalls<T>(
   } finally {
     for (const original of originals) adoptWasmKernel(original);
   }
+}
+
+/** A product module's exports, by name. */
+export type ProductExports = Record<string, (...args: number[]) => void>;
+
+/**
+ * The product module's plain-memory build with fused (relaxed SIMD) or separate multiply-adds, on a memory
+ * of `pages`: `supported` is false where this Node cannot run the variant; `instantiate()` gives a fresh
+ * instance's exports.
+ */
+export function productModuleVariant(variant: 'fused' | 'separate', pages: number) {
+  const supported = variant === 'separate' || enableRelaxedSimd();
+  const memory = new WebAssembly.Memory({ initial: pages });
+  const instantiate = () => {
+    const module = new WebAssembly.Module(Buffer.from(MATRIX_PRODUCT_WASM.plain[variant], 'base64'));
+    return new WebAssembly.Instance(module, { env: { memory } }).exports as ProductExports;
+  };
+  return { supported, memory, instantiate };
 }

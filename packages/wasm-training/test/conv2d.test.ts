@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { convGeometry } from '../src/conv-geometry.js';
 import { conv2DConfig, fusedConv2DConfig } from '../src/conv2d.js';
 import { setWindowMatrixBudget } from '../src/im2col.js';
+import { packedProduct } from '../src/packed-product.js';
+import { wasmMemoryOf } from '../src/wasm-heap.js';
 import { WasmKernelScope } from '../src/wasm-kernel-scope.js';
 import { tileChunks, winogradConvolve, winogradTileSize } from '../src/winograd-conv2d.js';
 import {
@@ -28,8 +30,11 @@ type Pad =
 // 40 output tiles of 2x2, F(4x4, 3x3) from 128 tiles of 4x4 (even and odd sizes, last tiles partly outside,
 // every padding). 1x1 filters without padding are a product (at stride s of every s-th pixel) where our
 // packed product takes it (from 32 output pixels on this, the single-threaded, build), or at stride 1 of
-// 256 x 256 values or more; strided ones of 64+ outputs go as a window matrix times the filter (any channel
-// count, every padding, windows partly or wholly outside); the rest goes to wasm's own kernel.
+// 256 x 256 values or more; windowed ones of few channels (at most 2048 channel pairs, outputs a multiple of
+// 8, outputs 8+ wide, a fresh filter) straight from x (groups of 4 positions and a last partial one, border
+// positions with taps in the padding, every padding and stride); strided ones of 64+ outputs go as a window
+// matrix times the filter (any channel count, every padding, windows partly or wholly outside); the rest
+// goes to wasm's own kernel.
 type Shape4 = [number, number, number, number];
 type Route =
   | 'F(2x2)'
@@ -38,6 +43,7 @@ type Route =
   | 'F(2x2, 5x5)'
   | '1x1 product'
   | 'window matrix'
+  | 'direct'
   | "wasm's own kernel";
 const ASYMMETRIC: Pad = [
   [0, 0],
@@ -56,9 +62,14 @@ const CASES: Array<{ x: Shape4; filter: Shape4; pad: Pad; stride?: number; route
   { x: [1, 50, 47, 32], filter: [3, 3, 32, 36], pad: 'valid', route: 'F(4x4)' },
   { x: [2, 35, 32, 36], filter: [3, 3, 36, 32], pad: 1, route: 'F(4x4)' },
   { x: [1, 49, 45, 32], filter: [3, 3, 32, 32], pad: ASYMMETRIC, route: 'F(4x4)' },
-  { x: [2, 7, 8, 32], filter: [3, 3, 32, 32], pad: 'same', route: "wasm's own kernel" },
-  { x: [2, 18, 18, 3], filter: [3, 3, 3, 32], pad: 'same', route: "wasm's own kernel" },
-  { x: [2, 18, 18, 32], filter: [3, 3, 32, 32], pad: 'same', stride: 2, route: "wasm's own kernel" },
+  { x: [2, 7, 8, 32], filter: [3, 3, 32, 32], pad: 'same', route: 'direct' },
+  { x: [2, 7, 7, 32], filter: [3, 3, 32, 32], pad: 'same', route: "wasm's own kernel" },
+  { x: [2, 18, 18, 3], filter: [3, 3, 3, 32], pad: 'same', route: 'direct' },
+  { x: [2, 18, 18, 32], filter: [3, 3, 32, 32], pad: 'same', stride: 2, route: 'direct' },
+  { x: [2, 17, 16, 3], filter: [3, 3, 3, 16], pad: ASYMMETRIC, stride: 2, route: 'direct' },
+  { x: [1, 12, 13, 5], filter: [5, 5, 5, 24], pad: 2, route: 'direct' },
+  { x: [2, 30, 29, 4], filter: [3, 3, 4, 8], pad: 'valid', stride: 3, route: 'direct' },
+  { x: [2, 18, 18, 48], filter: [3, 3, 48, 48], pad: 'same', stride: 2, route: "wasm's own kernel" },
   { x: [2, 6, 5, 256], filter: [1, 1, 256, 256], pad: 'same', route: '1x1 product' },
   { x: [1, 5, 3, 260], filter: [1, 1, 260, 253], pad: 'valid', route: '1x1 product' },
   { x: [2, 18, 18, 32], filter: [1, 1, 32, 32], pad: 'same', route: '1x1 product' },
@@ -67,11 +78,13 @@ const CASES: Array<{ x: Shape4; filter: Shape4; pad: Pad; stride?: number; route
   { x: [2, 9, 7, 8], filter: [1, 1, 8, 4], pad: 'same', stride: 2, route: '1x1 product' },
   { x: [2, 17, 18, 32], filter: [1, 1, 32, 36], pad: 'valid', stride: 2, route: '1x1 product' },
   { x: [1, 9, 7, 8], filter: [1, 1, 8, 4], pad: 'same', stride: 2, route: "wasm's own kernel" },
-  { x: [2, 18, 18, 16], filter: [3, 3, 16, 16], pad: 'same', route: "wasm's own kernel" },
-  { x: [2, 18, 17, 12], filter: [3, 3, 12, 64], pad: 'same', stride: 2, route: 'window matrix' },
+  { x: [2, 18, 18, 16], filter: [3, 3, 16, 16], pad: 'same', route: 'direct' },
+  { x: [2, 18, 17, 12], filter: [3, 3, 12, 64], pad: 'same', stride: 2, route: 'direct' },
+  { x: [2, 18, 17, 40], filter: [3, 3, 40, 64], pad: 'same', stride: 2, route: 'window matrix' },
   { x: [2, 16, 16, 8], filter: [3, 3, 8, 64], pad: 'valid', stride: 2, route: 'window matrix' },
   { x: [1, 15, 14, 4], filter: [3, 3, 4, 68], pad: ASYMMETRIC, stride: 2, route: 'window matrix' },
-  { x: [1, 23, 21, 3], filter: [7, 7, 3, 64], pad: 3, stride: 2, route: 'window matrix' },
+  { x: [1, 23, 21, 3], filter: [7, 7, 3, 64], pad: 3, stride: 2, route: 'direct' },
+  { x: [1, 13, 13, 3], filter: [7, 7, 3, 64], pad: 3, stride: 2, route: 'window matrix' },
   { x: [2, 16, 17, 5], filter: [5, 5, 5, 64], pad: 'same', stride: 3, route: 'window matrix' },
 ];
 
@@ -85,12 +98,14 @@ const LARGE_FILTER_CASES: Array<{ x: Shape4; filter: Shape4; pad: Pad; stride?: 
   { x: [1, 26, 24, 32], filter: [14, 14, 32, 40], pad: 'valid', route: 'F(2x2, 7x7)' },
   { x: [2, 12, 11, 32], filter: [14, 14, 32, 32], pad: 'same', route: 'F(2x2, 7x7)' },
   { x: [1, 13, 13, 32], filter: [7, 7, 32, 32], pad: 'valid', route: "wasm's own kernel" },
-  { x: [1, 20, 19, 16], filter: [7, 7, 16, 32], pad: 'valid', route: "wasm's own kernel" },
-  { x: [1, 40, 40, 32], filter: [7, 7, 32, 32], pad: 'same', stride: 2, route: "wasm's own kernel" },
+  { x: [1, 20, 19, 16], filter: [7, 7, 16, 32], pad: 'valid', route: 'direct' },
+  { x: [1, 40, 40, 32], filter: [7, 7, 32, 32], pad: 'same', stride: 2, route: 'direct' },
+  { x: [1, 40, 40, 48], filter: [7, 7, 48, 48], pad: 'same', stride: 2, route: "wasm's own kernel" },
   { x: [1, 20, 19, 32], filter: [5, 5, 32, 36], pad: 'valid', route: 'F(2x2, 5x5)' },
   { x: [1, 24, 24, 32], filter: [10, 10, 32, 32], pad: 'valid', route: 'F(2x2, 5x5)' },
   { x: [2, 14, 13, 36], filter: [10, 10, 36, 32], pad: 'same', route: 'F(2x2, 5x5)' },
-  { x: [1, 24, 24, 32], filter: [6, 6, 32, 32], pad: 'valid', route: "wasm's own kernel" },
+  { x: [1, 24, 24, 32], filter: [6, 6, 32, 32], pad: 'valid', route: 'direct' },
+  { x: [1, 24, 24, 48], filter: [6, 6, 48, 48], pad: 'valid', route: "wasm's own kernel" },
 ];
 
 const tileSizeOf = (c: (typeof CASES)[number]) =>
@@ -108,6 +123,7 @@ const TILE_SIZES: Record<Route, 2 | 4 | null> = {
   'F(2x2, 5x5)': null,
   '1x1 product': null,
   'window matrix': null,
+  direct: null,
   "wasm's own kernel": null,
 };
 
@@ -253,14 +269,18 @@ describe('Conv2D and FusedConv2D on wasm', () => {
         }
       }),
     );
-    const direct = [...CASES, ...LARGE_FILTER_CASES].filter((c) => c.route === "wasm's own kernel");
-    expect(calls).toEqual(direct.flatMap((c) => [`Conv2D ${c.filter}`, `FusedConv2D ${c.filter}`]));
+    const toWasm = [...CASES, ...LARGE_FILTER_CASES].filter((c) => c.route === "wasm's own kernel");
+    expect(calls).toEqual(toWasm.flatMap((c) => [`Conv2D ${c.filter}`, `FusedConv2D ${c.filter}`]));
     // A filter seen again (a layer at inference) is packed already for wasm's own kernel, which then takes
     // 1x1 convolutions of fewer than 32 pixels (from 32 our packed product, which keeps its own packing:
     // this is the single-threaded build); a 3x3 one keeps its Winograd transform and goes to Winograd at
-    // any size.
+    // any size; one that the direct form takes when fresh goes to wasm's own kernel, which keeps its packing.
     const x = tf.ones([2, 18, 17, 32]) as tf.Tensor4D;
-    const known = [tf.ones([1, 1, 256, 256]), tf.ones([3, 3, 32, 32])] as tf.Tensor4D[];
+    const known = [
+      tf.ones([1, 1, 256, 256]),
+      tf.ones([3, 3, 32, 32]),
+      tf.ones([3, 3, 3, 32]),
+    ] as tf.Tensor4D[];
     const again = recordWasmKernelCalls(['Conv2D'], describe, () =>
       tf.tidy(() => {
         for (let call = 0; call < 3; call++) {
@@ -269,10 +289,16 @@ describe('Conv2D and FusedConv2D on wasm', () => {
           tf.conv2d(x, known[1], 1, 'valid'); // 128 tiles of 2x2
           tf.conv2d(tf.ones([4, 18, 17, 32]) as tf.Tensor4D, known[1], 1, 'same'); // 324 tiles
           tf.conv2d(tf.ones([1, 7, 8, 32]) as tf.Tensor4D, known[1], 1, 'same'); // 16 tiles
+          tf.conv2d(tf.ones([2, 18, 18, 3]) as tf.Tensor4D, known[2], 1, 'same'); // direct when fresh
         }
       }),
     );
-    expect(again.calls).toEqual(['Conv2D 1,1,256,256', 'Conv2D 1,1,256,256']);
+    expect(again.calls).toEqual([
+      'Conv2D 1,1,256,256',
+      'Conv2D 3,3,3,32',
+      'Conv2D 1,1,256,256',
+      'Conv2D 3,3,3,32',
+    ]);
     const filter = tf.ones([3, 3, 32, 32]) as tf.Tensor4D;
     const bias = tf.ones([32]);
     expectNoGrowth(() => {
@@ -280,6 +306,30 @@ describe('Conv2D and FusedConv2D on wasm', () => {
       tf.fused.conv2d({ x, filter, bias, strides: 1, pad: 'same', activation: 'relu' }).dispose();
     });
     tf.dispose([x, filter, bias, ...known]);
+  });
+});
+
+describe('Conv2D straight from x', () => {
+  it("takes exactly the 'direct' cases, with a fresh filter", async () => {
+    await useBackend('wasm');
+    const product = packedProduct(wasmMemoryOf(tf.backend()) as WebAssembly.Memory)!;
+    const convolve = vi.spyOn(product, 'convolve');
+    try {
+      for (const c of [...CASES, ...LARGE_FILTER_CASES]) {
+        convolve.mockClear();
+        tf.tidy(() =>
+          tf.conv2d(
+            tf.ones(c.x) as tf.Tensor4D,
+            tf.ones(c.filter) as tf.Tensor4D,
+            c.stride ?? 1,
+            c.pad as never,
+          ),
+        );
+        expect(convolve.mock.calls.length, `${c.x} ${c.filter}`).toBe(c.route === 'direct' ? 1 : 0);
+      }
+    } finally {
+      convolve.mockRestore();
+    }
   });
 });
 

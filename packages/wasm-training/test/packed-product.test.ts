@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assembleMatrixProduct, GENERATED_PRODUCT_FILE } from '../scripts/gen-wasm.js';
-import { MATRIX_PRODUCT_WASM, PRODUCT_WORK_BYTES } from '../src/matrix-product-wasm.js';
+import { PRODUCT_WORK_BYTES } from '../src/matrix-product-wasm.js';
 import { enableRelaxedSimd } from '../src/node-product-helper.js';
 import { packedProduct, rowBlocks } from '../src/packed-product.js';
-import { randomValues } from './backends.js';
+import { type ProductExports, productModuleVariant, randomValues } from './backends.js';
 
 /** A stored as [m, k] (or [k, m] when transposed), B as [k, n] (or [n, k]). */
 interface ProductCase {
@@ -52,8 +52,8 @@ function reference(a: Float32Array, b: Float32Array, c: ProductCase): Float64Arr
 }
 
 /** Runs productRows from `module` on a fresh memory for each case; the largest error against float64. */
-function largestError(instance: WebAssembly.Instance, memory: WebAssembly.Memory, c: ProductCase): number {
-  const { packPanels, productRows } = instance.exports as Record<string, (...args: number[]) => void>;
+function largestError(exports: ProductExports, memory: WebAssembly.Memory, c: ProductCase): number {
+  const { packPanels, productRows } = exports;
   const floats = new Float32Array(memory.buffer);
   const a = randomValues(c.m * c.k, c.m + c.k);
   const b = randomValues(c.k * c.n, c.n + 7);
@@ -88,15 +88,12 @@ function largestError(instance: WebAssembly.Instance, memory: WebAssembly.Memory
 }
 
 describe.each(['fused', 'separate'] as const)('the packed product module (%s multiply-adds)', (variant) => {
-  const memory = new WebAssembly.Memory({ initial: 200 });
-  const supported = variant === 'separate' || enableRelaxedSimd();
-  const bytes = Buffer.from(MATRIX_PRODUCT_WASM.plain[variant], 'base64');
+  const { supported, memory, instantiate } = productModuleVariant(variant, 200);
   it.runIf(supported).each(CASES)(
     'equals the float64 product: m $m, k $k, n $n, transposeA $transposeA, transposeB $transposeB',
     (c) => {
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
       // Per step of k, float32 rounding of values of size ~1: well under 1e-5 relative.
-      expect(largestError(instance, memory, c)).toBeLessThan(1e-5);
+      expect(largestError(instantiate(), memory, c)).toBeLessThan(1e-5);
     },
   );
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MATRIX_PRODUCT_WASM, TAP_RECORD_BYTES } from '../src/matrix-product-wasm.js';
-import { enableRelaxedSimd } from '../src/node-product-helper.js';
-import { randomValues } from './backends.js';
+import { TAP_RECORD_BYTES } from '../src/matrix-product-wasm.js';
+import { productModuleVariant, randomValues } from './backends.js';
 
 // Channel blocks of 4 and partial ones (1, 2, 3 channels), one and several output blocks of 8, positions
 // strided in x (a tap of a stride-2 filter) and a subrectangle of dy's rows and columns.
@@ -16,16 +15,12 @@ const TAPS: Array<{ channels: number; outChannels: number }> = [
 const [IMAGES, ROWS, COLS] = [2, 4, 3];
 
 describe.each(['fused', 'separate'] as const)('filterGradientTaps (%s multiply-adds)', (variant) => {
-  const supported = variant === 'separate' || enableRelaxedSimd();
-  const memory = new WebAssembly.Memory({ initial: 4 });
-  const bytes = Buffer.from(MATRIX_PRODUCT_WASM.plain[variant], 'base64');
+  const { supported, memory, instantiate } = productModuleVariant(variant, 4);
 
   it.runIf(supported).each(TAPS)(
     'adds each record its tap by definition: $channels channels, $outChannels outputs',
     ({ channels, outChannels }) => {
-      const { filterGradientTaps } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-        env: { memory },
-      }).exports as Record<string, (...args: number[]) => void>;
+      const { filterGradientTaps } = instantiate();
       const floats = new Float32Array(memory.buffer);
       const xSize = IMAGES * 9 * 10 * channels;
       const dySize = IMAGES * 5 * 6 * outChannels;
@@ -91,8 +86,7 @@ describe.each(['fused', 'separate'] as const)('filterGradientTaps (%s multiply-a
   );
 
   it.runIf(supported)('sums copies in order into out, leaving the copies as they were', () => {
-    const { sumCopies } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
-      .exports as Record<string, (...args: number[]) => void>;
+    const { sumCopies } = instantiate();
     const [count, size, copiesAt, outAt] = [3, 8, 5, 40];
     const floats = new Float32Array(memory.buffer);
     const copies = randomValues(count * size, 74);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { INPUT_TAP_RECORD_BYTES, MATRIX_PRODUCT_WASM } from '../src/matrix-product-wasm.js';
-import { enableRelaxedSimd } from '../src/node-product-helper.js';
-import { randomValues } from './backends.js';
+import { INPUT_TAP_RECORD_BYTES } from '../src/matrix-product-wasm.js';
+import { productModuleVariant, randomValues } from './backends.js';
 
 // One and three blocks of 8 dx channels; few and many dy channels (the multiply-adds' steps); dy positions
 // in groups of 4 and a last group of 1 (5 cols) or 3 (3 cols).
@@ -17,16 +16,12 @@ const DY = { height: 5, width: 6, row: 1, col: 1 };
 const DX = { height: 11, width: 13, row: 2, col: 1, stride: 2 };
 
 describe.each(['fused', 'separate'] as const)('inputGradientTaps (%s multiply-adds)', (variant) => {
-  const supported = variant === 'separate' || enableRelaxedSimd();
-  const memory = new WebAssembly.Memory({ initial: 4 });
-  const bytes = Buffer.from(MATRIX_PRODUCT_WASM.plain[variant], 'base64');
+  const { supported, memory, instantiate } = productModuleVariant(variant, 4);
 
   it.runIf(supported).each(TAPS)(
     'adds each record its tap by definition to the images asked for: $channels channels, $outChannels outputs, $cols cols',
     ({ channels, outChannels, cols }) => {
-      const { packPanels, inputGradientTaps } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-        env: { memory },
-      }).exports as Record<string, (...args: number[]) => void>;
+      const { packPanels, inputGradientTaps } = instantiate();
       const floats = new Float32Array(memory.buffer);
       const dyImage = DY.height * DY.width * outChannels;
       const dxImage = DX.height * DX.width * channels;

@@ -127,6 +127,14 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
       attrs: { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', inputShape: [20, 14, 14, 16] },
       job: Array.from({ length: 16 }, () => ['inputGradientTaps']),
     },
+    {
+      what: 'direct convolution rows',
+      // 3x3 stride 2 from 3 to 16 channels; the 80 output rows in 16 shares.
+      kernel: 'Conv2D',
+      inputs: { x: [8, 20, 20, 3], filter: [3, 3, 3, 16] },
+      attrs: { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] },
+      job: Array.from({ length: 16 }, () => ['convolutionRows']),
+    },
   ])('shares $what with the helper, the same bits each run, equal to cpu', async (c) => {
     const { memory, helper, shared } = await recordSharedJobs();
     const shapes = Object.entries(c.inputs) as Array<[string, [number, number, number, number]]>;

@@ -1,0 +1,69 @@
+import { Conv2D } from '@tensorflow/tfjs-core';
+import { type ConvolutionForm, convGeometry, plainStrides, shape4 } from './conv-geometry.js';
+import { CONVOLUTION_GEOMETRY_BYTES } from './matrix-product-wasm.js';
+import { packedProduct } from './packed-product.js';
+import { wasmMemoryOf } from './wasm-heap.js';
+
+/** The most channel pairs (C x O) that the direct form takes (`directConvolution`). */
+const MAX_CHANNEL_PAIRS = 2048;
+/** The narrowest output it takes: a row of few positions is mostly border and call overhead. */
+const MIN_OUT_WIDTH = 8;
+
+/**
+ * A windowed convolution of few channels (at most MAX_CHANNEL_PAIRS, outputs a multiple of 8) straight from
+ * x on our product module (`convolutionRows`: groups of 4 output positions by blocks of 8 outputs, summed
+ * over the window's taps inside the image, fused multiply-adds, rows shared by both threads), the filter
+ * packed as the product packs B. No window matrix is written and the padding costs nothing. Null for any
+ * other convolution.
+ */
+export const directConvolution: ConvolutionForm = (scope, x, filter, attrs, freshFilter) => {
+  const strides = plainStrides(attrs);
+  const [fh, fw, channels, outChannels] = filter.shape;
+  const memory = wasmMemoryOf(scope.backend);
+  if (!freshFilter || strides === null || memory === null || x.dtype !== 'float32' || fh * fw === 1)
+    return null;
+  if (outChannels % 8 !== 0 || channels * outChannels > MAX_CHANNEL_PAIRS) return null;
+  const product = packedProduct(memory);
+  if (product === null) return null;
+  const g = convGeometry(Conv2D, shape4(x), shape4(filter), strides, 1, attrs.pad, undefined, false);
+  if (g.outWidth < MIN_OUT_WIDTH) return null;
+  const [strideH, strideW] = g.strides;
+  const interiorStart = Math.min(g.outWidth, Math.ceil(g.padLeft / strideW));
+  const lastInside = Math.floor((g.inWidth + g.padLeft - fw) / strideW);
+  const interiorEnd = Math.max(interiorStart, Math.min(g.outWidth, lastInside + 1));
+  const geometry = [
+    g.outHeight,
+    g.outWidth,
+    fh,
+    fw,
+    channels,
+    outChannels,
+    g.inHeight,
+    g.inWidth,
+    strideH,
+    strideW,
+    g.padTop,
+    g.padLeft,
+    interiorStart,
+    interiorEnd,
+  ];
+  const table = scope.allocate([CONVOLUTION_GEOMETRY_BYTES / 4]);
+  const packed = scope.allocate([product.packedSize(fh * fw * channels, outChannels)]);
+  const y = scope.allocate([g.batchSize, g.outHeight, g.outWidth, outChannels]);
+  // Addresses after the last allocation (which may grow the memory).
+  const tableValues = scope.floats(table);
+  new Int32Array(tableValues.buffer, tableValues.byteOffset, geometry.length).set(geometry);
+  const packedAt = scope.floats(packed).byteOffset;
+  const weights = { byteOffset: scope.floats(filter).byteOffset, rowStride: outChannels, colStride: 1 };
+  product.pack(weights, packedAt, { k: fh * fw * channels, n: outChannels });
+  product.convolve(
+    {
+      geometry: tableValues.byteOffset,
+      x: scope.floats(x).byteOffset,
+      packed: packedAt,
+      y: scope.floats(y).byteOffset,
+    },
+    g.batchSize * g.outHeight,
+  );
+  return y;
+};
