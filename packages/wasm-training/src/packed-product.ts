@@ -189,8 +189,7 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
       share(tasks, region, helper !== undefined);
     },
     filterGradient: ({ records, count, x, dy }, { channels, outChannels, size, copies }, scratch, out) => {
-      const tasks = Array.from({ length: copies }, (_, t): ProductTask => {
-        const [first, end] = [Math.floor((t * count) / copies), Math.floor(((t + 1) * count) / copies)];
+      const tasks = evenShares(count, copies).map(([first, end], t): ProductTask => {
         const copy = scratch + 4 * t * size;
         const args = [records, first, end, x, dy, copy, channels, outChannels];
         return [{ name: 'filterGradientTaps', args, perThread: [] }];
@@ -199,20 +198,18 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
       exports.sumCopies(scratch, copies, size, out);
     },
     inputGradient: ({ records, count, dy, dx, packed }, { images, channels, outChannels }) => {
-      const shares = Math.min(images, IMAGE_SHARES);
-      const tasks = Array.from({ length: shares }, (_, t): ProductTask => {
-        const [start, end] = [Math.floor((t * images) / shares), Math.floor(((t + 1) * images) / shares)];
+      const tasks = evenShares(images, Math.min(images, SHARES)).map(([start, end]): ProductTask => {
         const args = [records, count, dy, dx, packed, start, end, channels, outChannels];
         return [{ name: 'inputGradientTaps', args, perThread: [] }];
       });
       share(tasks, 0, helper !== undefined);
     },
     convolve: ({ geometry, x, packed, y }, rows) => {
-      const shares = Math.min(rows, ROW_SHARES);
-      const tasks = Array.from({ length: shares }, (_, t): ProductTask => {
-        const [start, end] = [Math.floor((t * rows) / shares), Math.floor(((t + 1) * rows) / shares)];
-        return [{ name: 'convolutionRows', args: [geometry, x, packed, y, start, end], perThread: [] }];
-      });
+      const tasks = evenShares(rows, Math.min(rows, SHARES)).map(
+        ([start, end]): ProductTask => [
+          { name: 'convolutionRows', args: [geometry, x, packed, y, start, end], perThread: [] },
+        ],
+      );
       share(tasks, 0, helper !== undefined);
     },
   };
@@ -234,10 +231,16 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
   }
 }
 
-/** Shares of a batch's images that the threads claim for a tap-by-tap input gradient. */
-const IMAGE_SHARES = 16;
-/** Shares of the output rows that the threads claim for a direct convolution. */
-const ROW_SHARES = 16;
+/** Shares of a batch's images (tap-by-tap input gradients) or output rows (direct convolutions) that the threads claim. */
+const SHARES = 16;
+
+/** [0, total) as `shares` consecutive [start, end) ranges of sizes within one of each other. */
+function evenShares(total: number, shares: number): Array<[number, number]> {
+  return Array.from({ length: shares }, (_, t) => [
+    Math.floor((t * total) / shares),
+    Math.floor(((t + 1) * total) / shares),
+  ]);
+}
 
 function packedSize(k: number, n: number): number {
   return Math.ceil(n / PANEL_COLUMNS) * PANEL_COLUMNS * k;
