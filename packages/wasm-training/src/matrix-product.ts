@@ -149,13 +149,9 @@ export function runProduct(scope: WasmKernelScope, backend: unknown, plan: Produ
   return scope.reshape(product, plan.shape);
 }
 
-/**
- * Our packed product where runProduct takes it for this plan (or a batch of `count` such products, which
- * its threads share), else null.
- */
-export function packedProductFor(backend: unknown, plan: ProductPlan, count = 1): PackedProduct | null {
-  const { strategy, m, multiplyAdds } = plan;
-  if (strategy === 'rows' || !takesPackedProduct(backend, m, count * multiplyAdds)) return null;
+/** Our packed product where runProduct takes this plan (or a batch of such products), else null. */
+export function packedProductFor(backend: unknown, plan: ProductPlan): PackedProduct | null {
+  if (plan.strategy === 'rows' || !takesPackedProduct(backend, plan.m)) return null;
   return packedProduct(wasmMemoryOf(backend) as WebAssembly.Memory);
 }
 
@@ -163,11 +159,9 @@ export function packedProductFor(backend: unknown, plan: ProductPlan, count = 1)
  * True when runProduct takes a product of `rows` rows (more than row combinations take) by our packed
  * product: where it is worth it (`PackedProduct.worthwhile`).
  */
-export function takesPackedProduct(backend: unknown, rows: number, multiplyAdds: number): boolean {
+export function takesPackedProduct(backend: unknown, rows: number): boolean {
   const memory = wasmMemoryOf(backend);
-  return (
-    rows >= MIN_PACKED_ROWS && memory !== null && packedProduct(memory)?.worthwhile(multiplyAdds) === true
-  );
+  return rows >= MIN_PACKED_ROWS && memory !== null && packedProduct(memory)?.worthwhile === true;
 }
 
 /** Keys B's packing among a tensor's kept transforms (`transformedFilter`). */
@@ -229,7 +223,7 @@ export function runProducts(
     (plan) =>
       plan !== null && plan.m === first?.m && plan.n === first.n && plan.multiplyAdds === first.multiplyAdds,
   );
-  const product = sameDims && first !== null ? packedProductFor(backend, first, plans.length) : null;
+  const product = sameDims && first !== null ? packedProductFor(backend, first) : null;
   if (product === null) {
     return plans.map((plan, i) =>
       plan === null

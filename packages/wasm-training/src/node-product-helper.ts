@@ -11,13 +11,15 @@ import {
 
 // The control block shared with the helper thread (int32 slots). JOB: the job's number (1..0x7fff, the
 // helper waits for it to change); NEXT and COMPLETED: the job's number in the high half, the next task to
-// claim and the tasks run in the low half; FAILED: the number of a job with a task that threw on the helper.
+// claim and the tasks run in the low half; FAILED: the number of a job with a task that threw on the helper;
+// SLEEPING: 1 while the helper waits in Atomics.wait (only then does a new job need Atomics.notify).
 const JOB = 0;
 const NEXT = 1;
 const COMPLETED = 2;
 const FAILED = 3;
 const COUNT = 4;
 const STRIDE = 5;
+const SLEEPING = 6;
 const TASKS = 8;
 /** A call: its export (-1 none, else its index in PRODUCT_EXPORTS), a mask of its per-thread arguments, 11 arguments. */
 const CALL_SLOTS = 13;
@@ -27,6 +29,13 @@ const TASK_SLOTS = CALLS_PER_TASK * CALL_SLOTS;
 const CLOSED = 0xffff;
 /** A task takes milliseconds; a helper silent for this long has died. */
 const JOIN_TIMEOUT_MS = 60_000;
+/**
+ * How long either thread polls before it sleeps: the helper for the next job, this thread for the helper's
+ * last task. A futex wake-up took 40-55 us of this thread's time here (a training step of the tiny model
+ * had 11 jobs), and the woken thread starts later still; a step's jobs mostly come within this of each
+ * other. Longer polls cost the big trunks' steps: XNNPACK's worker wants the helper's core between jobs.
+ */
+const POLL_MS = 0.2;
 
 /** The index of the next unclaimed task of `job`, or -1: run on both threads (the helper gets its source). */
 function claimTask(state: Int32Array, job: number): number {
@@ -50,7 +59,13 @@ const NEXT = ${NEXT}, COUNT = ${COUNT};
 const claimTask = ${claimTask.toString()};
 let seen = 0;
 for (;;) {
-  Atomics.wait(state, ${JOB}, seen);
+  const until = performance.now() + ${POLL_MS};
+  while (Atomics.load(state, ${JOB}) === seen && performance.now() < until);
+  if (Atomics.load(state, ${JOB}) === seen) {
+    Atomics.store(state, ${SLEEPING}, 1);
+    Atomics.wait(state, ${JOB}, seen);
+    Atomics.store(state, ${SLEEPING}, 0);
+  }
   const job = Atomics.load(state, ${JOB});
   seen = job;
   const stride = state[${STRIDE}];
@@ -139,7 +154,8 @@ export function startProductHelper(memory: WebAssembly.Memory): boolean {
       Atomics.store(state, COMPLETED, tag);
       Atomics.store(state, NEXT, tag);
       Atomics.store(state, JOB, job);
-      Atomics.notify(state, JOB);
+      // The helper sets SLEEPING before it checks JOB a last time, so one of the two sees the other.
+      if (Atomics.load(state, SLEEPING) === 1) Atomics.notify(state, JOB);
       try {
         for (let task = claimTask(state, job); task >= 0; task = claimTask(state, job)) {
           try {
@@ -163,6 +179,8 @@ export function startProductHelper(memory: WebAssembly.Memory): boolean {
 }
 
 function waitForCompleted(state: Int32Array, target: number): void {
+  const until = performance.now() + POLL_MS;
+  while (Atomics.load(state, COMPLETED) !== target && performance.now() < until);
   for (;;) {
     const completed = Atomics.load(state, COMPLETED);
     if (completed === target) return;

@@ -54,11 +54,13 @@ export interface PackedProduct {
   /** True when its multiply-adds are relaxed SIMD's fused ones. */
   fused: boolean;
   /**
-   * True when it beats XNNPACK on a product (or a batch: `multiplyEach`) of this many multiply-adds: with
-   * a helper thread from MIN_THREADED_MULTIPLY_ADDS (below, alone against XNNPACK's two threads, it
-   * loses), and on the single-threaded build (1.5-2x XNNPACK's one thread).
+   * True where it beats XNNPACK on its memory: on the single-threaded build (1.5-2x XNNPACK's one thread)
+   * and with a helper thread, which joins products from MIN_THREADED_MULTIPLY_ADDS. Below that it runs on
+   * one thread, and still wins: XNNPACK creates an operator, packs a fresh B and wakes its pool at every
+   * call, 90-200 us for the tiny trunk's products of 2K-1M multiply-adds (its step 0.89-0.92x the time with
+   * them on ours, in in-process A/Bs). False on a shared memory without a helper.
    */
-  worthwhile(multiplyAdds: number): boolean;
+  worthwhile: boolean;
   /** Floats of packed B for a k x n right operand. */
   packedSize(k: number, n: number): number;
   /** Bytes of scratch (packed B's and work areas) that `multiply` (count 1) or `multiplyEach` needs. */
@@ -161,8 +163,7 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
   const helper = helpers.get(memory);
   return {
     fused: compiled.fused,
-    worthwhile: (multiplyAdds) =>
-      helper === undefined ? !shared : multiplyAdds >= MIN_THREADED_MULTIPLY_ADDS,
+    worthwhile: helper !== undefined || !shared,
     packedSize,
     scratchBytes: ({ k, n }, count) => 2 * PRODUCT_WORK_BYTES + (count > 1 ? 2 : 1) * 4 * packedSize(k, n),
     pack: (b, packed, dims) => runTask([packCall(b, packed, dims, [])]),

@@ -30,9 +30,8 @@ export const pointwiseConvolution: ConvolutionForm = (scope, x, filter, attrs, f
   const [batch, height, width] = x.shape;
   const outShape = [batch, Math.ceil(height / strides[0]), Math.ceil(width / strides[1])];
   const pixels = util.sizeFromShape(outShape);
-  const multiplyAdds = pixels * inChannels * outChannels;
   const takes =
-    takesPackedProduct(scope.backend, pixels, multiplyAdds) ||
+    takesPackedProduct(scope.backend, pixels) ||
     (!strided && freshFilter && inChannels * outChannels >= MIN_FILTER_VALUES);
   if (!takes) return null;
   const sampled = strided ? scope.stridedSlice(x, [0, 0, 0, 0], x.shape, [1, ...strides, 1]) : x;

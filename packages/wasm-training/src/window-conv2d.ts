@@ -29,7 +29,7 @@ export const windowConvolution: ConvolutionForm = (scope, x, filter, attrs) => {
   const g = convGeometry(Conv2D, shape4(x), shape4(filter), strides, 1, attrs.pad, undefined, false);
   const positions = g.batchSize * g.outHeight * g.outWidth;
   const windowSize = fh * fw * inChannels;
-  if (!takesPackedProduct(scope.backend, positions, positions * windowSize * outChannels)) return null;
+  if (!takesPackedProduct(scope.backend, positions)) return null;
   const weights = scope.reshape(filter, [1, windowSize, outChannels]);
   const chunks = windowChunks(g, windowSize);
   const y = chunks.length > 1 ? scope.allocate([positions, outChannels]) : null;

@@ -104,7 +104,7 @@ describe('the packed product', () => {
     const product = packedProduct(new WebAssembly.Memory({ initial: 1 }));
     expect(product?.fused).toBe(true);
     // No helper thread on a plain memory: the single-threaded build, where it beats XNNPACK's one thread.
-    expect(product?.worthwhile(1)).toBe(true);
+    expect(product?.worthwhile).toBe(true);
   });
 
   it('shares rows in blocks of whole tiles, at least 32 rows, at most 32 blocks', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { initWasmBackend } from '../src/index.js';
 import { packedProduct, productHelperOf, setProductHelper } from '../src/packed-product.js';
 import { wasmMemoryOf } from '../src/wasm-heap.js';
-import { maxAbsDifference, randomValues } from './backends.js';
+import { maxAbsDifference, randomValues, recordWasmKernelCalls } from './backends.js';
 
 /**
  * The threaded backend, its product helper wrapped to record each shared job's call names (restore with
@@ -49,37 +49,53 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     expect(maxAbsDifference(onWasm as Float32Array, onCpu as Float32Array)).toBeLessThan(1e-3);
   });
 
-  it('splits products of our packed product with its helper thread, equal to cpu within 1e-4', async () => {
-    await initWasmBackend({ threads: 2 });
-    const memory = wasmMemoryOf(tf.backend());
-    expect(memory?.buffer).toBeInstanceOf(SharedArrayBuffer);
-    // On the threaded build it runs only with the helper, for products large enough to split.
-    expect(packedProduct(memory!)?.worthwhile(130 * 520 * 39)).toBe(true);
-    expect(packedProduct(memory!)?.worthwhile(64 * 64 * 64)).toBe(false);
-    // 2.6M multiply-adds: above the threshold for the second thread; 130 rows in blocks of 32.
-    for (const [transposeA, transposeB] of [
-      [false, false],
-      [true, false],
-      [false, true],
-      [true, true],
-    ]) {
-      const a = randomValues(130 * 520, 3);
-      const b = randomValues(520 * 39, 4);
-      const product = () =>
-        tf.tidy(() =>
-          tf
-            .matMul(
-              tf.tensor2d(a, transposeA ? [520, 130] : [130, 520]),
-              tf.tensor2d(b, transposeB ? [39, 520] : [520, 39]),
-              transposeA,
-              transposeB,
-            )
-            .dataSync(),
-        );
-      await tf.setBackend('wasm');
-      const onWasm = product();
-      await tf.setBackend('cpu');
-      expect(maxAbsDifference(onWasm as Float32Array, product() as Float32Array)).toBeLessThan(1e-4);
+  it('splits products of 2M+ multiply-adds with its helper thread and runs smaller ones here, equal to cpu', async () => {
+    const { memory, helper, shared } = await recordSharedJobs();
+    expect(memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(packedProduct(memory)?.worthwhile).toBe(true);
+    // 130 x 520 x 39: 2.6M multiply-adds, 130 rows in blocks of 32 for both threads; 40 x 64 x 48: 123K, on
+    // this thread alone (a wake-up would cost more than the helper's share), and never wasm's own kernel.
+    const cases = [
+      {
+        m: 130,
+        k: 520,
+        n: 39,
+        jobs: [['productRows', 'productRows', 'productRows', 'productRows', 'productRows']],
+      },
+      { m: 40, k: 64, n: 48, jobs: [] },
+    ];
+    try {
+      for (const { m, k, n, jobs } of cases) {
+        for (const [transposeA, transposeB] of [
+          [false, false],
+          [true, false],
+          [false, true],
+          [true, true],
+        ]) {
+          const a = randomValues(m * k, 3);
+          const b = randomValues(k * n, 4);
+          const product = () =>
+            tf.tidy(() =>
+              tf
+                .matMul(
+                  tf.tensor2d(a, transposeA ? [k, m] : [m, k]),
+                  tf.tensor2d(b, transposeB ? [n, k] : [k, n]),
+                  transposeA,
+                  transposeB,
+                )
+                .dataSync(),
+            );
+          await tf.setBackend('wasm');
+          shared.length = 0;
+          const { calls, result: onWasm } = recordWasmKernelCalls(['BatchMatMul'], () => '', product);
+          expect(calls).toEqual([]);
+          expect(shared.map((job) => job.map(([name]) => name))).toEqual(jobs);
+          await tf.setBackend('cpu');
+          expect(maxAbsDifference(onWasm as Float32Array, product() as Float32Array)).toBeLessThan(1e-4);
+        }
+      }
+    } finally {
+      setProductHelper(memory, helper);
     }
   });
 
