@@ -78,8 +78,13 @@ const torch = TorchWorker.start(join(dirname(fileURLToPath(import.meta.url)), 't
 const SETTLE_MS = 300;
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
-/** Short measures are repeated back to back until a timed run lasts about this long. */
+/**
+ * Short measures are repeated back to back until a timed run lasts about this long, sized from a warm run:
+ * the first call after the pause between runs is the slowest on both sides (threads asleep, caches cold:
+ * the tiny step's took 1.5-3x the steady time), and runs sized from a cold call held 4-7 tiny steps.
+ */
 const MIN_RUN_MS = 250;
+const MAX_REPEAT = 50;
 
 /**
  * Timed runs that each side first makes untimed. The JS around wasm's kernels (tfjs' engine and ours) runs
@@ -104,15 +109,20 @@ async function alternate(wasmCall: () => Promise<void>, torchMeasure: string): P
     await settle();
     return torch ? torch.runMs(torchMeasure, repeat) : Number.NaN;
   };
-  const repeats = (warmUpMs: number) => Math.min(50, Math.max(1, Math.ceil(MIN_RUN_MS / warmUpMs)));
-  // The first call creates the kernels' operators and sizes the runs; then untimed runs at full length.
+  const repeats = (callMs: number) => Math.min(MAX_REPEAT, Math.max(1, Math.ceil(MIN_RUN_MS / callMs)));
+  // The first call creates the kernels' operators; the second sizes the warm-up runs, and the last warm-up
+  // run (each side warm by then) the timed ones.
   await wasmMs(1);
-  const wasmRepeat = repeats(await wasmMs(1));
-  const torchRepeat = torch ? repeats(await torchMs(1)) : 0;
+  let wasmRepeat = repeats(await wasmMs(1));
+  let torchRepeat = torch ? repeats(await torchMs(1)) : 0;
+  let wasmWarmMs = 0;
+  let torchWarmMs = 0;
   for (let i = 0; i < WARM_UP_RUNS; i++) {
-    await wasmMs(wasmRepeat);
-    if (torch) await torchMs(torchRepeat);
+    wasmWarmMs = await wasmMs(wasmRepeat);
+    if (torch) torchWarmMs = await torchMs(torchRepeat);
   }
+  wasmRepeat = repeats(wasmWarmMs);
+  if (torch) torchRepeat = repeats(torchWarmMs);
   const best = { wasm: Number.POSITIVE_INFINITY, torch: torch ? Number.POSITIVE_INFINITY : null };
   for (let i = 0; i < reps; i++) {
     best.wasm = Math.min(best.wasm, await wasmMs(wasmRepeat));
