@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { maskLogitsAtLabelSize } from './mask-at-label-size.js';
 import { expectMaskShapes, expectRank, expectSameBatch } from './validate.js';
+import { weightedSoftplusMean } from './weighted-softplus.js';
 
 /** Which terms a batch trains: the paper's joint loss, or one head as in the official code. */
 export type LossHeads = 'joint' | 'mask' | 'score';
@@ -86,15 +87,14 @@ export function deepMaskLoss(inputs: LossInputs, options: LossOptions = {}): Dee
 // (1/N) sum_k (1+y_k)/2 * mean_ij softplus(-m_k^ij f^ij)
 function maskTerm(maskLogits: tf.Tensor3D, maskTargets: tf.Tensor3D, labels: tf.Tensor1D): tf.Tensor {
   const logits = maskLogitsAtLabelSize(maskLogits, maskTargets.shape[1]); // [N, L, L]
-  const perPixel = tf.softplus(tf.mul(tf.neg(asFloat(maskTargets)), logits));
-  const perPatch = tf.mean(perPixel, [1, 2]); // [N]
-  const positiveWeight = tf.div(tf.add(asFloat(labels), 1), 2);
-  return tf.mean(tf.mul(positiveWeight, perPatch));
+  const positiveWeights = tf.div(tf.add(asFloat(labels), 1), 2 * labels.shape[0]);
+  return weightedSoftplusMean(logits, asFloat(maskTargets), positiveWeights as tf.Tensor1D);
 }
 
 // (1/N) sum_k softplus(-y_k f_score)
 function scoreTerm(scoreLogits: tf.Tensor1D, labels: tf.Tensor1D): tf.Tensor {
-  return tf.mean(tf.softplus(tf.mul(tf.neg(asFloat(labels)), scoreLogits)));
+  const [n] = labels.shape;
+  return weightedSoftplusMean(scoreLogits, asFloat(labels), tf.fill([n], 1 / n) as tf.Tensor1D);
 }
 
 /** Labels and targets as float32, without a copy when they are (a cast to the same dtype copies on wasm). */
