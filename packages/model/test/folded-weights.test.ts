@@ -27,8 +27,9 @@ describeEachBackend('folded filters at inference', () => {
     const first = predict(model);
     const kept = tf.memory().numTensors - tensorsOfModels - 3; // patches and the two outputs
     // conv1, conv_dw_1..11 and conv_pw_1..11 have an affine and no bias of their own: 23 folded filters
-    // (their biases are the affines' offsets as they are); and the input normalisation's filter and bias.
-    expect(kept).toBe(23 + 2);
+    // (their biases are the affines' offsets as they are); and the input normalisation's batch-norm mean,
+    // variance, scale and offset.
+    expect(kept).toBe(23 + 4);
     const again = predict(model);
     expect(tf.memory().numTensors).toBe(tensorsOfModels + 3 + kept + 2);
     // (On wasm the first call's fresh filters and the kept ones take different kernels.)

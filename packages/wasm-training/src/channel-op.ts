@@ -1,6 +1,8 @@
 import {
   Add,
   type BinaryInputs,
+  FusedBatchNorm,
+  type FusedBatchNormAttrs,
   type KernelConfig,
   type KernelFunc,
   Multiply,
@@ -42,13 +44,22 @@ export function channelOp(
 ): TensorInfo | null {
   const simd = scope.simd();
   if (simd === null) return null;
-  const channels = x.shape[x.shape.length - 1];
-  const period = channels % 4 === 0 ? channels : channels % 2 === 0 ? 2 * channels : 4 * channels;
-  const pattern = scope.allocate([period]);
+  const pattern = scope.allocate([patternLength(x)]);
   const out = scope.allocate(x.shape);
-  const [values, tiled] = [scope.floats(perChannel), scope.floats(pattern)];
-  for (let at = 0; at < period; at += channels) tiled.set(values, at);
+  const tiled = tile(scope.floats(perChannel), scope.floats(pattern));
   return simd.channelOp(scope.floats(x), tiled, scope.floats(out), kind) ? out : null;
+}
+
+/** lcm(C, 4) for x's C channels: a per-channel operand tiled to whole vectors. */
+function patternLength(x: TensorInfo): number {
+  const channels = x.shape[x.shape.length - 1];
+  return channels % 4 === 0 ? channels : channels % 2 === 0 ? 2 * channels : 4 * channels;
+}
+
+/** `pattern` filled with `perChannel`'s values over and over. */
+function tile(perChannel: ArrayLike<number>, pattern: Float32Array): Float32Array {
+  for (let at = 0; at < pattern.length; at += perChannel.length) pattern.set(perChannel, at);
+  return pattern;
 }
 
 /**
@@ -82,3 +93,45 @@ function perChannelKernel(kernelName: string, op: ChannelOpKind['op']): KernelCo
 
 export const addConfig = perChannelKernel(Add, 'add');
 export const multiplyConfig = perChannelKernel(Multiply, 'multiply');
+
+/**
+ * FusedBatchNorm with a mean of zeros, `x scale / sqrt(variance + eps) + offset` per channel (the model's
+ * input normalisation, `x / std - mean / std`), in one pass of our SIMD module (`channelAffine`) where
+ * wasm's kernel computes each value's channel: the tiny model's `[32, 64, 64, 3]` patches took 0.27 and
+ * 0.31 ms as a channel Multiply and Add. With a nonzero mean (x - mean first, whose rounding a folded
+ * offset would not keep) or anything but per-channel float32 operands, wasm's own kernel.
+ */
+function batchNorm(args: {
+  inputs: { x: TensorInfo; mean: TensorInfo; variance: TensorInfo; offset?: TensorInfo; scale?: TensorInfo };
+  backend: unknown;
+  attrs: FusedBatchNormAttrs;
+}): TensorInfo {
+  const { x, mean, variance, offset, scale } = args.inputs;
+  const operands = [mean, variance, ...(offset ? [offset] : []), ...(scale ? [scale] : [])];
+  if (operands.every((operand) => isPerChannel(x, operand))) {
+    const scope = new WasmKernelScope(args.backend as never);
+    const simd = scope.simd();
+    if (simd !== null && scope.floats(mean).every((m) => m === 0)) {
+      const { varianceEpsilon } = args.attrs;
+      const variances = scope.floats(variance);
+      const scaleValues = scale ? scope.floats(scale) : variances.map(() => 1);
+      const scales = variances.map((v, c) => scaleValues[c] / Math.sqrt(v + varianceEpsilon));
+      const offsets = offset ? scope.floats(offset).slice() : variances.map(() => 0);
+      const [scalePattern, offsetPattern] = [0, 1].map(() => scope.allocate([patternLength(x)]));
+      const out = scope.allocate(x.shape);
+      // Views after the last allocation (which may grow the memory).
+      const tiled = [tile(scales, scope.floats(scalePattern)), tile(offsets, scope.floats(offsetPattern))];
+      if (simd.channelAffine(scope.floats(x), tiled[0], tiled[1], scope.floats(out)))
+        return scope.finish(out);
+    }
+    scope.finish([]);
+  }
+  return adoptedWasmKernel(FusedBatchNorm).kernelFunc(args as never) as TensorInfo;
+}
+
+export const batchNormConfig: KernelConfig = {
+  kernelName: FusedBatchNorm,
+  backendName: 'wasm',
+  setupFunc: wasmSetupOf(FusedBatchNorm),
+  kernelFunc: batchNorm as unknown as KernelFunc,
+};

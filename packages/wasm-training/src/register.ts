@@ -1,6 +1,6 @@
 import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch-mat-mul.js';
-import { addConfig, multiplyConfig } from './channel-op.js';
+import { addConfig, batchNormConfig, multiplyConfig } from './channel-op.js';
 import { concatConfig } from './concat.js';
 import { conv2DConfig, fusedConv2DConfig } from './conv2d.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
@@ -24,7 +24,8 @@ import { adoptWasmKernel } from './wasm-originals.js';
  * its Identity (copies every tensor that a gradient keeps; now shared), its Slice and StridedSlice
  * (copy the whole input out of wasm memory first), its Concat (a subarray per block, however short) and its
  * Sum over leading axes (transposes them innermost first: every bias gradient), its Add and Multiply of a
- * per-channel operand (an index per value); its Conv2D and FusedConv2D
+ * per-channel operand (an index per value) and its FusedBatchNorm with a zero mean (an input normalisation; the
+ * same); its Conv2D and FusedConv2D
  * (wrapped: 3x3 stride-1 convolutions by Winograd); `sgdMomentumStep`'s one-pass update and the one-pass
  * ReLU gradient that `@deepmask/model` runs where it is registered (`relu-gradient.ts`).
  */
@@ -43,6 +44,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   sumConfig,
   addConfig,
   multiplyConfig,
+  batchNormConfig,
   sgdMomentumConfig,
   reluGradientConfig,
   conv2DConfig,

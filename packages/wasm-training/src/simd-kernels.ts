@@ -82,6 +82,18 @@ export type ChannelOp = (
 ) => boolean;
 
 /**
+ * `out[i] = values[i] scales[i mod P] + offsets[i mod P]` (P = `scales.length` = `offsets.length`, a multiple
+ * of 4: per-channel values tiled to whole vectors), a multiply then an add, each rounded. All views of one
+ * wasm memory; false (nothing done) for other views or another pattern length.
+ */
+export type ChannelAffine = (
+  values: Float32Array,
+  scales: Float32Array,
+  offsets: Float32Array,
+  out: Float32Array,
+) => boolean;
+
+/**
  * The gradient through a ReLU, `out = dy step(y)` (y the ReLU's output or input; step(NaN) NaN), in one pass.
  * Equal lengths, all views of one wasm memory; false (nothing done) otherwise.
  */
@@ -243,6 +255,7 @@ export interface SimdKernels {
   columnSums: ColumnSums;
   /** 0.1-0.2 ns per value; wasm's Add of a `[C]` bias to `[.., C]` took ~1-3 ns (an index per value). */
   channelOp: ChannelOp;
+  channelAffine: ChannelAffine;
   reluGradient: ReluGradient;
   deinterleaveRows: DeinterleaveRows;
   maxPoolWindows: MaxPoolWindows;
@@ -290,6 +303,7 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
   const sgdMomentum = exports.sgdMomentum as Exported;
   const columnSums = exports.columnSums as Exported;
   const channelOp = exports.channelOp as Exported;
+  const channelAffine = exports.channelAffine as Exported;
   const reluGradient = exports.reluGradient as Exported;
   const deinterleaveRows = exports.deinterleaveRows as Exported;
   const maxPoolWindowGradient = exports.maxPoolWindowGradient as Exported;
@@ -357,6 +371,16 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
         Number(op === 'multiply'),
         Number(relu),
       );
+      return true;
+    },
+    channelAffine: (values, scales, offsets, out) => {
+      const period = scales.length;
+      if (period % 4 !== 0 || offsets.length !== period || out.length !== values.length) return false;
+      if (!inMemory(values, scales, offsets, out)) return false;
+      const [valuesAt, scalesAt, offsetsAt, outAt] = [values, scales, offsets, out].map(
+        (view) => view.byteOffset,
+      );
+      channelAffine(valuesAt, scalesAt, offsetsAt, outAt, values.length, period);
       return true;
     },
     reluGradient: (dy, y, out) => {

@@ -361,6 +361,42 @@
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br $scalars))))
 
+;; out[i] = values[i] scales[i mod period] + offsets[i mod period] for i < count (a multiply, then an add,
+  ;; each rounded, as the two tensor ops give it), the per-channel scales and offsets tiled to `period` (a
+  ;; multiple of 4) values as for channelOp. Vectors, then the last count % 4 values one by one.
+  (func (export "channelAffine")
+    (param $values i32) (param $scales i32) (param $offsets i32) (param $out i32) (param $count i32)
+    (param $period i32)
+    (local $at i32) (local $p i32) (local $periodEnd i32) (local $vectorEnd i32) (local $end i32)
+    (local.set $end (i32.shl (local.get $count) (i32.const 2)))
+    (local.set $vectorEnd (i32.and (local.get $end) (i32.const -16)))
+    (local.set $periodEnd (i32.shl (local.get $period) (i32.const 2)))
+    (block $vectorsDone
+      (loop $vectors
+        (br_if $vectorsDone (i32.ge_u (local.get $at) (local.get $vectorEnd)))
+        (v128.store (i32.add (local.get $out) (local.get $at))
+          (f32x4.add
+            (f32x4.mul
+              (v128.load (i32.add (local.get $values) (local.get $at)))
+              (v128.load (i32.add (local.get $scales) (local.get $p))))
+            (v128.load (i32.add (local.get $offsets) (local.get $p)))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (if (i32.eq (local.get $p) (local.get $periodEnd)) (then (local.set $p (i32.const 0))))
+        (br $vectors)))
+    (block $scalarsDone
+      (loop $scalars
+        (br_if $scalarsDone (i32.ge_u (local.get $at) (local.get $end)))
+        (f32.store (i32.add (local.get $out) (local.get $at))
+          (f32.add
+            (f32.mul
+              (f32.load (i32.add (local.get $values) (local.get $at)))
+              (f32.load (i32.add (local.get $scales) (local.get $p))))
+            (f32.load (i32.add (local.get $offsets) (local.get $p)))))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $scalars))))
+
 ;; The gradient through a ReLU: out = dy step(y) over `count` values (y the ReLU's output or input), one
   ;; pass, each value as the two tensor ops give it: step(y) 1 where y > 0, NaN where y is NaN, else 0.
   (func (export "reluGradient") (param $dy i32) (param $y i32) (param $out i32) (param $count i32)

@@ -65,6 +65,80 @@ describe.each(['Add', 'Multiply'] as const)('%s of a per-channel operand on wasm
   });
 });
 
+describe('FusedBatchNorm with a zero mean on wasm (an input normalisation)', () => {
+  // x scale / sqrt(variance + eps) + offset, over the same channel counts and tails as above.
+  it.each(CASES)('equals x * scale + offset as cpu gives it (within 1 ulp) for $x', async ({ x }) => {
+    const channels = x[x.length - 1];
+    const size = x.reduce((a, b) => a * b, 1);
+    const values = randomValues(size, 21).map((v) => 255 * v);
+    const scale = randomValues(channels, 22);
+    const offset = randomValues(channels, 23);
+    const variance = randomValues(channels, 24).map((v) => 1 + Math.abs(v));
+    const { cpu, wasm } = await onBothBackends(() =>
+      tf.batchNorm(
+        tf.tensor(values, x),
+        tf.zeros([channels]),
+        tf.tensor1d(variance),
+        tf.tensor1d(offset),
+        tf.tensor1d(scale),
+        1e-3,
+      ),
+    );
+    // cpu rounds once (float64 inside), our pass after the multiply and after the add.
+    for (const [i, expected] of cpu[0].entries()) {
+      expect(Math.abs(wasm[0][i] - expected)).toBeLessThanOrEqual(4e-7 * Math.max(1, Math.abs(values[i])));
+    }
+  });
+
+  it("gives exactly x * scale + offset in float32 with variance 1 and no epsilon (the model's normalisation)", async () => {
+    await useBackend('wasm');
+    const values = randomValues(4 * 5 * 3, 25).map((v) => 255 * v);
+    const [scale, offset] = [
+      [1 / 58.4, 1 / 57.1, 1 / 57.4],
+      [-2.1, -2.0, -1.8],
+    ];
+    const normalised = tf.tidy(() =>
+      tf
+        .batchNorm(
+          tf.tensor(values, [4, 5, 3]),
+          tf.zeros([3]),
+          tf.ones([3]),
+          tf.tensor1d(offset),
+          tf.tensor1d(scale),
+          0,
+        )
+        .dataSync(),
+    );
+    const f = Math.fround;
+    expect(Array.from(normalised)).toEqual(
+      Array.from(values, (v, i) => f(f(f(v) * f(scale[i % 3])) + f(offset[i % 3]))),
+    );
+  });
+
+  it("computes a zero mean itself, leaves a nonzero mean and other shapes to wasm's kernel, and frees its intermediates", async () => {
+    await useBackend('wasm');
+    const [x, zeros, ones, column] = [tf.ones([6, 8]), tf.zeros([8]), tf.ones([8]), tf.ones([6, 1])];
+    const { calls } = recordWasmKernelCalls(
+      ['FusedBatchNorm'],
+      (name, inputs) => `${name} ${inputs.mean.shape} ${inputs.variance.shape}`,
+      () => {
+        tf.tidy(() => {
+          for (const out of [
+            tf.batchNorm(x, zeros, ones, zeros, ones),
+            tf.batchNorm(x, ones, ones),
+            tf.batchNorm(x, column, column),
+          ]) {
+            out.dataSync();
+          }
+        });
+      },
+    );
+    expect(calls).toEqual(['FusedBatchNorm 8 8', 'FusedBatchNorm 6,1 6,1']);
+    expectNoGrowth(() => tf.tidy(() => tf.batchNorm(x, zeros, ones, zeros, ones).dataSync()));
+    tf.dispose([x, zeros, ones, column]);
+  });
+});
+
 describe('channelOp in our SIMD module', () => {
   const memory = new WebAssembly.Memory({ initial: 1 });
   const kernels = simdKernels({ wasm: { asm: { memory } } });
@@ -82,6 +156,21 @@ describe('channelOp in our SIMD module', () => {
     expect(kernels?.channelOp(values, pattern, out, { op: 'multiply', relu: true })).toBe(true);
     // toEqual tells -0 from 0: -6 x 0 is -0, which the ReLU keeps.
     expect(Array.from(out)).toEqual([-0, 0, 0, 0, -0, 5, -0]);
+  });
+
+  it('channelAffine multiplies then adds, each rounded, over vectors and the tail', () => {
+    const values = new Float32Array(memory.buffer, 0, 7);
+    const scales = new Float32Array(memory.buffer, 64, 4);
+    const offsets = new Float32Array(memory.buffer, 96, 4);
+    const out = new Float32Array(memory.buffer, 128, 7);
+    values.set([1, -2, 3.3, 0.1, 255, -0, 7]);
+    scales.set([0.5, 1 / 3, 2, -1]);
+    offsets.set([1, 0.25, -0.5, 0]);
+    expect(kernels?.channelAffine(values, scales, offsets, out)).toBe(true);
+    const f = Math.fround;
+    expect(Array.from(out)).toEqual(Array.from(values, (v, i) => f(f(v * scales[i % 4]) + offsets[i % 4])));
+    expect(kernels?.channelAffine(values, scales, new Float32Array(memory.buffer, 96, 3), out)).toBe(false);
+    expect(kernels?.channelAffine(values, new Float32Array(4), offsets, out)).toBe(false);
   });
 
   it('declines a pattern that is not whole vectors, and views of other memory', () => {

@@ -77,3 +77,26 @@ describe('Sum over leading axes without the SIMD module', () => {
     expect(maxAbsDifference(await run('wasm'), cpu)).toBeLessThan(1e-6);
   });
 });
+
+describe('FusedBatchNorm without the SIMD module', () => {
+  it("takes wasm's own kernel, with the values of cpu", async () => {
+    const values = randomValues(5 * 7 * 3, 4).map((v) => 255 * v);
+    const normalise = () =>
+      tf.tidy(() =>
+        tf
+          .batchNorm(
+            tf.tensor(values, [5, 7, 3]),
+            tf.zeros([3]),
+            tf.ones([3]),
+            tf.tensor1d([-2, -1, 0.5]),
+            tf.tensor1d([0.02, 0.01, 0.03]),
+            0,
+          )
+          .dataSync(),
+      );
+    await useBackend('wasm');
+    const onWasm = normalise();
+    await useBackend('cpu');
+    expect(maxAbsDifference(onWasm as Float32Array, normalise() as Float32Array)).toBeLessThan(1e-5);
+  });
+});
