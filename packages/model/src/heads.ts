@@ -3,7 +3,8 @@ import { type DeepMaskConfig, featureSizeOf } from './config.js';
 import { type DenseCell, windowsTimes } from './dense-cells.js';
 import { dropout } from './dropout.js';
 import { fineStridePool } from './fine-stride.js';
-import { trainableFusedConv } from './fused-conv-training.js';
+import { type TrainableActivation, trainableFusedConv } from './fused-conv-training.js';
+import { trainableFusedMatMul } from './fused-matmul-training.js';
 import type { Shape3, SummaryRow } from './layers.js';
 import { relu } from './relu.js';
 import type { Part, WeightStore } from './weights.js';
@@ -65,15 +66,12 @@ function addLinear(
   return { kernel, bias };
 }
 
-/** [M, ...] -> [M, out] through a linear layer stored in either kernel form. */
-function applyLinear(x: tf.Tensor, layer: Linear): tf.Tensor2D {
+/** [M, ...] -> [M, out] through a linear layer stored in either kernel form, then a ReLU where asked. */
+function applyLinear(x: tf.Tensor, layer: Linear, activation: TrainableActivation = 'linear'): tf.Tensor2D {
   const [inSize, outSize] = [layer.kernel.size / layer.bias.size, layer.bias.size];
-  const flat = tf.reshape(x, [x.shape[0], inSize]);
-  return tf.fused.matMul({
-    a: flat,
-    b: tf.reshape(layer.kernel, [inSize, outSize]),
-    bias: layer.bias,
-  }) as tf.Tensor2D;
+  const flat = tf.reshape(x, [x.shape[0], inSize]) as tf.Tensor2D;
+  const weights = tf.reshape(layer.kernel, [inSize, outSize]) as tf.Tensor2D;
+  return trainableFusedMatMul(flat, weights, layer.bias as tf.Tensor1D, activation);
 }
 
 /** The F x F linear as a dense valid conv: [B, h, w, C] -> [B, h - F + 1, w - F + 1, out]. */
@@ -129,14 +127,16 @@ function addEmbedding(
   };
 }
 
-/** Linears separated by ReLU, each preceded by dropout in training. */
+/** Linears separated by ReLU (fused into the linear before it), each preceded by dropout in training. */
 function mlp(layers: Linear[], dropoutRate: number, reluFirst: boolean) {
   return (x: tf.Tensor2D, training: boolean): tf.Tensor2D =>
-    layers.reduce((y, layer, i) => {
-      const activated = i > 0 || reluFirst ? relu(y) : y;
-      const dropped = training && dropoutRate > 0 ? dropout(activated, dropoutRate) : activated;
-      return applyLinear(dropped, layer);
-    }, x);
+    layers.reduce(
+      (y, layer, i) => {
+        const dropped = training && dropoutRate > 0 ? dropout(y, dropoutRate) : y;
+        return applyLinear(dropped, layer, i < layers.length - 1 ? 'relu' : 'linear');
+      },
+      reluFirst ? relu(x) : x,
+    );
 }
 
 function scoreLinears(
