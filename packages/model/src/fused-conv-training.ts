@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Padding } from './layers.js';
-import { reluGradient } from './relu.js';
+import { gradientThroughActivation } from './relu.js';
 
 /** The activations whose gradient the output alone gives (ReLU6's needs its input). */
 export type TrainableActivation = 'relu' | 'linear';
@@ -39,15 +39,10 @@ function registerFusedConvGradient(): void {
     gradFunc: (dy, saved, attrs) => {
       const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
       const { strides, pad, activation, dataFormat, dilations } = attrs as unknown as tf.FusedConv2DAttrs;
-      if (activation !== 'relu' && activation !== 'linear') {
-        throw new Error(
-          `FusedConv2D gradient (@deepmask/model): activation '${activation}' is not supported`,
-        );
-      }
       if (dataFormat !== 'NHWC' || [dilations].flat().some((d) => d !== 1)) {
         throw new Error('FusedConv2D gradient (@deepmask/model): only NHWC without dilation is supported');
       }
-      const dz = (activation === 'relu' ? reluGradient(dy as tf.Tensor, y) : dy) as tf.Tensor4D;
+      const dz = gradientThroughActivation(dy as tf.Tensor, y, activation, tf.FusedConv2D) as tf.Tensor4D;
       return {
         x: () => tf.conv2dTranspose(dz, filter, x.shape, strides, pad),
         filter: () =>

@@ -1,23 +1,25 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainableActivation } from './fused-conv-training.js';
-import { reluGradient } from './relu.js';
+import { gradientThroughActivation } from './relu.js';
 
 /**
- * x W + b (then a ReLU where asked) for a batch of rows: one _FusedMatMul kernel with the gradient
- * registered below. tfjs' `tf.fused.matMul` differentiates through customGrad and reshapes every operand and
+ * x W + b (then a ReLU where asked) for the rows of x (`[M, ...]`, each row flattened) and W stored in any
+ * shape whose last axis is the output (a linear layer's kernel form): one _FusedMatMul kernel with the
+ * gradient registered below. tfjs' `tf.fused.matMul` differentiates through customGrad and reshapes every operand and
  * gradient to rank 3 and back, about 20 kernel calls a layer and step where this runs 10 (the tiny model's
  * heads have five such layers).
  */
 export function trainableFusedMatMul(
-  x: tf.Tensor2D,
-  weights: tf.Tensor2D,
+  x: tf.Tensor,
+  weights: tf.Tensor,
   bias: tf.Tensor1D,
   activation: TrainableActivation,
 ): tf.Tensor2D {
   registerFusedMatMulGradient();
-  const [rows, inSize] = x.shape;
-  const outSize = weights.shape[1];
-  // wasm's own kernel reads operands of rank 3.
+  const rows = x.shape[0];
+  const outSize = weights.shape[weights.rank - 1];
+  const inSize = weights.size / outSize;
+  // Straight to rank 3, which wasm's own kernel reads.
   const inputs = { a: tf.reshape(x, [1, rows, inSize]), b: tf.reshape(weights, [1, inSize, outSize]), bias };
   const attrs = { transposeA: false, transposeB: false, activation };
   const y = tf
@@ -40,12 +42,10 @@ function registerFusedMatMulGradient(): void {
     gradFunc: (dy, saved, attrs) => {
       const [a, b, y] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
       const { transposeA, transposeB, activation } = attrs as unknown as tf._FusedMatMulAttrs;
-      if (transposeA || transposeB || (activation !== 'relu' && activation !== 'linear')) {
-        throw new Error(
-          `_FusedMatMul gradient (@deepmask/model): only untransposed operands with a linear or ReLU activation, got transposeA ${transposeA}, transposeB ${transposeB}, activation '${activation}'`,
-        );
+      if (transposeA || transposeB) {
+        throw new Error('_FusedMatMul gradient (@deepmask/model): only untransposed operands are supported');
       }
-      const dz = (activation === 'relu' ? reluGradient(dy as tf.Tensor, y) : dy) as tf.Tensor3D;
+      const dz = gradientThroughActivation(dy as tf.Tensor, y, activation, tf._FusedMatMul);
       const product = (left: tf.Tensor, right: tf.Tensor, transposeLeft: boolean, transposeRight: boolean) =>
         tf.engine().runKernel(tf.BatchMatMul, { a: left, b: right }, {
           transposeA: transposeLeft,

@@ -68,10 +68,7 @@ function addLinear(
 
 /** [M, ...] -> [M, out] through a linear layer stored in either kernel form, then a ReLU where asked. */
 function applyLinear(x: tf.Tensor, layer: Linear, activation: TrainableActivation = 'linear'): tf.Tensor2D {
-  const [inSize, outSize] = [layer.kernel.size / layer.bias.size, layer.bias.size];
-  const flat = tf.reshape(x, [x.shape[0], inSize]) as tf.Tensor2D;
-  const weights = tf.reshape(layer.kernel, [inSize, outSize]) as tf.Tensor2D;
-  return trainableFusedMatMul(flat, weights, layer.bias as tf.Tensor1D, activation);
+  return trainableFusedMatMul(x, layer.kernel, layer.bias as tf.Tensor1D, activation);
 }
 
 /** The F x F linear as a dense valid conv: [B, h, w, C] -> [B, h - F + 1, w - F + 1, out]. */

@@ -15,6 +15,21 @@ export function reluGradient(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
   return tf.mul(dy, tf.step(y));
 }
 
+/**
+ * The gradient of a fused kernel's output y (`kernelName`, for the error) through its activation: dy for
+ * 'linear', `reluGradient(dy, y)` for 'relu'; any other activation is refused (its gradient needs its input).
+ */
+export function gradientThroughActivation(
+  dy: tf.Tensor,
+  y: tf.Tensor,
+  activation: string | undefined,
+  kernelName: string,
+): tf.Tensor {
+  if (activation === 'relu') return reluGradient(dy, y);
+  if (activation === 'linear') return dy;
+  throw new Error(`${kernelName} gradient (@deepmask/model): activation '${activation}' is not supported`);
+}
+
 /** ReLU; under a gradient tape with `reluGradient` behind it (tfjs' own gradient runs Step, Cast and Multiply). */
 export function relu<T extends tf.Tensor>(x: T): T {
   return tf.engine().state.gradientDepth > 0 ? (reluWithOneKernelGradient(x) as T) : tf.relu(x);
