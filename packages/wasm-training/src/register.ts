@@ -10,6 +10,7 @@ import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { padV2Config } from './pad.js';
 import { reluGradientConfig } from './relu-gradient.js';
 import { sgdMomentumConfig } from './sgd-momentum.js';
 import { sliceConfig } from './slice.js';
@@ -22,7 +23,7 @@ import { adoptWasmKernel } from './wasm-originals.js';
  * MaxPoolGrad (replaced because it loses gradient), its BatchMatMul (wrapped: transposed operands take
  * a scalar path), its _FusedMatMul (the same, and every fresh weight packed however little it is used),
  * its Identity (copies every tensor that a gradient keeps; now shared), its Slice and StridedSlice
- * (copy the whole input out of wasm memory first), its Concat (a subarray per block, however short) and its
+ * (copy the whole input out of wasm memory first), its PadV2 (value by value), its Concat (a subarray per block, however short) and its
  * Sum over leading axes (transposes them innermost first: every bias gradient), its Add and Multiply of a
  * per-channel operand (an index per value) and its FusedBatchNorm with a zero mean (an input normalisation; the
  * same); its Conv2D and FusedConv2D
@@ -40,6 +41,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   identityConfig,
   sliceConfig,
   stridedSliceConfig,
+  padV2Config,
   concatConfig,
   sumConfig,
   addConfig,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { concatConfig } from '../src/concat.js';
+import { padV2Config } from '../src/pad.js';
 import { sliceConfig } from '../src/slice.js';
 import { expectNoGrowth, randomValues, recordWasmKernelCalls, useBackend } from './backends.js';
 
@@ -238,7 +239,111 @@ describe('Concat kernel with one input (tf.concat clones it before any kernel)',
   });
 });
 
-describe('Slice and Concat on wasm', () => {
+interface PadCase {
+  shape: number[];
+  paddings: Array<[number, number]>;
+}
+
+// Ranks 1-5; NHWC padded on its rows and columns (Winograd's patches), unevenly, on channels only (runs of
+// one value), on the first axis only (one run), a dilation's 5-D form (runs of 20 values, past the
+// value-by-value threshold of 16), no padding at all, and an empty input (all padding).
+const PADS: PadCase[] = [
+  { shape: [10], paddings: [[2, 3]] },
+  {
+    shape: [6, 7],
+    paddings: [
+      [1, 0],
+      [0, 2],
+    ],
+  },
+  {
+    shape: [6, 7],
+    paddings: [
+      [0, 0],
+      [3, 1],
+    ],
+  },
+  {
+    shape: [6, 7],
+    paddings: [
+      [2, 2],
+      [0, 0],
+    ],
+  },
+  {
+    shape: [2, 40, 50],
+    paddings: [
+      [1, 0],
+      [2, 3],
+      [0, 0],
+    ],
+  },
+  {
+    shape: [2, 5, 6, 3],
+    paddings: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
+  {
+    shape: [2, 5, 6, 3],
+    paddings: [
+      [0, 0],
+      [0, 2],
+      [1, 3],
+      [0, 0],
+    ],
+  },
+  {
+    shape: [2, 5, 6, 3],
+    paddings: [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [1, 2],
+    ],
+  },
+  {
+    shape: [6, 1, 4, 1, 20],
+    paddings: [
+      [0, 0],
+      [0, 1],
+      [0, 0],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+  {
+    shape: [3, 4],
+    paddings: [
+      [0, 0],
+      [0, 0],
+    ],
+  },
+  {
+    shape: [0, 4],
+    paddings: [
+      [1, 2],
+      [0, 1],
+    ],
+  },
+];
+
+/** The padding value per dtype: a zero, and a value of each dtype that is not one. */
+const PAD_VALUES: Record<NumericDType, number[]> = { float32: [0, -1.5], int32: [0, 7], bool: [0, 1] };
+
+describe.each(PADS)('PadV2 of $shape by $paddings', (c) => {
+  it.each(DTYPES)('%s: equals cpu exactly', async (dtype) => {
+    for (const value of PAD_VALUES[dtype]) {
+      const { cpu, wasm } = await onBoth(() => tf.pad(sample(c.shape, dtype, 13), c.paddings, value));
+      expect(wasm).toEqual(cpu);
+    }
+  });
+});
+
+describe('Slice, Concat and PadV2 on wasm', () => {
   it('never read the whole input out of wasm memory', async () => {
     await useBackend('wasm');
     const backend = tf.engine().backend;
@@ -249,6 +354,11 @@ describe('Slice and Concat on wasm', () => {
         tf.slice(x, [0, 100, 0], [1, 1800, 64]),
         tf.slice(x, [0, 0, 8], [1, 2000, 16]),
         tf.concat([x, x], 2),
+        tf.pad(x, [
+          [0, 0],
+          [1, 1],
+          [0, 0],
+        ]),
       ];
       expect(readSync).not.toHaveBeenCalled();
       tf.dispose(parts);
@@ -262,6 +372,7 @@ describe('Slice and Concat on wasm', () => {
     await useBackend('wasm');
     expect(tf.getKernel('Slice', 'wasm')?.kernelFunc).toBe(sliceConfig.kernelFunc);
     expect(tf.getKernel('Concat', 'wasm')?.kernelFunc).toBe(concatConfig.kernelFunc);
+    expect(tf.getKernel('PadV2', 'wasm')?.kernelFunc).toBe(padV2Config.kernelFunc);
     const { calls, result } = recordWasmKernelCalls(
       ['Slice', 'Concat'],
       (name) => name,
@@ -294,6 +405,27 @@ describe('Slice and Concat on wasm', () => {
     x.dispose();
   });
 
+  it('rejects negative paddings, naming them and the shape', async () => {
+    await useBackend('wasm');
+    const x = tf.ones([4, 5]);
+    const padKernel = () =>
+      tf.engine().runKernel(
+        'PadV2',
+        { x },
+        {
+          paddings: [
+            [0, 0],
+            [-1, 2],
+          ],
+          constantValue: 0,
+        },
+      );
+    expect(padKernel).toThrow(
+      /PadV2: paddings must be one \[before, after\] pair of non-negative amounts per axis of x \(shape \[4,5\]\), got \[\[0,0\],\[-1,2\]\]/,
+    );
+    x.dispose();
+  });
+
   it('leave no tensor behind over repeated calls', async () => {
     await useBackend('wasm');
     const x = sample([3, 40, 50], 'float32', 9);
@@ -304,6 +436,20 @@ describe('Slice and Concat on wasm', () => {
         tf.slice(x, [1, 0, 0], [1, -1, -1]),
         tf.concat([x, empty, x], 1),
         tf.concat([empty, x], 1),
+        tf.pad(
+          x,
+          [
+            [0, 1],
+            [2, 2],
+            [0, 0],
+          ],
+          3,
+        ),
+        tf.pad(empty, [
+          [0, 0],
+          [1, 0],
+          [0, 0],
+        ]),
       ]);
     expectNoGrowth(run);
     tf.dispose([x, empty]);
