@@ -22,8 +22,16 @@ const PACK_COST = 4;
 const FEW_ROWS = 8;
 const MIN_ROW_VALUES = 16;
 
-/** Below this many rows our packed product packs B for too few uses (XNNPACK's products take them). */
+/**
+ * Below this many rows our packed product packs B for too few uses (XNNPACK's products take them). A B that
+ * it keeps packed (a weight at inference, used as given) costs no packing: from FEW_ROWS + 1 rows. Against
+ * XNNPACK with its packing kept, alternating on 2 threads: `[m, 256] x [256, 256]` 0.45x at 9 rows, 0.79x at
+ * 12, 0.99x at 16, 0.82x at 25; `[25, 512] x [512, 512]` 0.82x, `[16, 64] x [64, 64]` 0.65x,
+ * `[25, 1024] x [1024, 256]` 1.08x. ResNet-50's 20x20 Winograd layers in its dense form at 320 px (36
+ * products of 25 tile rows each) 2.6 ms where they took 4.75, the dense forward 0.94-0.97x.
+ */
 const MIN_PACKED_ROWS = 32;
+const MIN_KEPT_PACKED_ROWS = FEW_ROWS + 1;
 
 /**
  * Right operands seen before, untransposed. One used again is taken for a weight at inference: handed to
@@ -151,17 +159,19 @@ export function runProduct(scope: WasmKernelScope, backend: unknown, plan: Produ
 
 /** Our packed product where runProduct takes this plan (or a batch of such products), else null. */
 export function packedProductFor(backend: unknown, plan: ProductPlan): PackedProduct | null {
-  if (plan.strategy === 'rows' || !takesPackedProduct(backend, plan.m)) return null;
+  if (plan.strategy === 'rows') return null;
+  const keptPacked = plan.strategy === 'direct' && plan.packedBefore;
+  if (!takesPackedProduct(backend, plan.m, keptPacked ? MIN_KEPT_PACKED_ROWS : MIN_PACKED_ROWS)) return null;
   return packedProduct(wasmMemoryOf(backend) as WebAssembly.Memory);
 }
 
 /**
- * True when runProduct takes a product of `rows` rows (more than row combinations take) by our packed
- * product: where it is worth it (`PackedProduct.worthwhile`).
+ * True when runProduct takes a product of `rows` rows (at least `minRows`; MIN_PACKED_ROWS for a B that
+ * it packs at the call) by our packed product: where it is worth it (`PackedProduct.worthwhile`).
  */
-export function takesPackedProduct(backend: unknown, rows: number): boolean {
+export function takesPackedProduct(backend: unknown, rows: number, minRows = MIN_PACKED_ROWS): boolean {
   const memory = wasmMemoryOf(backend);
-  return rows >= MIN_PACKED_ROWS && memory !== null && packedProduct(memory)?.worthwhile === true;
+  return rows >= minRows && memory !== null && packedProduct(memory)?.worthwhile === true;
 }
 
 /** Keys B's packing among a tensor's kept transforms (`transformedFilter`). */

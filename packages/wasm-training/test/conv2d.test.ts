@@ -355,10 +355,12 @@ describe('Winograd with a filter seen before (a layer at inference)', () => {
     use(); // fresh filters (their transforms freed with the call), but filter3 is seen before by x4: F(4x4)
     expect(backend.numDataIds()).toBe(dataIds + inputs + filters + 36);
     use(); // all seen before: 64 matrices [1, 4 x 32, 32]; 16 and 36 [1, 128, 128]
-    expect(backend.numDataIds()).toBe(dataIds + inputs + filters + 64 + 16 + 36);
-    expectNoGrowth(use);
+    // The F(4x4) transforms, seen before, are right operands that our product keeps packed (one each).
+    expect(backend.numDataIds()).toBe(dataIds + inputs + filters + 64 + 16 + 36 + 36);
+    expectNoGrowth(use); // now every transform has its packing
+    expect(backend.numDataIds()).toBe(dataIds + inputs + filters + 2 * (64 + 16 + 36));
     filter7.dispose();
-    expect(backend.numDataIds()).toBe(dataIds + inputs + 1 + 16 + 36);
+    expect(backend.numDataIds()).toBe(dataIds + inputs + 1 + 2 * (16 + 36));
     filter3.dispose();
     expect(backend.numDataIds()).toBe(dataIds + inputs);
     tf.dispose([x7, x2, x4]);

@@ -84,7 +84,7 @@ describe('_FusedMatMul on wasm', () => {
     return recordWasmKernelCalls(['BatchMatMul', '_FusedMatMul'], describe, () => tf.tidy(compute)).calls;
   }
 
-  it('multiplies a fresh weight by few rows in our SIMD module, by some from the left, by many in our packed product, then leaves it to wasm', async () => {
+  it('multiplies a fresh weight by few rows in our SIMD module, by some from the left, by many in our packed product; a weight seen before by 9+ rows in our product (its packing kept), by fewer in wasm', async () => {
     await useBackend('wasm');
     expect(tf.getKernel('_FusedMatMul', 'wasm')!.kernelFunc).toBe(fusedMatMulConfig.kernelFunc);
     const fewRows = tf.tensor(randomValues(4 * 600, 1), [4, 600]);
@@ -96,20 +96,21 @@ describe('_FusedMatMul on wasm', () => {
     const bias = tf.tensor1d(randomValues(200, 5));
     const layer = (x: tf.Tensor, weight: tf.Tensor) =>
       tf.fused.matMul({ a: x, b: weight, bias, activation: 'relu' });
+    let fromTheLeft = tf.scalar(0);
+    let kept = tf.scalar(1);
     const calls = recordWasmCalls(() => {
       layer(fewRows, first);
-      layer(someRows, second);
-      layer(someRows, second);
-      layer(fewRows, second);
+      fromTheLeft = tf.keep(layer(someRows, second)); // a fresh weight: the product from the left (C^T = W^T x^T) in wasm
+      kept = tf.keep(layer(someRows, second)); // seen before: our packed product, its packing kept
+      layer(fewRows, second); // 4 rows: wasm's kernel, its packing kept
       layer(manyRows, third); // 32+ rows: our packed product, with a fresh weight
-      layer(manyRows, second); // and with one seen before (its packing kept)
+      layer(manyRows, second); // and with one seen before
     });
-    expect(calls).toEqual([
-      'BatchMatMul 1,200,600 1,600,20',
-      '_FusedMatMul 1,20,600 1,600,200',
-      '_FusedMatMul 1,4,600 1,600,200',
-    ]);
-    tf.dispose([fewRows, someRows, manyRows, first, second, third, bias]);
+    expect(calls).toEqual(['BatchMatMul 1,200,600 1,600,20', '_FusedMatMul 1,4,600 1,600,200']);
+    expect(
+      maxAbsDifference((await kept.data()) as Float32Array, (await fromTheLeft.data()) as Float32Array),
+    ).toBeLessThan(1e-4);
+    tf.dispose([fromTheLeft, kept, fewRows, someRows, manyRows, first, second, third, bias]);
   });
 
   it('frees every intermediate tensor', async () => {
