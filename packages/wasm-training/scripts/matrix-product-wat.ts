@@ -15,6 +15,12 @@ export const PANEL_COLUMNS = 8;
 const KC = 512;
 /** Rows per block: their packed A (128 KB) stays in L2 while every panel passes over them. */
 const MC = 64;
+/**
+ * productRows' `epilogue`: none, or C's columns plus the per-column bias (a layer's), then a ReLU where
+ * RELU_EPILOGUE, applied to the finished sums as they are stored.
+ */
+export const BIAS_EPILOGUE = 1;
+export const RELU_EPILOGUE = 2;
 
 const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
 const mul = (a: string, b: string) => `(i32.mul ${a} ${b})`;
@@ -48,15 +54,29 @@ function tile(fused: boolean): string {
     (name, index) =>
       `(v128.store offset=${(index % 2) * 16} ${rowAddress(Math.floor(index / 2))} ${get(name)})`,
   );
+  const biasAdded = accumulators.map((name, index) =>
+    set(name, `(f32x4.add ${get(name)} ${get(`b${index % 2}`)})`),
+  );
+  // tfjs' ReLU, x < 0 ? 0 : x (NaN and -0 kept).
+  const relu = accumulators.map((name) => set(name, `(f32x4.pmax ${get(name)} (v128.const i32x4 0 0 0 0))`));
   return `
   (func $tile
     (param $ap i32) (param $bp i32) (param $steps i32) (param $c i32) (param $cStride i32) (param $load i32)
+    (param $bias i32) (param $epilogue i32)
     ${accumulators.map((name) => `(local $${name} v128)`).join(' ')} (local $b0 v128) (local $b1 v128) (local $s v128)
     ${init.join('\n    ')}
     (loop $steps
       ${step.join('\n      ')}
       ${set('steps', '(i32.sub (local.get $steps) (i32.const 1))')}
       (br_if $steps ${get('steps')}))
+    (if ${get('epilogue')}
+      (then
+        ${set('b0', `(v128.load ${get('bias')})`)}
+        ${set('b1', `(v128.load offset=16 ${get('bias')})`)}
+        ${biasAdded.join('\n        ')}
+        (if (i32.eq ${get('epilogue')} (i32.const ${RELU_EPILOGUE}))
+          (then
+            ${relu.join('\n            ')}))))
     ${store.join('\n    ')})`;
 }
 
@@ -225,8 +245,8 @@ const packTiles = `
         (br $tiles))))`;
 
 /**
- * `productRows(a, strideI, strideK, packed, c, cStride, rowStart, rowEnd, n, k, work)`: rows [rowStart,
- * rowEnd) of C = A B, A's element (i, t) at `a + i strideI + t strideK`
+ * `productRows(a, strideI, strideK, packed, c, cStride, rowStart, rowEnd, n, k, work, bias, epilogue)`: rows
+ * [rowStart, rowEnd) of C = A B (then the `epilogue` with the n values at `bias`), A's element (i, t) at `a + i strideI + t strideK`
  * (bytes), B packed by packPanels, C row-major with rows `cStride` bytes apart. `work` is this caller's own
  * WORK_BYTES: A's block of MC rows x KC steps packed in tiles of 4 rows (rows 4 KB apart would alias in
  * L1), then a 4 x 8 tile for C's edges (fewer than 4 rows or 8 columns), copied from there.
@@ -235,8 +255,10 @@ const productRows = `
   (func (export "productRows")
     (param $a i32) (param $strideI i32) (param $strideK i32) (param $packed i32) (param $c i32) (param $cStride i32)
     (param $rowStart i32) (param $rowEnd i32) (param $n i32) (param $k i32) (param $work i32)
+    (param $bias i32) (param $epilogue i32)
     (local $k0 i32) (local $steps i32) (local $load i32) (local $m0 i32) (local $rows i32) (local $p i32) (local $i i32)
     (local $bp i32) (local $ap i32) (local $cAt i32) (local $cols i32) (local $tileRows i32) (local $edge i32)
+    (local $finish i32)
     (local.set $edge (i32.add (local.get $work) (i32.const ${MC * KC * 4})))
     (block $blocksDone
       (loop $blocks
@@ -244,6 +266,9 @@ const productRows = `
         (local.set $steps (i32.sub (local.get $k) (local.get $k0)))
         (if (i32.gt_u (local.get $steps) (i32.const ${KC})) (then (local.set $steps (i32.const ${KC}))))
         (local.set $load (i32.ne (local.get $k0) (i32.const 0)))
+        ;; the epilogue with the last block of steps, on the finished sums
+        (local.set $finish (select (local.get $epilogue) (i32.const 0)
+          (i32.eq (i32.add (local.get $k0) (local.get $steps)) (local.get $k))))
         (local.set $m0 (local.get $rowStart))
         (block $rowBlocksDone
           (loop $rowBlocks
@@ -271,11 +296,14 @@ const productRows = `
                     (local.set $cAt (i32.add (local.get $c)
                       (i32.add (i32.mul (i32.add (local.get $m0) (local.get $i)) (local.get $cStride)) (i32.shl (local.get $p) (i32.const 2)))))
                     (if (i32.and (i32.eq (local.get $tileRows) (i32.const 4)) (i32.eq (local.get $cols) (i32.const 8)))
-                      (then (call $tile (local.get $ap) (local.get $bp) (local.get $steps) (local.get $cAt) (local.get $cStride) (local.get $load)))
+                      (then (call $tile (local.get $ap) (local.get $bp) (local.get $steps) (local.get $cAt) (local.get $cStride) (local.get $load)
+                        (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 2))) (local.get $finish)))
                       (else
-                        (call $tile (local.get $ap) (local.get $bp) (local.get $steps) (local.get $edge) (i32.const 32) (i32.const 0))
+                        (call $tile (local.get $ap) (local.get $bp) (local.get $steps) (local.get $edge) (i32.const 32) (i32.const 0)
+                          (i32.const 0) (i32.const 0))
                         (call $edgeTile (local.get $edge) (local.get $cAt) (local.get $cStride) (local.get $tileRows)
-                          (local.get $cols) (local.get $load))))
+                          (local.get $cols) (local.get $load) (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 2)))
+                          (local.get $finish))))
                     (local.set $ap (i32.add (local.get $ap) (i32.shl (local.get $steps) (i32.const 4))))
                     (local.set $i (i32.add (local.get $i) (i32.const 4)))
                     (br $tiles)))
@@ -323,9 +351,11 @@ const productRows = `
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rowsLoop))))
 ${packTiles}
-  ;; C's first rows x cols (at most 4 x 8) = (or +=, when load) the edge tile's.
+  ;; C's first rows x cols (at most 4 x 8) = (or +=, when load) the edge tile's, then the epilogue (the
+  ;; columns' bias at $bias, a ReLU) as $tile applies it.
   (func $edgeTile
     (param $edge i32) (param $c i32) (param $cStride i32) (param $rows i32) (param $cols i32) (param $load i32)
+    (param $bias i32) (param $epilogue i32)
     (local $r i32) (local $j i32) (local $to i32) (local $value f32)
     (block $rowsDone
       (loop $rowsLoop
@@ -337,6 +367,11 @@ ${packTiles}
             (local.set $to (i32.add (i32.add (local.get $c) (i32.mul (local.get $r) (local.get $cStride))) (i32.shl (local.get $j) (i32.const 2))))
             (local.set $value (f32.load (i32.add (local.get $edge) (i32.shl (i32.add (i32.shl (local.get $r) (i32.const 3)) (local.get $j)) (i32.const 2)))))
             (if (local.get $load) (then (local.set $value (f32.add (f32.load (local.get $to)) (local.get $value)))))
+            (if (local.get $epilogue)
+              (then
+                (local.set $value (f32.add (local.get $value) (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+                (if (i32.eq (local.get $epilogue) (i32.const ${RELU_EPILOGUE}))
+                  (then (local.set $value (select (f32.const 0) (local.get $value) (f32.lt (local.get $value) (f32.const 0))))))))
             (f32.store (local.get $to) (local.get $value))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $colsLoop)))

@@ -1,5 +1,6 @@
 import type { _FusedMatMulAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import { channelOp, isPerChannel } from './channel-op.js';
+import type { PendingEpilogue } from './matrix-product.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /** A fused kernel's activation (`_FusedMatMul`, `FusedConv2D`) applied by wasm's own kernels. */
@@ -53,4 +54,22 @@ export function addBiasAndActivate(
   }
   const biased = bias === undefined ? y : scope.run('Add', { a: y, b: bias });
   return activate(scope, biased, activation, preluWeights, leakyreluAlpha);
+}
+
+/**
+ * A fused kernel's bias and activation as an epilogue for our packed product (`runProductWithBias`): a
+ * float32 bias of one value per channel with a ReLU or no activation; else undefined.
+ */
+export function pendingEpilogue(
+  bias: TensorInfo | undefined,
+  activation: _FusedMatMulAttrs['activation'],
+  channels: number,
+): PendingEpilogue | undefined {
+  if (bias === undefined || (activation !== 'relu' && activation !== 'linear')) return undefined;
+  const perChannel =
+    bias.dtype === 'float32' &&
+    bias.shape.length >= 1 &&
+    bias.shape[bias.shape.length - 1] === channels &&
+    bias.shape.slice(0, -1).every((size) => size === 1);
+  return perChannel ? { bias, relu: activation === 'relu', applied: false } : undefined;
 }

@@ -1,4 +1,5 @@
 import { backend_util, type Conv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { PendingEpilogue } from './matrix-product.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
 
 export type ConvPad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
@@ -28,6 +29,7 @@ export type ConvolutionForm = (
   filter: TensorInfo,
   attrs: Conv2DAttrs,
   freshFilter: boolean,
+  epilogue?: PendingEpilogue,
 ) => TensorInfo | null;
 
 /** The strides (rows, columns) of a forward convolution without dilation or rounding mode in NHWC, else null. */

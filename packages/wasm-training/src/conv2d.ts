@@ -8,10 +8,11 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { addBiasAndActivate } from './activation.js';
+import { addBiasAndActivate, pendingEpilogue } from './activation.js';
 import type { ConvolutionForm } from './conv-geometry.js';
 import { directConvolution } from './direct-convolution.js';
 import { largeFilterConvolution } from './large-filter-winograd.js';
+import type { PendingEpilogue } from './matrix-product.js';
 import { pointwiseConvolution } from './pointwise-conv2d.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
@@ -34,11 +35,17 @@ const FORMS: ConvolutionForm[] = [
  */
 const filtersSeen = new WeakSet<object>();
 
-function ourConvolution(scope: WasmKernelScope, x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs) {
+function ourConvolution(
+  scope: WasmKernelScope,
+  x: TensorInfo,
+  filter: TensorInfo,
+  attrs: Conv2DAttrs,
+  epilogue?: PendingEpilogue,
+) {
   const freshFilter = !filtersSeen.has(filter.dataId);
   filtersSeen.add(filter.dataId);
   for (const form of FORMS) {
-    const y = form(scope, x, filter, attrs, freshFilter);
+    const y = form(scope, x, filter, attrs, freshFilter, epilogue);
     if (y !== null) return y;
   }
   return null;
@@ -58,7 +65,11 @@ function conv2D(args: { inputs: Conv2DInputs; backend: unknown; attrs: Conv2DAtt
   return scope.finish(y);
 }
 
-/** The same for a conv layer at inference (bias and activation after our product, as wasm kernels). */
+/**
+ * The same for a conv layer at inference: a per-channel bias and a ReLU applied as our packed product stores
+ * y where a form's product goes there (1x1 and window-matrix convolutions), else after it (`channelOp`, or
+ * wasm's kernels for other activations).
+ */
 function fusedConv2D(args: {
   inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
   backend: unknown;
@@ -66,9 +77,11 @@ function fusedConv2D(args: {
 }): TensorInfo {
   const { x, filter, bias, preluActivationWeights } = args.inputs;
   const scope = new WasmKernelScope(args.backend as never);
-  const y = ourConvolution(scope, x, filter, args.attrs);
-  if (y === null) return adoptedWasmKernel(FusedConv2D).kernelFunc(args as never) as TensorInfo;
   const { activation, leakyreluAlpha } = args.attrs;
+  const epilogue = pendingEpilogue(bias, activation, filter.shape[3]);
+  const y = ourConvolution(scope, x, filter, args.attrs, epilogue);
+  if (y === null) return adoptedWasmKernel(FusedConv2D).kernelFunc(args as never) as TensorInfo;
+  if (epilogue?.applied) return scope.finish(y);
   return scope.finish(addBiasAndActivate(scope, y, bias, activation, preluActivationWeights, leakyreluAlpha));
 }
 

@@ -1,5 +1,11 @@
 import { broadcast_util, type TensorInfo, util } from '@tensorflow/tfjs-core';
-import { type MatrixView, type PackedProduct, packedProduct, type RightOperand } from './packed-product.js';
+import {
+  type MatrixView,
+  type PackedProduct,
+  type ProductEpilogue,
+  packedProduct,
+  type RightOperand,
+} from './packed-product.js';
 import { transformedFilter } from './transformed-filters.js';
 import { wasmMemoryOf } from './wasm-heap.js';
 import type { WasmKernelScope } from './wasm-kernel-scope.js';
@@ -251,12 +257,60 @@ export function runProducts(
   return outs;
 }
 
-/** `op(A) op(B)` by our packed product, transposed operands read in place. */
-function runPacked(scope: WasmKernelScope, product: PackedProduct, plan: ProductPlan): TensorInfo {
+/** `op(A) op(B)` (then the epilogue if any) by our packed product, transposed operands read in place. */
+function runPacked(
+  scope: WasmKernelScope,
+  product: PackedProduct,
+  plan: ProductPlan,
+  epilogue?: ProductEpilogue,
+): TensorInfo {
   const out = scope.allocate([plan.m, plan.n]);
   const { lefts, rights, dims, scratch } = productInputs(scope, product, [plan]);
-  product.multiply(lefts[0], rights[0], scope.floats(out).byteOffset, dims, scratch);
+  product.multiply(lefts[0], rights[0], scope.floats(out).byteOffset, dims, scratch, epilogue);
   return out;
+}
+
+/**
+ * A fused kernel's per-channel bias and ReLU (or none) for our packed product to apply as it stores the
+ * result; `applied` once it did (where it takes the product as planned, untransposed: `runProductWithBias`).
+ */
+export interface PendingEpilogue {
+  bias: TensorInfo;
+  relu: boolean;
+  applied: boolean;
+}
+
+/**
+ * The plan's product with the epilogue's bias and ReLU applied as our packed product stores C (the values of
+ * the product, an Add and a Relu), where that product takes the plan with C as computed ('direct'); else
+ * the product alone, the epilogue left for the caller (`applied` false).
+ */
+export function runProductWithBias(
+  scope: WasmKernelScope,
+  plan: ProductPlan,
+  epilogue: PendingEpilogue | undefined,
+): TensorInfo {
+  const product = plan.strategy === 'direct' ? packedProductFor(scope.backend, plan) : null;
+  if (epilogue === undefined || product === null) return runProduct(scope, scope.backend, plan);
+  const bias = scope.floats(epilogue.bias).byteOffset;
+  const out = runPacked(scope, product, plan, { bias, relu: epilogue.relu });
+  epilogue.applied = true;
+  return scope.reshape(out, plan.shape);
+}
+
+/**
+ * `a b` (untransposed) as our BatchMatMul computes it, within the caller's kernel, with the epilogue applied
+ * where our packed product takes it (`runProductWithBias`).
+ */
+export function multiplyWithBias(
+  scope: WasmKernelScope,
+  a: TensorInfo,
+  b: TensorInfo,
+  epilogue: PendingEpilogue | undefined,
+): TensorInfo {
+  const plan = planProduct(a, b, false, false, scope.simd() !== null);
+  if (plan === null) return scope.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
+  return runProductWithBias(scope, plan, epilogue);
 }
 
 /** The operand as a row-major matrix equal to op(X), or to op(X)^T when `flipped`. */

@@ -21,8 +21,8 @@ const COUNT = 4;
 const STRIDE = 5;
 const SLEEPING = 6;
 const TASKS = 8;
-/** A call: its export (-1 none, else its index in PRODUCT_EXPORTS), a mask of its per-thread arguments, 11 arguments. */
-const CALL_SLOTS = 13;
+/** A call: its export (-1 none, else its index in PRODUCT_EXPORTS), a mask of its per-thread arguments, 13 arguments. */
+const CALL_SLOTS = 15;
 const CALLS_PER_TASK = 2;
 const TASK_SLOTS = CALLS_PER_TASK * CALL_SLOTS;
 /** NEXT's low half once a job is closed: no task index reaches it. */

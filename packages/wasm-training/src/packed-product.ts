@@ -1,10 +1,25 @@
-import { MATRIX_PRODUCT_WASM, PANEL_COLUMNS, PRODUCT_WORK_BYTES } from './matrix-product-wasm.js';
+import {
+  BIAS_EPILOGUE,
+  MATRIX_PRODUCT_WASM,
+  PANEL_COLUMNS,
+  PRODUCT_WORK_BYTES,
+  RELU_EPILOGUE,
+} from './matrix-product-wasm.js';
 
 /** A matrix in wasm memory: element (i, j) at `byteOffset + 4 (i rowStride + j colStride)`. */
 export interface MatrixView {
   byteOffset: number;
   rowStride: number;
   colStride: number;
+}
+
+/**
+ * What `multiply` does to C's finished sums as it stores them: adds the n values at `bias` (a layer's bias, one
+ * per column), then a ReLU (tfjs' `x < 0 ? 0 : x`) where `relu`: the values of an Add and a Relu after it.
+ */
+export interface ProductEpilogue {
+  bias: number;
+  relu: boolean;
 }
 
 /** A right operand as viewed, or already packed (by `pack`) at `packedAt`. */
@@ -69,7 +84,8 @@ export interface PackedProduct {
   pack(b: MatrixView, packed: number, dims: { k: number; n: number }): void;
   /**
    * C (m x n, row-major at `c`) = A B with A m x k and B k x n as viewed (or packed), with `scratch`
-   * (scratchBytes) in the same memory; blocks of rows shared with the helper thread.
+   * (scratchBytes) in the same memory, then the `epilogue` if any; blocks of rows shared with the helper
+   * thread.
    */
   multiply(
     a: MatrixView,
@@ -77,6 +93,7 @@ export interface PackedProduct {
     c: number,
     dims: { m: number; k: number; n: number },
     scratch: number,
+    epilogue?: ProductEpilogue,
   ): void;
   /**
    * Several products of the same dims (C_i = A_i B_i, each as `multiply`), each thread taking whole
@@ -167,14 +184,14 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
     packedSize,
     scratchBytes: ({ k, n }, count) => 2 * PRODUCT_WORK_BYTES + (count > 1 ? 2 : 1) * 4 * packedSize(k, n),
     pack: (b, packed, dims) => runTask([packCall(b, packed, dims, [])]),
-    multiply: (a, b, c, dims, scratch) => {
+    multiply: (a, b, c, dims, scratch, epilogue) => {
       // Work areas one per thread, then B's panels.
       const packed = scratch + 2 * PRODUCT_WORK_BYTES;
       if (!('packedAt' in b)) runTask([packCall(b, packed, dims, [])]);
       const at = 'packedAt' in b ? b.packedAt : packed;
       const threads = helper !== undefined && dims.m * dims.k * dims.n >= MIN_THREADED_MULTIPLY_ADDS;
       const tasks = rowBlocks(dims.m, threads).map(([start, end]) => [
-        rowsCall(a, at, c, dims, start, end, scratch),
+        rowsCall(a, at, c, dims, start, end, scratch, [], epilogue),
       ]);
       share(tasks, PRODUCT_WORK_BYTES, threads);
     },
@@ -276,7 +293,10 @@ function packCall(
   };
 }
 
-/** Rows start..end of C; `work` is the thread's work area (per thread), B's panels at `packed`. */
+/**
+ * Rows start..end of C, then the epilogue if any; `work` is the thread's work area (per thread), B's panels at
+ * `packed`.
+ */
 function rowsCall(
   a: MatrixView,
   packed: number,
@@ -286,10 +306,26 @@ function rowsCall(
   end: number,
   work: number,
   perThread: number[] = [],
+  epilogue?: ProductEpilogue,
 ): ProductCall {
+  const finish =
+    epilogue === undefined ? [0, 0] : [epilogue.bias, epilogue.relu ? RELU_EPILOGUE : BIAS_EPILOGUE];
   return {
     name: 'productRows',
-    args: [a.byteOffset, 4 * a.rowStride, 4 * a.colStride, packed, c, 4 * n, start, end, n, k, work],
+    args: [
+      a.byteOffset,
+      4 * a.rowStride,
+      4 * a.colStride,
+      packed,
+      c,
+      4 * n,
+      start,
+      end,
+      n,
+      k,
+      work,
+      ...finish,
+    ],
     perThread: [...perThread, 10],
   };
 }

@@ -1,6 +1,6 @@
 import { util } from '@tensorflow/tfjs-core';
 import { type ConvolutionForm, plainStrides } from './conv-geometry.js';
-import { takesPackedProduct } from './matrix-product.js';
+import { multiplyWithBias, takesPackedProduct } from './matrix-product.js';
 
 /** Below this many filter values wasm's product took 1.0-1.2x its convolution's time, both packing afresh. */
 const MIN_FILTER_VALUES = 256 * 256;
@@ -14,8 +14,9 @@ const MIN_FILTER_VALUES = 256 * 256;
  * is fresh and has 256 x 256 values or more (the plan packs the cheaper operand: wasm's convolution took
  * 1.2-1.9x its time on ResNet-50's 10x10 layers, 1.15x on MobileNet-v1's 14x14 ones). Null for any other
  * convolution: wasm's own convolution keeps a known filter's packing (and fuses bias and activation).
+ * A fused convolution's bias and ReLU (`epilogue`) go into our product where it takes the product.
  */
-export const pointwiseConvolution: ConvolutionForm = (scope, x, filter, attrs, freshFilter) => {
+export const pointwiseConvolution: ConvolutionForm = (scope, x, filter, attrs, freshFilter, epilogue) => {
   const { pad } = attrs;
   const [fh, fw, inChannels, outChannels] = filter.shape;
   const unpadded =
@@ -35,13 +36,11 @@ export const pointwiseConvolution: ConvolutionForm = (scope, x, filter, attrs, f
     (!strided && freshFilter && inChannels * outChannels >= MIN_FILTER_VALUES);
   if (!takes) return null;
   const sampled = strided ? scope.stridedSlice(x, [0, 0, 0, 0], x.shape, [1, ...strides, 1]) : x;
-  const product = scope.run(
-    'BatchMatMul',
-    {
-      a: scope.reshape(sampled, [1, pixels, inChannels]),
-      b: scope.reshape(filter, [1, inChannels, outChannels]),
-    },
-    { transposeA: false, transposeB: false },
+  const product = multiplyWithBias(
+    scope,
+    scope.reshape(sampled, [1, pixels, inChannels]),
+    scope.reshape(filter, [1, inChannels, outChannels]),
+    epilogue,
   );
   return scope.reshape(product, [...outShape, outChannels]);
 };

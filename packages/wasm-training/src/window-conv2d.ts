@@ -1,7 +1,7 @@
 import { Conv2D } from '@tensorflow/tfjs-core';
 import { type ConvolutionForm, convGeometry, plainStrides, shape4 } from './conv-geometry.js';
 import { windowChunks } from './im2col.js';
-import { takesPackedProduct } from './matrix-product.js';
+import { multiplyWithBias, takesPackedProduct } from './matrix-product.js';
 
 /**
  * From this many output channels: against XNNPACK's direct convolution (2 threads, alternating), ResNet-50's
@@ -16,10 +16,11 @@ const MIN_OUT_CHANNELS = 64;
  * 7x7 stem) as its window matrix times the filter: im2col in our SIMD module (`[positions,
  * fh fw C]`, zeros for the padding), then `[positions, fh fw C] x [fh fw C, O]` through our BatchMatMul,
  * where our packed product takes it (a filter seen before keeps its packing there). Chunked over output
- * positions so that a window matrix stays within the budget. Null for any other convolution: wasm's own
+ * positions so that a window matrix stays within the budget; a fused convolution's bias and ReLU (`epilogue`)
+ * go into the product of a single chunk. Null for any other convolution: wasm's own
  * (XNNPACK's direct convolution) keeps it.
  */
-export const windowConvolution: ConvolutionForm = (scope, x, filter, attrs) => {
+export const windowConvolution: ConvolutionForm = (scope, x, filter, attrs, _freshFilter, epilogue) => {
   const simd = scope.simd();
   const strides = plainStrides(attrs);
   const [fh, fw, inChannels, outChannels] = filter.shape;
@@ -38,11 +39,8 @@ export const windowConvolution: ConvolutionForm = (scope, x, filter, attrs) => {
     if (!simd.im2col(scope.floats(x), g, inChannels, first, scope.floats(windows))) {
       throw new Error('@deepmask/wasm-training: im2col on views outside wasm memory');
     }
-    const product = scope.run(
-      'BatchMatMul',
-      { a: windows, b: weights },
-      { transposeA: false, transposeB: false },
-    );
+    // Chunks of fewer rows may go elsewhere: a fused convolution's epilogue only for a single chunk.
+    const product = multiplyWithBias(scope, windows, weights, y === null ? epilogue : undefined);
     if (y === null) return scope.reshape(product, [g.batchSize, g.outHeight, g.outWidth, outChannels]);
     scope.floats(y).set(scope.floats(product), first * outChannels);
   }

@@ -4,6 +4,7 @@ import { convGeometry } from '../src/conv-geometry.js';
 import { conv2DConfig, fusedConv2DConfig } from '../src/conv2d.js';
 import { setWindowMatrixBudget } from '../src/im2col.js';
 import { packedProduct } from '../src/packed-product.js';
+import { simdKernels } from '../src/simd-kernels.js';
 import { wasmMemoryOf } from '../src/wasm-heap.js';
 import { WasmKernelScope } from '../src/wasm-kernel-scope.js';
 import { tileChunks, winogradConvolve, winogradTileSize } from '../src/winograd-conv2d.js';
@@ -227,6 +228,50 @@ describe.each(LARGE_FILTER_CASES)('Conv2D x $x filter $filter pad $pad ($route)'
     expect(relativeDifference(wasm[0], cpu[0])).toBeLessThan(LARGE_FILTER_BOUND);
   });
 });
+
+// 1x1 at strides 1 and 2 (a product through the planned BatchMatMul) and a 3x3 stride-2 window matrix, with
+// 68 or 70 outputs (an edge panel of the product's 8 columns), at batch 2.
+const EPILOGUE_CASES = [
+  { x: [2, 20, 20, 64] as Shape4, filter: [1, 1, 64, 70] as Shape4, stride: 1 },
+  { x: [2, 20, 20, 64] as Shape4, filter: [1, 1, 64, 68] as Shape4, stride: 2 },
+  { x: [2, 17, 16, 8] as Shape4, filter: [3, 3, 8, 68] as Shape4, stride: 2 },
+];
+
+describe.each(EPILOGUE_CASES)(
+  "FusedConv2D x $x filter $filter stride $stride: bias and ReLU in our product's stores",
+  (c) => {
+    it.each(['relu', 'linear'] as const)(
+      '%s: equals cpu within 1e-4 with a fresh filter and a known one, no pass after the product',
+      async (activation) => {
+        const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+        const [xValues, filterValues] = [randomValues(size(c.x), 61), randomValues(size(c.filter), 62)];
+        const biasValues = randomValues(c.filter[3], 63);
+        const layer = () =>
+          tf.tidy(() => {
+            const [x, filter] = [tf.tensor4d(xValues, c.x), tf.tensor4d(filterValues, c.filter)];
+            const bias = tf.tensor1d(biasValues);
+            return [1, 2].map(() =>
+              tf.fused.conv2d({ x, filter, bias, strides: c.stride, pad: 'same', activation }),
+            );
+          });
+        const { cpu } = await onBothBackends(() => layer()[0]);
+        const simd = simdKernels(tf.engine().backend)!;
+        const channelOp = vi.spyOn(simd, 'channelOp');
+        try {
+          const { calls, result } = recordWasmKernelCalls(['Add'], (name) => name, layer);
+          expect(calls).toEqual([]);
+          expect(channelOp).not.toHaveBeenCalled();
+          for (const output of result) {
+            expect(maxAbsDifference((await output.data()) as Float32Array, cpu[0])).toBeLessThan(1e-4);
+          }
+          tf.dispose(result);
+        } finally {
+          channelOp.mockRestore();
+        }
+      },
+    );
+  },
+);
 
 describe('Conv2D by window matrices', () => {
   it('computes by chunks of output positions within a small budget, equal to cpu', async () => {

@@ -96,8 +96,8 @@ describe('_FusedMatMul on wasm', () => {
     const bias = tf.tensor1d(randomValues(200, 5));
     const layer = (x: tf.Tensor, weight: tf.Tensor) =>
       tf.fused.matMul({ a: x, b: weight, bias, activation: 'relu' });
-    let fromTheLeft = tf.scalar(0);
-    let kept = tf.scalar(1);
+    let fromTheLeft: tf.Tensor | undefined;
+    let kept: tf.Tensor | undefined;
     const calls = recordWasmCalls(() => {
       layer(fewRows, first);
       fromTheLeft = tf.keep(layer(someRows, second)); // a fresh weight: the product from the left (C^T = W^T x^T) in wasm
@@ -108,9 +108,9 @@ describe('_FusedMatMul on wasm', () => {
     });
     expect(calls).toEqual(['BatchMatMul 1,200,600 1,600,20', '_FusedMatMul 1,4,600 1,600,200']);
     expect(
-      maxAbsDifference((await kept.data()) as Float32Array, (await fromTheLeft.data()) as Float32Array),
+      maxAbsDifference((await kept!.data()) as Float32Array, (await fromTheLeft!.data()) as Float32Array),
     ).toBeLessThan(1e-4);
-    tf.dispose([fromTheLeft, kept, fewRows, someRows, manyRows, first, second, third, bias]);
+    tf.dispose([fromTheLeft!, kept!, fewRows, someRows, manyRows, first, second, third, bias]);
   });
 
   it('frees every intermediate tensor', async () => {

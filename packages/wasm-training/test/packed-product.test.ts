@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assembleMatrixProduct, GENERATED_PRODUCT_FILE } from '../scripts/gen-wasm.js';
-import { PRODUCT_WORK_BYTES } from '../src/matrix-product-wasm.js';
+import { BIAS_EPILOGUE, PRODUCT_WORK_BYTES, RELU_EPILOGUE } from '../src/matrix-product-wasm.js';
 import { enableRelaxedSimd } from '../src/node-product-helper.js';
 import { packedProduct, rowBlocks } from '../src/packed-product.js';
 import { type ProductExports, productModuleVariant, randomValues } from './backends.js';
@@ -51,40 +51,83 @@ function reference(a: Float32Array, b: Float32Array, c: ProductCase): Float64Arr
   return out;
 }
 
-/** Runs productRows from `module` on a fresh memory for each case; the largest error against float64. */
-function largestError(exports: ProductExports, memory: WebAssembly.Memory, c: ProductCase): number {
+/** productRows' epilogue: the columns' bias (n values) added, then a ReLU where `kind` is RELU_EPILOGUE. */
+interface Epilogue {
+  bias: Float32Array;
+  kind: number;
+}
+
+/**
+ * Runs productRows from `module` on its memory for a case (in two calls, as the helper thread splits rows),
+ * with the epilogue if any; C's values.
+ */
+function productOf(
+  exports: ProductExports,
+  memory: WebAssembly.Memory,
+  c: ProductCase,
+  epilogue?: Epilogue,
+): Float32Array {
   const { packPanels, productRows } = exports;
   const floats = new Float32Array(memory.buffer);
   const a = randomValues(c.m * c.k, c.m + c.k);
   const b = randomValues(c.k * c.n, c.n + 7);
-  // Regions: A, B, packed B, C, work; odd float offsets, as tensors in wasm's heap may have.
+  // Regions: A, B, packed B, C, work, bias; odd float offsets, as tensors in wasm's heap may have.
   const aAt = 3;
   const bAt = aAt + a.length + 5;
   const packedAt = bAt + b.length + 1;
   const cAt = packedAt + Math.ceil(c.n / 8) * 8 * c.k + 3;
   const workAt = cAt + c.m * c.n + 1;
+  const biasAt = workAt + PRODUCT_WORK_BYTES / 4 + 1;
   floats.set(a, aAt);
   floats.set(b, bAt);
-  floats.fill(Number.NaN, packedAt, workAt + PRODUCT_WORK_BYTES / 4);
+  floats.fill(Number.NaN, packedAt, biasAt);
+  if (epilogue !== undefined) floats.set(epilogue.bias, biasAt);
   const bRowStride = c.transposeB ? 4 : 4 * c.n;
   const bColStride = c.transposeB ? 4 * c.k : 4;
   packPanels(4 * bAt, bRowStride, bColStride, 4 * packedAt, c.k, c.n);
   const strideI = c.transposeA ? 4 : 4 * c.k;
   const strideK = c.transposeA ? 4 * c.m : 4;
-  // In two calls, as the helper thread splits rows.
   const split = Math.min(c.m, 4);
   for (const [start, end] of [
     [0, split],
     [split, c.m],
   ]) {
-    productRows(4 * aAt, strideI, strideK, 4 * packedAt, 4 * cAt, 4 * c.n, start, end, c.n, c.k, 4 * workAt);
+    productRows(
+      4 * aAt,
+      strideI,
+      strideK,
+      4 * packedAt,
+      4 * cAt,
+      4 * c.n,
+      start,
+      end,
+      c.n,
+      c.k,
+      4 * workAt,
+      4 * biasAt,
+      epilogue?.kind ?? 0,
+    );
   }
-  const expected = reference(a, b, c);
+  return floats.slice(cAt, cAt + c.m * c.n);
+}
+
+/** The largest error of productRows against float64 (relative to sqrt(k)). */
+function largestError(exports: ProductExports, memory: WebAssembly.Memory, c: ProductCase): number {
+  const product = productOf(exports, memory, c);
+  const expected = reference(randomValues(c.m * c.k, c.m + c.k), randomValues(c.k * c.n, c.n + 7), c);
   let largest = 0;
   for (let i = 0; i < expected.length; i++) {
-    largest = Math.max(largest, Math.abs(floats[cAt + i] - expected[i]) / Math.sqrt(c.k));
+    largest = Math.max(largest, Math.abs(product[i] - expected[i]) / Math.sqrt(c.k));
   }
   return largest;
+}
+
+/** C's values plus the bias, then tfjs' ReLU (`x < 0 ? 0 : x`) for RELU_EPILOGUE, each rounded to float32. */
+function withEpilogue(product: Float32Array, { bias, kind }: Epilogue): Float32Array {
+  return product.map((value, i) => {
+    const biased = Math.fround(value + bias[i % bias.length]);
+    return kind === RELU_EPILOGUE && biased < 0 ? 0 : biased;
+  });
 }
 
 describe.each(['fused', 'separate'] as const)('the packed product module (%s multiply-adds)', (variant) => {
@@ -94,6 +137,21 @@ describe.each(['fused', 'separate'] as const)('the packed product module (%s mul
     (c) => {
       // Per step of k, float32 rounding of values of size ~1: well under 1e-5 relative.
       expect(largestError(instantiate(), memory, c)).toBeLessThan(1e-5);
+    },
+  );
+  it.runIf(supported).each(CASES)(
+    'adds the bias, then a ReLU, as an Add and a Relu after it would: m $m, k $k, n $n, transposeA $transposeA, transposeB $transposeB',
+    (c) => {
+      const exports = instantiate();
+      const plain = productOf(exports, memory, c);
+      // A NaN in the first and the last column (a full panel and, where n is not a multiple of 8, an edge).
+      const bias = randomValues(c.n, 3 * c.n + 1).map((v) => 4 * v);
+      bias[0] = Number.NaN;
+      bias[c.n - 1] = Number.NaN;
+      for (const kind of [BIAS_EPILOGUE, RELU_EPILOGUE]) {
+        const epilogue = { bias, kind };
+        expect(productOf(exports, memory, c, epilogue)).toEqual(withEpilogue(plain, epilogue));
+      }
     },
   );
 });
