@@ -7,7 +7,9 @@ import {
   type ProductTask,
   productModule,
   setProductHelper,
+  simdModule,
 } from './packed-product.js';
+import { MAX_TILE_TRANSFORM_ARGS } from './winograd-exports.js';
 
 // The control block shared with the helper thread (int32 slots). JOB: the job's number (1..0x7fff, the
 // helper waits for it to change); NEXT and COMPLETED: the job's number in the high half, the next task to
@@ -21,8 +23,11 @@ const COUNT = 4;
 const STRIDE = 5;
 const SLEEPING = 6;
 const TASKS = 8;
-/** A call: its export (-1 none, else its index in PRODUCT_EXPORTS), a mask of its per-thread arguments, 13 arguments. */
-const CALL_SLOTS = 15;
+/**
+ * A call: its export (-1 none, else its index in PRODUCT_EXPORTS), a mask of its per-thread arguments, the
+ * number of its arguments, then those (productRows' 13, a tile transform's up to MAX_TILE_TRANSFORM_ARGS).
+ */
+const CALL_SLOTS = 3 + Math.max(13, MAX_TILE_TRANSFORM_ARGS);
 const CALLS_PER_TASK = 2;
 const TASK_SLOTS = CALLS_PER_TASK * CALL_SLOTS;
 /** NEXT's low half once a job is closed: no task index reaches it. */
@@ -51,9 +56,10 @@ function claimTask(state: Int32Array, job: number): number {
 // arguments moved by the job's stride) and counts it run; a task that throws marks the job failed.
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control } = workerData;
+const { module, simd, memory, control } = workerData;
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const exported = ${JSON.stringify(PRODUCT_EXPORTS)}.map((name) => exports[name]);
+const transforms = new WebAssembly.Instance(simd, { env: { memory } }).exports;
+const exported = ${JSON.stringify(PRODUCT_EXPORTS)}.map((name) => exports[name] ?? transforms[name]);
 const state = new Int32Array(control);
 const NEXT = ${NEXT}, COUNT = ${COUNT};
 const claimTask = ${claimTask.toString()};
@@ -75,7 +81,7 @@ for (;;) {
         const at = ${TASKS} + task * ${TASK_SLOTS} + call * ${CALL_SLOTS};
         if (state[at] < 0) break;
         const mask = state[at + 1];
-        const args = Array.from(state.subarray(at + 2, at + ${CALL_SLOTS}), (arg, i) =>
+        const args = Array.from(state.subarray(at + 3, at + 3 + state[at + 2]), (arg, i) =>
           (mask >> i) & 1 ? arg + stride : arg,
         );
         exported[state[at]](...args);
@@ -116,9 +122,15 @@ function writeTasks(state: Int32Array, tasks: ProductTask[]): void {
         continue;
       }
       const { name, args, perThread } = task[call];
+      if (args.length > CALL_SLOTS - 3) {
+        throw new Error(
+          `ProductHelper.share: at most ${CALL_SLOTS - 3} arguments a call, got ${args.length}`,
+        );
+      }
       state[at] = PRODUCT_EXPORTS.indexOf(name);
       state[at + 1] = perThread.reduce((mask, i) => mask | (1 << i), 0);
-      state.set(args, at + 2);
+      state[at + 2] = args.length;
+      state.set(args, at + 3);
     }
   }
 }
@@ -131,12 +143,13 @@ function writeTasks(state: Int32Array, tasks: ProductTask[]): void {
 export function startProductHelper(memory: WebAssembly.Memory): boolean {
   if (!(memory.buffer instanceof SharedArrayBuffer)) return false;
   const compiled = productModule(true);
-  if (compiled === null) return false;
+  const simd = simdModule(true);
+  if (compiled === null || simd === null) return false;
   const control = new SharedArrayBuffer(4 * (TASKS + MAX_SHARED_TASKS * TASK_SLOTS));
   const state = new Int32Array(control);
   const worker = new Worker(HELPER_SOURCE, {
     eval: true,
-    workerData: { module: compiled.module, memory, control },
+    workerData: { module: compiled.module, simd, memory, control },
   });
   worker.unref();
   let job = 0;

@@ -5,6 +5,8 @@ import {
   PRODUCT_WORK_BYTES,
   RELU_EPILOGUE,
 } from './matrix-product-wasm.js';
+import { SIMD_KERNELS_WASM, SIMD_KERNELS_WASM_SHARED } from './simd-kernels-wasm.js';
+import { TILE_TRANSFORM_EXPORTS } from './winograd-exports.js';
 
 /** A matrix in wasm memory: element (i, j) at `byteOffset + 4 (i rowStride + j colStride)`. */
 export interface MatrixView {
@@ -25,21 +27,25 @@ export interface ProductEpilogue {
 /** A right operand as viewed, or already packed (by `pack`) at `packedAt`. */
 export type RightOperand = MatrixView | { packedAt: number };
 
-/** The product module's exports that tasks call, by the number that the helper thread knows them by. */
-export const PRODUCT_EXPORTS = [
+/**
+ * The exports that tasks call, by the number that the helper thread knows them by: the product module's,
+ * then the SIMD module's tile transforms.
+ */
+export const PRODUCT_EXPORTS: readonly string[] = [
   'packPanels',
   'productRows',
   'filterGradientTaps',
   'inputGradientTaps',
   'convolutionRows',
-] as const;
+  ...TILE_TRANSFORM_EXPORTS,
+];
 
 /**
  * A call of the product module's exports. The arguments at `perThread` are addresses in the scratch region
  * of the thread that runs it: thread t adds t times the job's thread stride to them.
  */
 export interface ProductCall {
-  name: (typeof PRODUCT_EXPORTS)[number];
+  name: string;
   args: number[];
   perThread: number[];
 }
@@ -127,6 +133,11 @@ export interface PackedProduct {
     dims: { images: number; channels: number; outChannels: number },
   ): void;
   /**
+   * Runs the calls (of PRODUCT_EXPORTS: parts of a tile transform, each writing its own outputs) as tasks
+   * that both threads claim, or all here without a helper.
+   */
+  run(calls: ProductCall[]): void;
+  /**
    * y = conv(x, W) straight from x (scripts/direct-convolution-wat.ts), W packed at `packed` as a
    * [fh fw C, O] right operand, the convolution's `geometry` record at `geometry`: its `rows` output rows
    * (N outHeight) in shares that the threads claim.
@@ -141,6 +152,14 @@ type Exported = (...args: number[]) => void;
 
 const byMemory = new WeakMap<WebAssembly.Memory, PackedProduct | null>();
 const helpers = new WeakMap<WebAssembly.Memory, ProductHelper>();
+
+/** src/simd-kernels.wat compiled for a memory of this kind (its tile transforms run as tasks), or null. */
+export function simdModule(shared: boolean): WebAssembly.Module | null {
+  const bytes = Uint8Array.from(atob(shared ? SIMD_KERNELS_WASM_SHARED : SIMD_KERNELS_WASM), (c) =>
+    c.charCodeAt(0),
+  );
+  return WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+}
 
 /** The compiled product module for a memory of this kind, fused where relaxed SIMD validates. */
 export function productModule(shared: boolean): { module: WebAssembly.Module; fused: boolean } | null {
@@ -172,11 +191,12 @@ export function packedProduct(memory: WebAssembly.Memory): PackedProduct | null 
 function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const compiled = productModule(shared);
-  if (compiled === null) return null;
-  const exports = new WebAssembly.Instance(compiled.module, { env: { memory } }).exports as Record<
-    ProductCall['name'] | 'sumCopies',
-    Exported
-  >;
+  const simd = simdModule(shared);
+  if (compiled === null || simd === null) return null;
+  const exports = {
+    ...new WebAssembly.Instance(simd, { env: { memory } }).exports,
+    ...new WebAssembly.Instance(compiled.module, { env: { memory } }).exports,
+  } as Record<string, Exported>;
   const helper = helpers.get(memory);
   return {
     fused: compiled.fused,
@@ -222,6 +242,12 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
       });
       share(tasks, 0, helper !== undefined);
     },
+    run: (calls) =>
+      share(
+        calls.map((call) => [call]),
+        0,
+        helper !== undefined,
+      ),
     convolve: ({ geometry, x, packed, y }, rows) => {
       const tasks = evenShares(rows, Math.min(rows, SHARES)).map(
         ([start, end]): ProductTask => [

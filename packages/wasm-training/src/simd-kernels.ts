@@ -1,6 +1,8 @@
 import type { ConvGeometry } from './conv-geometry.js';
+import { packedProduct, productHelperOf } from './packed-product.js';
 import { SIMD_KERNELS_WASM, SIMD_KERNELS_WASM_SHARED } from './simd-kernels-wasm.js';
 import { wasmMemoryOf } from './wasm-heap.js';
+import { winogradExportPrefix } from './winograd-exports.js';
 
 /**
  * Transposes the 4x4 blocks of a float32 `[rows, cols]` matrix (`rows - rows % 4` by `cols - cols % 4`)
@@ -231,10 +233,6 @@ export type WinogradTileSize = 2 | 4;
 /** r of the F(2x2, r x r) variants for larger filters (made of r x r parts). */
 export type LargeFilterPart = 5 | 7;
 
-/** The name that the module's functions of F(m x m, r x r) start with. */
-export const winogradExportPrefix = (m: number, r: number): string =>
-  r === 3 ? `winograd${m}` : `winograd${m}x${r}`;
-
 /** The functions of `src/simd-kernels.wat` on one wasm memory. */
 /**
  * Zeros onto all of `values` (a view of wasm memory; false, nothing done, for another). On the threaded
@@ -418,12 +416,12 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
       return true;
     },
     winograd: {
-      2: winogradTrainingTransforms(2, exports, inMemory),
-      4: winogradTrainingTransforms(4, exports, inMemory),
+      2: winogradTrainingTransforms(2, exports, inMemory, memory),
+      4: winogradTrainingTransforms(4, exports, inMemory, memory),
     },
     largeFilters: {
-      5: winogradTransforms(2, 5, exports, inMemory).transforms,
-      7: winogradTransforms(2, 7, exports, inMemory).transforms,
+      5: winogradTransforms(2, 5, exports, inMemory, memory).transforms,
+      7: winogradTransforms(2, 7, exports, inMemory, memory).transforms,
     },
   };
 }
@@ -457,41 +455,160 @@ function winogradFilterTransform(
   };
 }
 
-function winogradTransforms(m: number, r: number, exports: WebAssembly.Exports, inMemory: InMemory) {
+/** Some of a transform's tiles: `images` whole images from `image`, or tile rows `firstRow ..` of one. */
+interface TilePart {
+  image: number;
+  images: number;
+  firstRow: number;
+  rows: number;
+}
+
+/** Parts that the threads claim, so that one that starts late or runs slow takes fewer. */
+const TILE_PARTS = 8;
+
+/**
+ * Below this many transformed values (tiles x channels x n^2) a transform runs on this thread alone: at
+ * 2^16 (the tiny trunk's 32-channel layer) the step measured 1.005-1.016x the time with them shared.
+ */
+const MIN_SHARED_TRANSFORM_VALUES = 1 << 17;
+
+/** The tiles of `dims` in about TILE_PARTS parts: groups of images, or each image's tile rows in groups. */
+export function tileParts({ batch, tilesH }: WinogradTiles): TilePart[] {
+  const groups = (total: number, count: number) =>
+    Array.from({ length: count }, (_, k) => [
+      Math.floor((k * total) / count),
+      Math.floor(((k + 1) * total) / count),
+    ]);
+  if (batch >= TILE_PARTS) {
+    return groups(batch, TILE_PARTS).map(([image, end]) => ({
+      image,
+      images: end - image,
+      firstRow: 0,
+      rows: tilesH,
+    }));
+  }
+  const rowGroups = Math.min(tilesH, Math.ceil(TILE_PARTS / batch));
+  return Array.from({ length: batch }, (_, image) =>
+    groups(tilesH, rowGroups).map(([firstRow, end]) => ({
+      image,
+      images: 1,
+      firstRow,
+      rows: end - firstRow,
+    })),
+  ).flat();
+}
+
+/**
+ * Runs a tile transform of F(m x m, r x r) (the export `name`) on all of `dims`' tiles: on this thread, or
+ * in parts on both threads of our packed product where it has a helper and the transform is large enough
+ * (each part reads its own patches and writes its own tiles: the same values either way). `args` gives a
+ * part's arguments.
+ */
+function runTileTransform(
+  memory: WebAssembly.Memory,
+  exports: WebAssembly.Exports,
+  name: string,
+  dims: WinogradTiles & { count: number },
+  args: (part: TilePart & { firstTile: number }) => number[],
+): void {
+  const { batch, tilesH, tilesW, channels, count } = dims;
+  const withFirstTile = (part: TilePart) => ({
+    ...part,
+    firstTile: (part.image * tilesH + part.firstRow) * tilesW,
+  });
+  const product = productHelperOf(memory) !== undefined ? packedProduct(memory) : null;
+  if (product === null || batch * tilesH * tilesW * channels * count < MIN_SHARED_TRANSFORM_VALUES) {
+    (exports[name] as Exported)(
+      ...args(withFirstTile({ image: 0, images: batch, firstRow: 0, rows: tilesH })),
+    );
+    return;
+  }
+  product.run(tileParts(dims).map((part) => ({ name, args: args(withFirstTile(part)), perThread: [] })));
+}
+
+function winogradTransforms(
+  m: number,
+  r: number,
+  exports: WebAssembly.Exports,
+  inMemory: InMemory,
+  memory: WebAssembly.Memory,
+) {
   const count = (m + r - 1) ** 2;
-  const exported = (name: string) => exports[`${winogradExportPrefix(m, r)}${name}`] as Exported;
-  const [inputTiles, outputTiles] = ['InputTiles', 'OutputTiles'].map(exported);
+  const name = (transform: string) => `${winogradExportPrefix(m, r)}${transform}`;
+  const exported = (transform: string) => exports[name(transform)] as Exported;
+  /** The matrices' addresses from a part's first tile on. */
+  const from = (matrices: Float32Array[], firstTile: number, channels: number) =>
+    matrices.map((matrix) => matrix.byteOffset + 4 * firstTile * channels);
   const transforms: WinogradTransforms = {
     tileSize: m,
     filterSize: r,
-    inputTiles: (x, tiles, { batch, tilesH, tilesW, channels }) => {
+    inputTiles: (x, tiles, dims) => {
       if (tiles.length !== count || !inMemory(x, ...tiles)) return false;
-      const [height, width] = [m * tilesH + r - 1, m * tilesW + r - 1];
-      inputTiles(x.byteOffset, batch, height, width, channels, tilesH, tilesW, ...offsets(tiles));
+      const { tilesW, channels } = dims;
+      const [height, width] = [m * dims.tilesH + r - 1, m * tilesW + r - 1];
+      runTileTransform(memory, exports, name('InputTiles'), { ...dims, count }, (part) => [
+        x.byteOffset + 4 * (part.image * height + m * part.firstRow) * width * channels,
+        part.images,
+        height,
+        width,
+        channels,
+        part.rows,
+        tilesW,
+        ...from(tiles, part.firstTile, channels),
+      ]);
       return true;
     },
-    outputTiles: (products, y, { batch, tilesH, tilesW, channels, outHeight, outWidth }) => {
+    outputTiles: (products, y, dims) => {
       if (products.length !== count || !inMemory(y, ...products)) return false;
-      outputTiles(y.byteOffset, batch, outHeight, outWidth, channels, tilesH, tilesW, ...offsets(products));
+      runTileTransform(memory, exports, name('OutputTiles'), { ...dims, count }, (part) =>
+        outputPartArgs(m, y, dims, part, from(products, part.firstTile, dims.channels)),
+      );
       return true;
     },
     filter: winogradFilterTransform(exported('Filter'), r, count, inMemory),
   };
-  return { transforms, exported, count };
+  return { transforms, exported, name, count, from };
+}
+
+/**
+ * A part's arguments for a transform over the outputs `[batch, outHeight, outWidth, channels]` (y, or dy):
+ * its first row's address, its images, the rows below its first (a part of one image clips its last tile
+ * row there), the tiles and the matrices' addresses.
+ */
+function outputPartArgs(
+  m: number,
+  outputs: Float32Array,
+  { channels, outHeight, outWidth, tilesW }: WinogradTiles & { outHeight: number; outWidth: number },
+  part: TilePart,
+  matrices: number[],
+): number[] {
+  const firstRow = part.image * outHeight + m * part.firstRow;
+  return [
+    outputs.byteOffset + 4 * firstRow * outWidth * channels,
+    part.images,
+    outHeight - m * part.firstRow,
+    outWidth,
+    channels,
+    part.rows,
+    tilesW,
+    ...matrices,
+  ];
 }
 
 function winogradTrainingTransforms(
   m: WinogradTileSize,
   exports: WebAssembly.Exports,
   inMemory: InMemory,
+  memory: WebAssembly.Memory,
 ): WinogradTrainingTransforms {
-  const { transforms, exported, count } = winogradTransforms(m, 3, exports, inMemory);
-  const gradientTiles = exported('GradientTiles');
+  const { transforms, exported, name, count, from } = winogradTransforms(m, 3, exports, inMemory, memory);
   return {
     ...transforms,
-    gradientTiles: (dy, tiles, { batch, tilesH, tilesW, channels, outHeight, outWidth }) => {
+    gradientTiles: (dy, tiles, dims) => {
       if (tiles.length !== count || !inMemory(dy, ...tiles)) return false;
-      gradientTiles(dy.byteOffset, batch, outHeight, outWidth, channels, tilesH, tilesW, ...offsets(tiles));
+      runTileTransform(memory, exports, name('GradientTiles'), { ...dims, count }, (part) =>
+        outputPartArgs(m, dy, dims, part, from(tiles, part.firstTile, dims.channels)),
+      );
       return true;
     },
     filterGradient: winogradFilterTransform(exported('FilterGradient'), 3, count, inMemory),

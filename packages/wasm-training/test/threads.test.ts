@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { describe, expect, it } from 'vitest';
 import { initWasmBackend } from '../src/index.js';
 import { packedProduct, productHelperOf, setProductHelper } from '../src/packed-product.js';
+import { tileParts } from '../src/simd-kernels.js';
 import { wasmMemoryOf } from '../src/wasm-heap.js';
 import { maxAbsDifference, randomValues, recordWasmKernelCalls } from './backends.js';
 
@@ -99,30 +100,64 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     }
   });
 
-  it("runs a Winograd layer's products as batches on both threads, equal to cpu", async () => {
+  it("runs a Winograd layer's products as batches and its tile transforms in parts on both threads, equal to cpu", async () => {
     const { memory, helper, shared } = await recordSharedJobs();
-    // F(2x2, 3x3) on 49 tiles: 16 products of [49, 256] x [256, 256] (3.2M multiply-adds each).
-    const x = randomValues(14 * 14 * 256, 5);
+    // F(2x2, 3x3) on 2 x 49 tiles: 16 products of [98, 256] x [256, 256] (6.4M multiply-adds each); the
+    // tile transforms (401K values each) in 8 parts, 4 groups of tile rows of each image. The filter
+    // gradient the same way, by F(2x2) from 64 tiles.
+    const x = randomValues(2 * 14 * 14 * 256, 5);
     const w = randomValues(3 * 3 * 256 * 256, 6);
-    const convolve = () =>
-      tf.tidy(
-        () =>
-          tf
-            .conv2d(tf.tensor4d(x, [1, 14, 14, 256]), tf.tensor4d(w, [3, 3, 256, 256]), 1, 'same')
-            .dataSync() as Float32Array,
-      );
+    const convolveAndDifferentiate = () =>
+      tf.tidy(() => {
+        const input = tf.tensor4d(x, [2, 14, 14, 256]);
+        const convolve = (filter: tf.Tensor) => tf.conv2d(input, filter as tf.Tensor4D, 1, 'same');
+        const filter = tf.tensor4d(w, [3, 3, 256, 256]);
+        const dW = tf.grad((f: tf.Tensor) => tf.sum(convolve(f)))(filter);
+        return [convolve(filter).dataSync(), dW.dataSync()] as Float32Array[];
+      });
+    const relativeDifference = (wasm: Float32Array, cpu: Float32Array) =>
+      maxAbsDifference(wasm, cpu) / cpu.reduce((largest, value) => Math.max(largest, Math.abs(value)), 0);
     try {
       await tf.setBackend('wasm');
-      const onWasm = convolve();
+      shared.length = 0;
+      const [y, dW] = convolveAndDifferentiate();
       await tf.setBackend('cpu');
-      const onCpu = convolve();
-      const scale = onCpu.reduce((largest, value) => Math.max(largest, Math.abs(value)), 0);
-      expect(maxAbsDifference(onWasm, onCpu) / scale).toBeLessThan(1e-5);
+      const [yOnCpu, dWOnCpu] = convolveAndDifferentiate();
+      expect(relativeDifference(y, yOnCpu)).toBeLessThan(1e-5);
+      expect(relativeDifference(dW, dWOnCpu)).toBeLessThan(1e-5);
     } finally {
       setProductHelper(memory, helper);
     }
     // The 16 products in one job: each a task that packs its B and multiplies, for either thread to claim.
     expect(shared).toContainEqual(Array.from({ length: 16 }, () => ['packPanels', 'productRows']));
+    for (const transform of ['winograd2InputTiles', 'winograd2OutputTiles', 'winograd2GradientTiles']) {
+      expect(shared).toContainEqual(Array.from({ length: 8 }, () => [transform]));
+    }
+  });
+
+  it('splits the tiles of a transform into parts that cover each tile once, in order', () => {
+    const cover = (dims: { batch: number; tilesH: number }) =>
+      tileParts({ ...dims, tilesW: 3, channels: 4 }).flatMap(({ image, images, firstRow, rows }) =>
+        Array.from({ length: images * rows }, (_, k) =>
+          images === 1 ? [image, firstRow + k] : [image + Math.floor(k / rows), k % rows],
+        ),
+      );
+    for (const dims of [
+      { batch: 1, tilesH: 7 },
+      { batch: 1, tilesH: 3 },
+      { batch: 2, tilesH: 7 },
+      { batch: 3, tilesH: 5 },
+      { batch: 8, tilesH: 2 },
+      { batch: 20, tilesH: 4 },
+    ]) {
+      const every = Array.from({ length: dims.batch * dims.tilesH }, (_, k) => [
+        Math.floor(k / dims.tilesH),
+        k % dims.tilesH,
+      ]);
+      expect(cover(dims)).toEqual(every);
+    }
+    expect(tileParts({ batch: 2, tilesH: 7, tilesW: 7, channels: 256 })).toHaveLength(8);
+    expect(tileParts({ batch: 20, tilesH: 4, tilesW: 4, channels: 256 })).toHaveLength(8);
   });
 
   it.each([
