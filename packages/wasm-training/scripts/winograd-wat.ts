@@ -6,7 +6,7 @@
 // the same). F(4x4, 3x3) takes the points 0, 1, -1, 1/2, -2 (Barabasz et al. 2020): on random layers its
 // float32 error is a third of the usual 0, 1, -1, 2, -2's; F(2x2, 7x7) the same kind, 0, +-1, +-1/2, +-2.
 
-import { winogradExportPrefix } from '../src/winograd-exports.js';
+import { winogradExportPrefix } from '../src/shared-simd-exports.js';
 
 /** An exact rational number, num / den with den > 0 and no common factor. */
 interface Ratio {

@@ -9,7 +9,7 @@ import {
   setProductHelper,
   simdModule,
 } from './packed-product.js';
-import { MAX_TILE_TRANSFORM_ARGS } from './winograd-exports.js';
+import { MAX_SHARED_SIMD_ARGS } from './shared-simd-exports.js';
 
 // The control block shared with the helper thread (int32 slots). JOB: the job's number (1..0x7fff, the
 // helper waits for it to change); NEXT and COMPLETED: the job's number in the high half, the next task to
@@ -25,9 +25,9 @@ const SLEEPING = 6;
 const TASKS = 8;
 /**
  * A call: its export (-1 none, else its index in PRODUCT_EXPORTS), a mask of its per-thread arguments, the
- * number of its arguments, then those (productRows' 13, a tile transform's up to MAX_TILE_TRANSFORM_ARGS).
+ * number of its arguments, then those (productRows' 13, a SIMD function's up to MAX_SHARED_SIMD_ARGS).
  */
-const CALL_SLOTS = 3 + Math.max(13, MAX_TILE_TRANSFORM_ARGS);
+const CALL_SLOTS = 3 + Math.max(13, MAX_SHARED_SIMD_ARGS);
 const CALLS_PER_TASK = 2;
 const TASK_SLOTS = CALLS_PER_TASK * CALL_SLOTS;
 /** NEXT's low half once a job is closed: no task index reaches it. */

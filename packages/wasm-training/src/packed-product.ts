@@ -6,7 +6,7 @@ import {
   RELU_EPILOGUE,
 } from './matrix-product-wasm.js';
 import { SIMD_KERNELS_WASM, SIMD_KERNELS_WASM_SHARED } from './simd-kernels-wasm.js';
-import { TILE_TRANSFORM_EXPORTS } from './winograd-exports.js';
+import { SHARED_SIMD_EXPORTS } from './shared-simd-exports.js';
 
 /** A matrix in wasm memory: element (i, j) at `byteOffset + 4 (i rowStride + j colStride)`. */
 export interface MatrixView {
@@ -29,7 +29,7 @@ export type RightOperand = MatrixView | { packedAt: number };
 
 /**
  * The exports that tasks call, by the number that the helper thread knows them by: the product module's,
- * then the SIMD module's tile transforms.
+ * then the SIMD module's that run in parts (SHARED_SIMD_EXPORTS).
  */
 export const PRODUCT_EXPORTS: readonly string[] = [
   'packPanels',
@@ -37,7 +37,7 @@ export const PRODUCT_EXPORTS: readonly string[] = [
   'filterGradientTaps',
   'inputGradientTaps',
   'convolutionRows',
-  ...TILE_TRANSFORM_EXPORTS,
+  ...SHARED_SIMD_EXPORTS,
 ];
 
 /**
@@ -133,7 +133,7 @@ export interface PackedProduct {
     dims: { images: number; channels: number; outChannels: number },
   ): void;
   /**
-   * Runs the calls (of PRODUCT_EXPORTS: parts of a tile transform, each writing its own outputs) as tasks
+   * Runs the calls (of PRODUCT_EXPORTS: parts of a SIMD function's work, each writing its own outputs) as tasks
    * that both threads claim, or all here without a helper.
    */
   run(calls: ProductCall[]): void;

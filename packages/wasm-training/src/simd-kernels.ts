@@ -1,8 +1,8 @@
 import type { ConvGeometry } from './conv-geometry.js';
-import { packedProduct, productHelperOf } from './packed-product.js';
+import { type PackedProduct, type ProductCall, packedProduct, productHelperOf } from './packed-product.js';
+import { winogradExportPrefix } from './shared-simd-exports.js';
 import { SIMD_KERNELS_WASM, SIMD_KERNELS_WASM_SHARED } from './simd-kernels-wasm.js';
 import { wasmMemoryOf } from './wasm-heap.js';
-import { winogradExportPrefix } from './winograd-exports.js';
 
 /**
  * Transposes the 4x4 blocks of a float32 `[rows, cols]` matrix (`rows - rows % 4` by `cols - cols % 4`)
@@ -300,9 +300,7 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
   const rowCombinations = exports.rowCombinations as Exported;
   const sgdMomentum = exports.sgdMomentum as Exported;
   const columnSums = exports.columnSums as Exported;
-  const channelOp = exports.channelOp as Exported;
   const channelAffine = exports.channelAffine as Exported;
-  const reluGradient = exports.reluGradient as Exported;
   const deinterleaveRows = exports.deinterleaveRows as Exported;
   const maxPoolWindowGradient = exports.maxPoolWindowGradient as Exported;
   const col2imAdd = exports.col2imAdd as Exported;
@@ -360,15 +358,16 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
         return false;
       }
       const [valuesAt, patternAt, outAt] = offsets([values, pattern, out]);
-      channelOp(
-        valuesAt,
+      // Runs start at whole periods, where the pattern starts again.
+      runInRuns(memory, exports, 'channelOp', values.length, pattern.length, (start, count) => [
+        valuesAt + 4 * start,
         patternAt,
-        outAt,
-        values.length,
+        outAt + 4 * start,
+        count,
         pattern.length,
         Number(op === 'multiply'),
         Number(relu),
-      );
+      ]);
       return true;
     },
     channelAffine: (values, scales, offsets, out) => {
@@ -383,7 +382,13 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
     },
     reluGradient: (dy, y, out) => {
       if (y.length !== dy.length || out.length !== dy.length || !inMemory(dy, y, out)) return false;
-      reluGradient(...offsets([dy, y, out]), dy.length);
+      const [dyAt, yAt, outAt] = offsets([dy, y, out]);
+      runInRuns(memory, exports, 'reluGradient', dy.length, 4, (start, count) => [
+        dyAt + 4 * start,
+        yAt + 4 * start,
+        outAt + 4 * start,
+        count,
+      ]);
       return true;
     },
     deinterleaveRows: (source, target, { from, rowStride, count, width, even, odd }) => {
@@ -463,14 +468,46 @@ interface TilePart {
   rows: number;
 }
 
-/** Parts that the threads claim, so that one that starts late or runs slow takes fewer. */
+/** Parts of a shared function's work that the threads claim, so that one that starts late or runs slow takes fewer. */
 const TILE_PARTS = 8;
 
 /**
- * Below this many transformed values (tiles x channels x n^2) a transform runs on this thread alone: at
- * 2^16 (the tiny trunk's 32-channel layer) the step measured 1.005-1.016x the time with them shared.
+ * Below this many values written (a transform's tiles x channels x n^2) a function runs on this thread
+ * alone: at 2^16 (the tiny trunk's 32-channel Winograd layer) the step measured 1.005-1.016x the time with
+ * its transforms shared.
  */
-const MIN_SHARED_TRANSFORM_VALUES = 1 << 17;
+const MIN_SHARED_VALUES = 1 << 17;
+
+/** Our packed product where it has a helper thread to share a SIMD function's parts with, else null. */
+function sharingProduct(memory: WebAssembly.Memory): PackedProduct | null {
+  return productHelperOf(memory) !== undefined ? packedProduct(memory) : null;
+}
+
+/**
+ * Runs the SIMD function `name` over `count` values (an elementwise one): as one call here, or in about
+ * TILE_PARTS runs, each starting at a multiple of `step`, that both threads claim (`sharingProduct`).
+ * `args` gives a run's arguments.
+ */
+function runInRuns(
+  memory: WebAssembly.Memory,
+  exports: WebAssembly.Exports,
+  name: string,
+  count: number,
+  step: number,
+  args: (start: number, count: number) => number[],
+): void {
+  const product = sharingProduct(memory);
+  if (product === null || count < MIN_SHARED_VALUES) {
+    (exports[name] as Exported)(...args(0, count));
+    return;
+  }
+  const length = step * Math.ceil(count / (TILE_PARTS * step));
+  const calls: ProductCall[] = [];
+  for (let start = 0; start < count; start += length) {
+    calls.push({ name, args: args(start, Math.min(length, count - start)), perThread: [] });
+  }
+  product.run(calls);
+}
 
 /** The tiles of `dims` in about TILE_PARTS parts: groups of images, or each image's tile rows in groups. */
 export function tileParts({ batch, tilesH }: WinogradTiles): TilePart[] {
@@ -516,8 +553,8 @@ function runTileTransform(
     ...part,
     firstTile: (part.image * tilesH + part.firstRow) * tilesW,
   });
-  const product = productHelperOf(memory) !== undefined ? packedProduct(memory) : null;
-  if (product === null || batch * tilesH * tilesW * channels * count < MIN_SHARED_TRANSFORM_VALUES) {
+  const product = sharingProduct(memory);
+  if (product === null || batch * tilesH * tilesW * channels * count < MIN_SHARED_VALUES) {
     (exports[name] as Exported)(
       ...args(withFirstTile({ image: 0, images: batch, firstRow: 0, rows: tilesH })),
     );

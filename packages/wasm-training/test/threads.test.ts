@@ -135,6 +135,55 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     }
   });
 
+  it('runs channel ops and ReLU gradients of 2^17+ values in runs on both threads, equal to cpu exactly', async () => {
+    const { memory, helper, shared } = await recordSharedJobs();
+    // [3, 7283, 6] + [6]: 131094 values, the bias tiled to 12 (lcm(6, 4)), runs of whole periods, the last
+    // one short and ending in part of a vector; [4, 64, 64, 32] x [32]; then a ReLU gradient of 131075.
+    const cases = [
+      { shape: [3, 7283, 6], op: 'add' },
+      { shape: [4, 64, 64, 32], op: 'mul' },
+    ] as const;
+    const channelOps = () =>
+      tf.tidy(() =>
+        cases.map(({ shape, op }, k) => {
+          const x = tf.tensor(
+            randomValues(
+              shape.reduce((p, d) => p * d, 1),
+              11 + k,
+            ),
+            [...shape],
+          );
+          const perChannel = tf.tensor1d(randomValues(shape[shape.length - 1], 13 + k));
+          return (op === 'add' ? tf.add(x, perChannel) : tf.mul(x, perChannel)).dataSync() as Float32Array;
+        }),
+      );
+    const dy = randomValues(131075, 15);
+    const y = randomValues(131075, 16).map((v, i) => (i % 7 === 0 ? Number.NaN : v));
+    try {
+      await tf.setBackend('wasm');
+      shared.length = 0;
+      const onWasm = channelOps();
+      const gradient = tf.tidy(
+        () =>
+          (
+            tf.engine().runKernel('DeepMaskReluGradient', {
+              dy: tf.tensor1d(dy),
+              y: tf.tensor1d(y),
+            }) as tf.Tensor
+          ).dataSync() as Float32Array,
+      );
+      expect(Array.from(gradient)).toEqual(
+        Array.from(dy, (d, i) => (y[i] > 0 ? d : Number.isNaN(y[i]) ? Number.NaN : 0 * d)),
+      );
+      expect(shared).toContainEqual(Array.from({ length: 8 }, () => ['channelOp']));
+      expect(shared).toContainEqual(Array.from({ length: 8 }, () => ['reluGradient']));
+      await tf.setBackend('cpu');
+      expect(onWasm).toEqual(channelOps());
+    } finally {
+      setProductHelper(memory, helper);
+    }
+  });
+
   it('splits the tiles of a transform into parts that cover each tile once, in order', () => {
     const cover = (dims: { batch: number; tilesH: number }) =>
       tileParts({ ...dims, tilesW: 3, channels: 4 }).flatMap(({ image, images, firstRow, rows }) =>
