@@ -5,8 +5,8 @@ import {
   PRODUCT_WORK_BYTES,
   RELU_EPILOGUE,
 } from './matrix-product-wasm.js';
-import { SIMD_KERNELS_WASM, SIMD_KERNELS_WASM_SHARED } from './simd-kernels-wasm.js';
 import { SHARED_SIMD_EXPORTS } from './shared-simd-exports.js';
+import { SIMD_KERNELS_WASM, SIMD_KERNELS_WASM_SHARED } from './simd-kernels-wasm.js';
 
 /** A matrix in wasm memory: element (i, j) at `byteOffset + 4 (i rowStride + j colStride)`. */
 export interface MatrixView {
