@@ -279,7 +279,7 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
 const SHARES = 16;
 
 /** [0, total) as `shares` consecutive [start, end) ranges of sizes within one of each other. */
-function evenShares(total: number, shares: number): Array<[number, number]> {
+export function evenShares(total: number, shares: number): Array<[number, number]> {
   return Array.from({ length: shares }, (_, t) => [
     Math.floor((t * total) / shares),
     Math.floor(((t + 1) * total) / shares),

@@ -1,5 +1,11 @@
 import type { ConvGeometry } from './conv-geometry.js';
-import { type PackedProduct, type ProductCall, packedProduct, productHelperOf } from './packed-product.js';
+import {
+  evenShares,
+  type PackedProduct,
+  type ProductCall,
+  packedProduct,
+  productHelperOf,
+} from './packed-product.js';
 import { winogradExportPrefix } from './shared-simd-exports.js';
 import { SIMD_KERNELS_WASM, SIMD_KERNELS_WASM_SHARED } from './simd-kernels-wasm.js';
 import { wasmMemoryOf } from './wasm-heap.js';
@@ -359,7 +365,7 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
       }
       const [valuesAt, patternAt, outAt] = offsets([values, pattern, out]);
       // Runs start at whole periods, where the pattern starts again.
-      runInRuns(memory, exports, 'channelOp', values.length, pattern.length, (start, count) => [
+      runElementwise(memory, exports, 'channelOp', values.length, pattern.length, (start, count) => [
         valuesAt + 4 * start,
         patternAt,
         outAt + 4 * start,
@@ -383,7 +389,7 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
     reluGradient: (dy, y, out) => {
       if (y.length !== dy.length || out.length !== dy.length || !inMemory(dy, y, out)) return false;
       const [dyAt, yAt, outAt] = offsets([dy, y, out]);
-      runInRuns(memory, exports, 'reluGradient', dy.length, 4, (start, count) => [
+      runElementwise(memory, exports, 'reluGradient', dy.length, 4, (start, count) => [
         dyAt + 4 * start,
         yAt + 4 * start,
         outAt + 4 * start,
@@ -468,8 +474,11 @@ interface TilePart {
   rows: number;
 }
 
-/** Parts of a shared function's work that the threads claim, so that one that starts late or runs slow takes fewer. */
-const TILE_PARTS = 8;
+/**
+ * Parts of a shared function's work that the threads claim, so that one that starts late or runs slow
+ * takes fewer.
+ */
+const SHARED_PARTS = 8;
 
 /**
  * Below this many values written (a transform's tiles x channels x n^2) a function runs on this thread
@@ -485,10 +494,10 @@ function sharingProduct(memory: WebAssembly.Memory): PackedProduct | null {
 
 /**
  * Runs the SIMD function `name` over `count` values (an elementwise one): as one call here, or in about
- * TILE_PARTS runs, each starting at a multiple of `step`, that both threads claim (`sharingProduct`).
+ * SHARED_PARTS runs, each starting at a multiple of `step`, that both threads claim (`sharingProduct`).
  * `args` gives a run's arguments.
  */
-function runInRuns(
+function runElementwise(
   memory: WebAssembly.Memory,
   exports: WebAssembly.Exports,
   name: string,
@@ -501,7 +510,7 @@ function runInRuns(
     (exports[name] as Exported)(...args(0, count));
     return;
   }
-  const length = step * Math.ceil(count / (TILE_PARTS * step));
+  const length = step * Math.ceil(count / (SHARED_PARTS * step));
   const calls: ProductCall[] = [];
   for (let start = 0; start < count; start += length) {
     calls.push({ name, args: args(start, Math.min(length, count - start)), perThread: [] });
@@ -509,24 +518,19 @@ function runInRuns(
   product.run(calls);
 }
 
-/** The tiles of `dims` in about TILE_PARTS parts: groups of images, or each image's tile rows in groups. */
+/** The tiles of `dims` in about SHARED_PARTS parts: groups of images, or each image's tile rows in groups. */
 export function tileParts({ batch, tilesH }: WinogradTiles): TilePart[] {
-  const groups = (total: number, count: number) =>
-    Array.from({ length: count }, (_, k) => [
-      Math.floor((k * total) / count),
-      Math.floor(((k + 1) * total) / count),
-    ]);
-  if (batch >= TILE_PARTS) {
-    return groups(batch, TILE_PARTS).map(([image, end]) => ({
+  if (batch >= SHARED_PARTS) {
+    return evenShares(batch, SHARED_PARTS).map(([image, end]) => ({
       image,
       images: end - image,
       firstRow: 0,
       rows: tilesH,
     }));
   }
-  const rowGroups = Math.min(tilesH, Math.ceil(TILE_PARTS / batch));
+  const rowGroups = Math.min(tilesH, Math.ceil(SHARED_PARTS / batch));
   return Array.from({ length: batch }, (_, image) =>
-    groups(tilesH, rowGroups).map(([firstRow, end]) => ({
+    evenShares(tilesH, rowGroups).map(([firstRow, end]) => ({
       image,
       images: 1,
       firstRow,
