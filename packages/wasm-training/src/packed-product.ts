@@ -153,12 +153,21 @@ type Exported = (...args: number[]) => void;
 const byMemory = new WeakMap<WebAssembly.Memory, PackedProduct | null>();
 const helpers = new WeakMap<WebAssembly.Memory, ProductHelper>();
 
-/** src/simd-kernels.wat compiled for a memory of this kind (its tile transforms run as tasks), or null. */
+const simdModules = new Map<boolean, WebAssembly.Module | null>();
+
+/**
+ * src/simd-kernels.wat compiled (once) for a memory of this kind, shared or not, or null where it does not
+ * validate (no SIMD): `simdKernels` instantiates it, and our product and its helper thread for the functions
+ * that they run in parts.
+ */
 export function simdModule(shared: boolean): WebAssembly.Module | null {
-  const bytes = Uint8Array.from(atob(shared ? SIMD_KERNELS_WASM_SHARED : SIMD_KERNELS_WASM), (c) =>
-    c.charCodeAt(0),
-  );
-  return WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  if (!simdModules.has(shared)) {
+    const bytes = Uint8Array.from(atob(shared ? SIMD_KERNELS_WASM_SHARED : SIMD_KERNELS_WASM), (c) =>
+      c.charCodeAt(0),
+    );
+    simdModules.set(shared, WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null);
+  }
+  return simdModules.get(shared) ?? null;
 }
 
 /** The compiled product module for a memory of this kind, fused where relaxed SIMD validates. */

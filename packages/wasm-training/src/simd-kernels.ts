@@ -5,9 +5,9 @@ import {
   type ProductCall,
   packedProduct,
   productHelperOf,
+  simdModule,
 } from './packed-product.js';
 import { winogradExportPrefix } from './shared-simd-exports.js';
-import { SIMD_KERNELS_WASM, SIMD_KERNELS_WASM_SHARED } from './simd-kernels-wasm.js';
 import { wasmMemoryOf } from './wasm-heap.js';
 
 /**
@@ -289,12 +289,11 @@ type Exported = (...args: number[]) => void;
 
 function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const module = simdModule(shared);
+  if (module === null) return null;
   let exports: WebAssembly.Exports;
   try {
-    const bytes = Uint8Array.from(atob(shared ? SIMD_KERNELS_WASM_SHARED : SIMD_KERNELS_WASM), (c) =>
-      c.charCodeAt(0),
-    );
-    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   } catch {
     return null;
   }
