@@ -2,9 +2,9 @@
 // scripts/matrix-product-wat.ts, so that it takes relaxed SIMD's fused multiply-adds and the product's
 // helper thread).
 
-import { get, multiplyAdd, set } from './wat.js';
-/** Bytes of a convolution's geometry record (`convolutionRows`): fourteen i32s. */
-export const CONVOLUTION_GEOMETRY_BYTES = 56;
+import { epilogueWat, get, multiplyAdd, set } from './wat.js';
+/** Bytes of a convolution's geometry record (`convolutionRows`): sixteen i32s. */
+export const CONVOLUTION_GEOMETRY_BYTES = 64;
 
 const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
 const sub = (a: string, b: string) => `(i32.sub ${a} ${b})`;
@@ -24,7 +24,8 @@ const GROUP = [0, 1, 2, 3];
  * [bLo, bHi) (the taps inside the image, the same for every position of the run) of the window's values
  * times the filter packed by packPanels (`packed`: panels of 8 outputs, `panelBytes` each, their k steps
  * in W's order a, b, c), in eight registers. A last group's unused lanes repeat its last position (read
- * in bounds, not stored).
+ * in bounds, not stored). The `epilogue` (BIAS_EPILOGUE, RELU_EPILOGUE or 0) with the outputs' bias at `bias`
+ * goes on the finished sums as they are stored.
  */
 function convolutionRun(fused: boolean): string {
   const acc = (r: number, v: number) => `a${r}${v}`;
@@ -52,9 +53,9 @@ function convolutionRun(fused: boolean): string {
   (func $convolutionRun
     (param $xg i32) (param $yg i32) (param $count i32) (param $aLo i32) (param $aHi i32) (param $bLo i32)
     (param $bHi i32) (param $xRow i32) (param $xCol i32) (param $channels i32) (param $outChannels i32)
-    (param $filterWidth i32) (param $packed i32) (param $panelBytes i32)
+    (param $filterWidth i32) (param $packed i32) (param $panelBytes i32) (param $bias i32) (param $epilogue i32)
     (local $live i32) (local $lane1 i32) (local $lane2 i32) (local $lane3 i32) (local $o i32) (local $a i32) (local $steps i32)
-    (local $t i32) (local $xp i32) (local $wp i32) (local $panel i32) (local $yb i32) (local $yp i32) (local $yCol i32)
+    (local $t i32) (local $xp i32) (local $wp i32) (local $panel i32) (local $yb i32) (local $yp i32) (local $yCol i32) (local $blockBias i32)
     (local $w0 v128) (local $w1 v128) (local $s v128) ${accumulators.map((a) => `(local $${a} v128)`).join(' ')}
     ${set('yCol', bytes(get('outChannels')))}
     ${set('steps', mul(sub(get('bHi'), get('bLo')), get('channels')))}
@@ -87,6 +88,8 @@ function convolutionRun(fused: boolean): string {
               (br_if $steps ${get('t')}))
             ${set('a', add(get('a'), i32(1)))}
             (br $filterRows)))
+        ${set('blockBias', add(get('bias'), bytes(get('o'))))}
+        ${epilogueWat(accumulators, 'blockBias', ['w0', 'w1'], 'epilogue')}
         ${store.join('\n        ')}
         ${set('panel', add(get('panel'), get('panelBytes')))}
         ${set('yb', add(get('yb'), i32(32)))}
@@ -114,15 +117,17 @@ const FIELDS = [
   'padLeft',
   'interiorStart',
   'interiorEnd',
+  'bias',
+  'epilogue',
 ] as const;
 
 /**
  * `convolutionRows(geometry, x, packed, y, firstRow, endRow)`: rows firstRow .. endRow - 1 (of the batch's
  * N outHeight) of y = conv(x, W) with x [N, inHeight, inWidth, channels] and y [N, outHeight, outWidth,
- * outChannels] (outChannels a multiple of 8), W packed by packPanels as [fh fw C, O]; `geometry` holds the
- * fields above (the interior: the output cols whose windows lie inside the image's cols). A row's
- * interior positions go as one run; those at the borders one by one, each with the taps inside the image
- * (the padding costs nothing).
+ * outChannels] (outChannels a multiple of 8), W packed by packPanels as [fh fw C, O], then the epilogue
+ * (as productRows takes it); `geometry` holds the fields above (the interior: the output cols whose windows
+ * lie inside the image's cols; the outputs' bias, the epilogue). A row's interior positions go as one run;
+ * those at the borders one by one, each with the taps inside the image (the padding costs nothing).
  */
 const convolutionRows = `
   (func (export "convolutionRows")
@@ -159,7 +164,7 @@ const convolutionRows = `
                   ${add(get('yRowAt'), bytes(mul(get('j'), get('outChannels'))))}
                   ${get('count')} ${get('aLo')} ${get('aHi')} ${i32(0)} ${get('filterWidth')}
                   ${get('xRow')} ${get('xCol')} ${get('channels')} ${get('outChannels')} ${get('filterWidth')}
-                  ${get('packed')} ${get('panelBytes')}))
+                  ${get('packed')} ${get('panelBytes')} ${get('bias')} ${get('epilogue')}))
               (else
                 ${set('count', i32(1))}
                 (call $convolutionRun
@@ -169,7 +174,7 @@ const convolutionRows = `
                   ${max(i32(0), sub(i32(0), get('left')))}
                   ${min(get('filterWidth'), sub(get('inWidth'), get('left')))}
                   ${get('xRow')} ${get('xCol')} ${get('channels')} ${get('outChannels')} ${get('filterWidth')}
-                  ${get('packed')} ${get('panelBytes')})))
+                  ${get('packed')} ${get('panelBytes')} ${get('bias')} ${get('epilogue')})))
             ${set('j', add(get('j'), max(get('count'), i32(1))))}
             (br $cols)))
         ${set('row', add(get('row'), i32(1)))}

@@ -7,15 +7,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabt from 'wabt';
 import { CONVOLUTION_GEOMETRY_BYTES } from './direct-convolution-wat.js';
-import {
-  BIAS_EPILOGUE,
-  matrixProductWat,
-  PANEL_COLUMNS,
-  RELU_EPILOGUE,
-  WORK_BYTES,
-} from './matrix-product-wat.js';
+import { matrixProductWat, PANEL_COLUMNS, WORK_BYTES } from './matrix-product-wat.js';
 import { TAP_RECORD_BYTES } from './tap-filter-gradient-wat.js';
 import { INPUT_TAP_RECORD_BYTES } from './tap-input-gradient-wat.js';
+import { BIAS_EPILOGUE, RELU_EPILOGUE } from './wat.js';
 import { winogradWat } from './winograd-wat.js';
 
 const SOURCES = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
@@ -74,7 +69,7 @@ export async function assembleMatrixProduct(): Promise<string> {
     '/** Bytes of work memory that each thread of a product gives productRows. */',
     `export const PRODUCT_WORK_BYTES = ${WORK_BYTES};`,
     '',
-    "/** productRows' epilogues: the columns' bias added, then a ReLU for the second. */",
+    "/** productRows' and convolutionRows' epilogues: the columns' bias added, then a ReLU for the second. */",
     `export const BIAS_EPILOGUE = ${BIAS_EPILOGUE};`,
     `export const RELU_EPILOGUE = ${RELU_EPILOGUE};`,
     '',

@@ -7,7 +7,7 @@
 import { directConvolutionWat } from './direct-convolution-wat.js';
 import { tapFilterGradientWat } from './tap-filter-gradient-wat.js';
 import { tapInputGradientWat } from './tap-input-gradient-wat.js';
-import { get, multiplyAdd, set } from './wat.js';
+import { epilogueWat, get, multiplyAdd, RELU_EPILOGUE, set } from './wat.js';
 
 /** Columns of a panel of packed B (two vectors). */
 export const PANEL_COLUMNS = 8;
@@ -15,12 +15,6 @@ export const PANEL_COLUMNS = 8;
 const KC = 512;
 /** Rows per block: their packed A (128 KB) stays in L2 while every panel passes over them. */
 const MC = 64;
-/**
- * productRows' `epilogue`: none, or C's columns plus the per-column bias (a layer's), then a ReLU where
- * RELU_EPILOGUE, applied to the finished sums as they are stored.
- */
-export const BIAS_EPILOGUE = 1;
-export const RELU_EPILOGUE = 2;
 
 const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
 const mul = (a: string, b: string) => `(i32.mul ${a} ${b})`;
@@ -54,11 +48,6 @@ function tile(fused: boolean): string {
     (name, index) =>
       `(v128.store offset=${(index % 2) * 16} ${rowAddress(Math.floor(index / 2))} ${get(name)})`,
   );
-  const biasAdded = accumulators.map((name, index) =>
-    set(name, `(f32x4.add ${get(name)} ${get(`b${index % 2}`)})`),
-  );
-  // tfjs' ReLU, x < 0 ? 0 : x (NaN and -0 kept).
-  const relu = accumulators.map((name) => set(name, `(f32x4.pmax ${get(name)} (v128.const i32x4 0 0 0 0))`));
   return `
   (func $tile
     (param $ap i32) (param $bp i32) (param $steps i32) (param $c i32) (param $cStride i32) (param $load i32)
@@ -69,14 +58,7 @@ function tile(fused: boolean): string {
       ${step.join('\n      ')}
       ${set('steps', '(i32.sub (local.get $steps) (i32.const 1))')}
       (br_if $steps ${get('steps')}))
-    (if ${get('epilogue')}
-      (then
-        ${set('b0', `(v128.load ${get('bias')})`)}
-        ${set('b1', `(v128.load offset=16 ${get('bias')})`)}
-        ${biasAdded.join('\n        ')}
-        (if (i32.eq ${get('epilogue')} (i32.const ${RELU_EPILOGUE}))
-          (then
-            ${relu.join('\n            ')}))))
+    ${epilogueWat(accumulators, 'bias', ['b0', 'b1'], 'epilogue')}
     ${store.join('\n    ')})`;
 }
 

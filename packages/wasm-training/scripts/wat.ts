@@ -14,3 +14,35 @@ export function multiplyAdd(fused: boolean, target: string, factor: string): str
     ? set(target, `(f32x4.relaxed_madd ${get('s')} ${get(factor)} ${get(target)})`)
     : set(target, `(f32x4.add ${get(target)} (f32x4.mul ${get('s')} ${get(factor)}))`);
 }
+
+/**
+ * The epilogues of productRows and convolutionRows: a per-column bias added to the finished sums, then a
+ * ReLU for the second.
+ */
+export const BIAS_EPILOGUE = 1;
+export const RELU_EPILOGUE = 2;
+
+/**
+ * Applies the epilogue in the i32 local `epilogue` (0: none) to `accumulators`, each row's two vectors of
+ * eight columns in turn: the columns' 8 bias values at the i32 local `bias` (loaded into the v128 locals
+ * `vectors`) added, then tfjs' ReLU, x < 0 ? 0 : x (NaN and -0 kept).
+ */
+export function epilogueWat(
+  accumulators: string[],
+  bias: string,
+  vectors: [string, string],
+  epilogue: string,
+): string {
+  const biasAdded = accumulators.map((name, index) =>
+    set(name, `(f32x4.add ${get(name)} ${get(vectors[index % 2])})`),
+  );
+  const relu = accumulators.map((name) => set(name, `(f32x4.pmax ${get(name)} (v128.const i32x4 0 0 0 0))`));
+  return `(if ${get(epilogue)}
+      (then
+        ${set(vectors[0], `(v128.load ${get(bias)})`)}
+        ${set(vectors[1], `(v128.load offset=16 ${get(bias)})`)}
+        ${biasAdded.join('\n        ')}
+        (if (i32.eq ${get(epilogue)} (i32.const ${RELU_EPILOGUE}))
+          (then
+            ${relu.join('\n            ')}))))`;
+}

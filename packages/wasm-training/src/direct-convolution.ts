@@ -1,7 +1,8 @@
-import { Conv2D } from '@tensorflow/tfjs-core';
+import { Conv2D, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type ConvolutionForm, convGeometry, plainStrides, shape4 } from './conv-geometry.js';
-import { CONVOLUTION_GEOMETRY_BYTES } from './matrix-product-wasm.js';
+import { BIAS_EPILOGUE, CONVOLUTION_GEOMETRY_BYTES, RELU_EPILOGUE } from './matrix-product-wasm.js';
 import { packedProduct } from './packed-product.js';
+import { transformedFilter } from './transformed-filters.js';
 import { wasmMemoryOf } from './wasm-heap.js';
 
 /** The most channel pairs (C x O) that the direct form takes (`directConvolution`). */
@@ -10,26 +11,38 @@ const MAX_CHANNEL_PAIRS = 2048;
 const MIN_OUT_WIDTH = 8;
 
 /**
- * A windowed convolution of few channels with a fresh filter (at most MAX_CHANNEL_PAIRS, outputs a multiple
- * of 8, MIN_OUT_WIDTH+ wide) straight from x on our product module (`convolutionRows`: groups of 4 output
- * positions by blocks of 8 outputs, summed over the window's taps inside the image, fused multiply-adds,
- * rows shared by both threads), the filter packed as the product packs B. No window matrix is written and
- * the padding costs nothing. Against what took them before, alternating with fresh filters: ResNet-50's 7x7
- * stem 0.69x the window matrix's time, MobileNet-v1's stem 0.83x XNNPACK's, the tiny trunk's layers
- * 0.79-0.92x (1.14x at 4 outputs wide). A known filter (inference) stays with XNNPACK, which keeps its
- * packing and fuses the bias and activation. Null for any other convolution.
+ * Below this many multiply-adds a convolution with a known filter (inference) stays with XNNPACK, which keeps
+ * its packing: the tiny trunk's layers (at most 1M) took 1.2-1.6x its time here.
  */
-export const directConvolution: ConvolutionForm = (scope, x, filter, attrs, freshFilter) => {
+const MIN_KNOWN_FILTER_MULTIPLY_ADDS = 1 << 22;
+
+/** Keys a known filter's packing among its kept transforms (`transformedFilter`). */
+const PACKED_FILTER = {};
+
+/**
+ * A windowed convolution of few channels (at most MAX_CHANNEL_PAIRS, outputs a multiple of 8, MIN_OUT_WIDTH+
+ * wide) straight from x on our product module (`convolutionRows`: groups of 4 output positions by blocks of
+ * 8 outputs, summed over the window's taps inside the image, fused multiply-adds, rows shared by both
+ * threads), the filter packed as the product packs B, a fused layer's bias and ReLU (`epilogue`) applied as
+ * it stores y. No window matrix is written and the padding costs nothing. Against what took them before,
+ * alternating with fresh filters: ResNet-50's 7x7 stem 0.69x the window matrix's time, MobileNet-v1's stem
+ * 0.83x XNNPACK's, the tiny trunk's layers 0.79-0.92x (1.14x at 4 outputs wide). A known filter (a layer at
+ * inference, its packing kept while it lives) from MIN_KNOWN_FILTER_MULTIPLY_ADDS: ResNet-50's stem in its
+ * dense form at 320 px 0.67x the window matrix's time (the dense forward 0.95-0.96x), MobileNet-v1's at 448
+ * px 0.51x XNNPACK's. Null for any other convolution.
+ */
+export const directConvolution: ConvolutionForm = (scope, x, filter, attrs, freshFilter, epilogue) => {
   const strides = plainStrides(attrs);
   const [fh, fw, channels, outChannels] = filter.shape;
   const memory = wasmMemoryOf(scope.backend);
-  if (!freshFilter || strides === null || memory === null || x.dtype !== 'float32' || fh * fw === 1)
-    return null;
+  if (strides === null || memory === null || x.dtype !== 'float32' || fh * fw === 1) return null;
   if (outChannels % 8 !== 0 || channels * outChannels > MAX_CHANNEL_PAIRS) return null;
   const product = packedProduct(memory);
   if (product === null) return null;
   const g = convGeometry(Conv2D, shape4(x), shape4(filter), strides, 1, attrs.pad, undefined, false);
   if (g.outWidth < MIN_OUT_WIDTH) return null;
+  const multiplyAdds = g.batchSize * g.outHeight * g.outWidth * fh * fw * channels * outChannels;
+  if (!freshFilter && multiplyAdds < MIN_KNOWN_FILTER_MULTIPLY_ADDS) return null;
   const [strideH, strideW] = g.strides;
   const interiorStart = Math.min(g.outWidth, Math.ceil(g.padLeft / strideW));
   const lastInside = Math.floor((g.inWidth + g.padLeft - fw) / strideW);
@@ -49,24 +62,35 @@ export const directConvolution: ConvolutionForm = (scope, x, filter, attrs, fres
     g.padLeft,
     interiorStart,
     interiorEnd,
+    epilogue === undefined ? 0 : scope.floats(epilogue.bias).byteOffset,
+    epilogue === undefined ? 0 : epilogue.relu ? RELU_EPILOGUE : BIAS_EPILOGUE,
   ];
   const table = scope.allocate([CONVOLUTION_GEOMETRY_BYTES / 4]);
-  const packed = scope.allocate([product.packedSize(fh * fw * channels, outChannels)]);
   const y = scope.allocate([g.batchSize, g.outHeight, g.outWidth, outChannels]);
+  const k = fh * fw * channels;
+  const packInto = (packed: TensorInfo) => {
+    const weights = { byteOffset: scope.floats(filter).byteOffset, rowStride: outChannels, colStride: 1 };
+    product.pack(weights, scope.floats(packed).byteOffset, { k, n: outChannels });
+    return packed;
+  };
+  const packedSize = [product.packedSize(k, outChannels)];
+  const packed = freshFilter
+    ? packInto(scope.allocate(packedSize))
+    : transformedFilter(scope.backend, filter, PACKED_FILTER, (allocate) => [
+        packInto(allocate(packedSize)),
+      ])[0];
   // Addresses after the last allocation (which may grow the memory).
   const tableValues = scope.floats(table);
   new Int32Array(tableValues.buffer, tableValues.byteOffset, geometry.length).set(geometry);
-  const packedAt = scope.floats(packed).byteOffset;
-  const weights = { byteOffset: scope.floats(filter).byteOffset, rowStride: outChannels, colStride: 1 };
-  product.pack(weights, packedAt, { k: fh * fw * channels, n: outChannels });
   product.convolve(
     {
       geometry: tableValues.byteOffset,
       x: scope.floats(x).byteOffset,
-      packed: packedAt,
+      packed: scope.floats(packed).byteOffset,
       y: scope.floats(y).byteOffset,
     },
     g.batchSize * g.outHeight,
   );
+  if (epilogue !== undefined) epilogue.applied = true;
   return y;
 };

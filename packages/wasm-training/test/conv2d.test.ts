@@ -235,6 +235,8 @@ const EPILOGUE_CASES = [
   { x: [2, 20, 20, 64] as Shape4, filter: [1, 1, 64, 70] as Shape4, stride: 1 },
   { x: [2, 20, 20, 64] as Shape4, filter: [1, 1, 64, 68] as Shape4, stride: 2 },
   { x: [2, 17, 16, 8] as Shape4, filter: [3, 3, 8, 68] as Shape4, stride: 2 },
+  // Straight from x, fresh and known (20M multiply-adds).
+  { x: [2, 66, 64, 3] as Shape4, filter: [7, 7, 3, 64] as Shape4, stride: 2 },
 ];
 
 describe.each(EPILOGUE_CASES)(
@@ -374,6 +376,49 @@ describe('Conv2D straight from x', () => {
       }
     } finally {
       convolve.mockRestore();
+    }
+  });
+});
+
+describe('Conv2D straight from x with a filter seen before (a layer at inference)', () => {
+  it('takes it from 2^22 multiply-adds, its packing kept while the filter lives, equal to cpu', async () => {
+    await useBackend('wasm');
+    const backend = tf.engine().backend;
+    const product = packedProduct(wasmMemoryOf(backend) as WebAssembly.Memory)!;
+    const [convolve, pack] = [vi.spyOn(product, 'convolve'), vi.spyOn(product, 'pack')];
+    const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+    const shapes = { big: [2, 66, 64, 3], small: [1, 24, 24, 3], filter: [7, 7, 3, 64] } as const;
+    const filterValues = randomValues(size(shapes.filter), 91);
+    const xValues = randomValues(size(shapes.big), 92);
+    try {
+      const filter = tf.tensor4d(filterValues, [...shapes.filter]);
+      const [big, small] = [tf.tensor4d(xValues, [...shapes.big]), tf.ones([...shapes.small]) as tf.Tensor4D];
+      const dataIds = backend.numDataIds();
+      const outputs = [1, 2, 3].map(() => tf.conv2d(big, filter, 2, 'same')); // 19.9M multiply-adds
+      expect(convolve).toHaveBeenCalledTimes(3);
+      expect(pack).toHaveBeenCalledTimes(2); // fresh, then once for the kept packing
+      expect(backend.numDataIds()).toBe(dataIds + 3 + 1);
+      tf.conv2d(small, filter, 2, 'same').dispose(); // 1.35M multiply-adds: another form
+      expect(convolve).toHaveBeenCalledTimes(3);
+      const { cpu } = await onBothBackends(() =>
+        tf.conv2d(
+          tf.tensor4d(xValues, [...shapes.big]),
+          tf.tensor4d(filterValues, [...shapes.filter]),
+          2,
+          'same',
+        ),
+      );
+      for (const output of outputs) {
+        expect(maxAbsDifference((await output.data()) as Float32Array, cpu[0])).toBeLessThan(1e-4);
+      }
+      tf.dispose(outputs);
+      expectNoGrowth(() => tf.conv2d(big, filter, 2, 'same').dispose());
+      filter.dispose();
+      expect(backend.numDataIds()).toBe(dataIds - 1); // the filter and its packing
+      tf.dispose([big, small]);
+    } finally {
+      convolve.mockRestore();
+      pack.mockRestore();
     }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONVOLUTION_GEOMETRY_BYTES } from '../src/matrix-product-wasm.js';
+import { BIAS_EPILOGUE, CONVOLUTION_GEOMETRY_BYTES, RELU_EPILOGUE } from '../src/matrix-product-wasm.js';
 import { productModuleVariant, randomValues } from './backends.js';
 
 interface Case {
@@ -50,8 +50,13 @@ function reference(c: Case, x: Float32Array, w: Float32Array): Float64Array {
 describe.each(['fused', 'separate'] as const)('convolutionRows (%s multiply-adds)', (variant) => {
   const { supported, memory, instantiate } = productModuleVariant(variant, 4);
 
-  it.runIf(supported).each(CASES)(
-    'computes the rows asked for by definition: x $x, filter $filter, stride $stride',
+  const epilogues = [
+    { epilogue: 0, name: 'no epilogue' },
+    { epilogue: BIAS_EPILOGUE, name: 'the bias added' },
+    { epilogue: RELU_EPILOGUE, name: 'the bias added, then a ReLU' },
+  ];
+  it.runIf(supported).each(CASES.flatMap((c) => epilogues.map((e) => ({ ...c, ...e }))))(
+    'computes the rows asked for by definition, $name: x $x, filter $filter, stride $stride',
     (c) => {
       const { packPanels, convolutionRows } = instantiate();
       const floats = new Float32Array(memory.buffer);
@@ -63,26 +68,36 @@ describe.each(['fused', 'separate'] as const)('convolutionRows (%s multiply-adds
         interiorStart,
         Math.min(ow, Math.floor((wd + c.pad[1] - fw) / c.stride[1]) + 1),
       );
-      const geometry = [oh, ow, fh, fw, ch, o, h, wd, ...c.stride, ...c.pad, interiorStart, interiorEnd];
-      expect(geometry.length * 4).toBe(CONVOLUTION_GEOMETRY_BYTES);
       const [xSize, wSize, ySize] = [n * h * wd * ch, fh * fw * ch * o, n * oh * ow * o];
-      // x unaligned on purpose; packed W and y as the kernel allocates them.
+      // x unaligned on purpose; packed W, y and the bias as the kernel allocates them.
       const xAt = 3;
       const wAt = xAt + xSize + 1;
       const packedAt = 4 * Math.ceil((wAt + wSize) / 4);
       const yAt = packedAt + wSize;
-      const geometryAt = yAt + ySize + 4;
+      const biasAt = yAt + ySize;
+      const geometryAt = biasAt + o + 4;
+      const geometry = [
+        ...[oh, ow, fh, fw, ch, o, h, wd, ...c.stride, ...c.pad, interiorStart, interiorEnd],
+        ...[4 * biasAt, c.epilogue],
+      ];
+      expect(geometry.length * 4).toBe(CONVOLUTION_GEOMETRY_BYTES);
       const x = randomValues(xSize, 91);
       const w = randomValues(wSize, 92);
+      const bias = randomValues(o, 93);
       floats.set(x, xAt);
       floats.set(w, wAt);
+      floats.set(bias, biasAt);
       floats.fill(Number.NaN, yAt, yAt + ySize);
       new Int32Array(memory.buffer, 4 * geometryAt, geometry.length).set(geometry);
       packPanels(4 * wAt, 4 * o, 4, 4 * packedAt, fh * fw * ch, o);
       // Rows 1 .. end: row 0 stays as it was.
       convolutionRows(4 * geometryAt, 4 * xAt, 4 * packedAt, 4 * yAt, 1, n * oh);
       const y = floats.subarray(yAt, yAt + ySize);
-      const expected = reference(c, x, w);
+      const expected = reference(c, x, w).map((value, k) => {
+        if (c.epilogue === 0) return value;
+        const biased = value + bias[k % o];
+        return c.epilogue === RELU_EPILOGUE ? Math.max(biased, 0) : biased;
+      });
       const rowValues = ow * o;
       for (let k = 0; k < ySize; k++) {
         if (k < rowValues) expect(y[k]).toBeNaN();
