@@ -386,7 +386,7 @@ describe('Conv2D straight from x with a filter seen before (a layer at inference
     const backend = tf.engine().backend;
     const product = packedProduct(wasmMemoryOf(backend) as WebAssembly.Memory)!;
     const [convolve, pack] = [vi.spyOn(product, 'convolve'), vi.spyOn(product, 'pack')];
-    const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+    const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
     const shapes = { big: [2, 66, 64, 3], small: [1, 24, 24, 3], filter: [7, 7, 3, 64] } as const;
     const filterValues = randomValues(size(shapes.filter), 91);
     const xValues = randomValues(size(shapes.big), 92);
