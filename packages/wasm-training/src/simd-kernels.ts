@@ -109,8 +109,9 @@ export type ReluGradient = (dy: Float32Array, y: Float32Array, out: Float32Array
 
 /**
  * One SGD step over equal-length parameters `value`, `velocity`, `gradient` into `valueOut`,
- * `velocityOut`, in one pass (each float32 operation rounded as the separate tensor ops round it). All
- * views of one wasm memory; false (nothing done) for other views.
+ * `velocityOut`, in one pass (each float32 operation rounded as the separate tensor ops round it; 2^17+
+ * values in runs on both threads where our product has a helper). All views of one wasm memory; false
+ * (nothing done) for other views.
  */
 export type SgdMomentum = (
   inputs: { value: Float32Array; velocity: Float32Array; gradient: Float32Array },
@@ -303,7 +304,6 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
   const zeroFloats = exports.zeroFloats as Exported;
   const depthwiseFilterGradient = exports.depthwiseFilterGradient as Exported;
   const rowCombinations = exports.rowCombinations as Exported;
-  const sgdMomentum = exports.sgdMomentum as Exported;
   const columnSums = exports.columnSums as Exported;
   const channelAffine = exports.channelAffine as Exported;
   const deinterleaveRows = exports.deinterleaveRows as Exported;
@@ -349,8 +349,13 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
     sgdMomentum: ({ value, velocity, gradient }, outputs, { learningRate, momentum, weightDecay }) => {
       const views = [value, velocity, gradient, outputs.value, outputs.velocity];
       if (!inMemory(...views)) return false;
-      const offsets = views.map((view) => view.byteOffset);
-      sgdMomentum(...offsets, value.length, learningRate, momentum, weightDecay);
+      const addresses = offsets(views);
+      const rateBits = new Int32Array(Float32Array.of(learningRate, momentum, weightDecay).buffer);
+      runElementwise(memory, exports, 'sgdMomentum', value.length, 4, (start, count) => [
+        ...addresses.map((at) => at + 4 * start),
+        count,
+        ...rateBits,
+      ]);
       return true;
     },
     columnSums: (values, rows, width, out) => {

@@ -428,12 +428,17 @@
 
   ;; One step of SGD with momentum and weight decay over `count` parameters, in one pass: d = g + wd w,
   ;; v' = mu v + d, w' = w - lr v' (into `valueOut` and `velocityOut`), each float32 operation as the
-  ;; separate tensor ops round it.
+  ;; separate tensor ops round it. The rates come as their float32 bits: the product's helper thread,
+  ;; which runs parts of it, passes i32 arguments only.
   (func (export "sgdMomentum")
     (param $value i32) (param $velocity i32) (param $gradient i32) (param $valueOut i32) (param $velocityOut i32)
-    (param $count i32) (param $learningRate f32) (param $momentum f32) (param $weightDecay f32)
+    (param $count i32) (param $learningRateBits i32) (param $momentumBits i32) (param $weightDecayBits i32)
     (local $at i32) (local $vectorEnd i32) (local $end i32) (local $w v128) (local $v v128)
     (local $lr v128) (local $mu v128) (local $wd v128) (local $ws f32) (local $vs f32)
+    (local $learningRate f32) (local $momentum f32) (local $weightDecay f32)
+    (local.set $learningRate (f32.reinterpret_i32 (local.get $learningRateBits)))
+    (local.set $momentum (f32.reinterpret_i32 (local.get $momentumBits)))
+    (local.set $weightDecay (f32.reinterpret_i32 (local.get $weightDecayBits)))
     (local.set $lr (f32x4.splat (local.get $learningRate)))
     (local.set $mu (f32x4.splat (local.get $momentum)))
     (local.set $wd (f32x4.splat (local.get $weightDecay)))

@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { describe, expect, it } from 'vitest';
 import { initWasmBackend } from '../src/index.js';
 import { packedProduct, productHelperOf, setProductHelper } from '../src/packed-product.js';
+import { sgdMomentumStep } from '../src/sgd-momentum.js';
 import { tileParts } from '../src/simd-kernels.js';
 import { wasmMemoryOf } from '../src/wasm-heap.js';
 import { maxAbsDifference, randomValues, recordWasmKernelCalls } from './backends.js';
@@ -182,6 +183,33 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     } finally {
       setProductHelper(memory, helper);
     }
+  });
+
+  it('runs the SGD step of 2^17+ parameters in runs on both threads, the values of its formula exactly', async () => {
+    const { memory, helper, shared } = await recordSharedJobs();
+    const size = 131075; // eight runs, the last ending in part of a vector
+    const { learningRate, momentum, weightDecay } = { learningRate: 0.05, momentum: 0.8, weightDecay: 5e-4 };
+    const [w, v, g] = [71, 72, 73].map((seed) => randomValues(size, seed));
+    try {
+      await tf.setBackend('wasm');
+      shared.length = 0;
+      const [variable, velocity] = [tf.variable(tf.tensor1d(w)), tf.variable(tf.tensor1d(v))];
+      const gradient = tf.tensor1d(g);
+      sgdMomentumStep(variable, velocity, gradient, { learningRate, momentum, weightDecay });
+      const stepped = [variable.dataSync(), velocity.dataSync()];
+      tf.dispose([variable, velocity, gradient]);
+      await tf.setBackend('cpu');
+      const formula = tf.tidy(() => {
+        const d = tf.add(tf.tensor1d(g), tf.mul(tf.tensor1d(w), weightDecay));
+        const newVelocity = tf.add(tf.mul(tf.tensor1d(v), momentum), d);
+        return [tf.sub(tf.tensor1d(w), tf.mul(newVelocity, learningRate)).dataSync(), newVelocity.dataSync()];
+      });
+      expect(Array.from(stepped[0])).toEqual(Array.from(formula[0]));
+      expect(Array.from(stepped[1])).toEqual(Array.from(formula[1]));
+    } finally {
+      setProductHelper(memory, helper);
+    }
+    expect(shared).toContainEqual(Array.from({ length: 8 }, () => ['sgdMomentum']));
   });
 
   it('splits the tiles of a transform into parts that cover each tile once, in order', () => {
