@@ -11,8 +11,8 @@ const MAX_CHANNEL_PAIRS = 2048;
 const MIN_OUT_WIDTH = 8;
 
 /**
- * Below this many multiply-adds a convolution with a known filter (inference) stays with XNNPACK, which keeps
- * its packing: the tiny trunk's layers (at most 1M) took 1.2-1.6x its time here.
+ * Below this many multiply-adds a convolution with a known filter (inference) goes to the other forms
+ * (XNNPACK keeps its packing): straight from x the tiny trunk's layers (at most 1M) took 1.1-1.6x their time.
  */
 const MIN_KNOWN_FILTER_MULTIPLY_ADDS = 1 << 22;
 
@@ -27,9 +27,9 @@ const PACKED_FILTER = {};
  * it stores y. No window matrix is written and the padding costs nothing. Against what took them before,
  * alternating with fresh filters: ResNet-50's 7x7 stem 0.69x the window matrix's time, MobileNet-v1's stem
  * 0.83x XNNPACK's, the tiny trunk's layers 0.79-0.92x (1.14x at 4 outputs wide). A known filter (a layer at
- * inference, its packing kept while it lives) from MIN_KNOWN_FILTER_MULTIPLY_ADDS: ResNet-50's stem in its
- * dense form at 320 px 0.67x the window matrix's time (the dense forward 0.95-0.96x), MobileNet-v1's at 448
- * px 0.51x XNNPACK's. Null for any other convolution.
+ * inference, its packing kept while it lives) from MIN_KNOWN_FILTER_MULTIPLY_ADDS: ResNet-50's stem at 320 and
+ * 160 px 0.71-0.73x the window matrix's time, MobileNet-v1's at 448 px 0.72x XNNPACK's (0.90x at 224), in
+ * one process, alternating. Null for any other convolution.
  */
 export const directConvolution: ConvolutionForm = (scope, x, filter, attrs, freshFilter, epilogue) => {
   const strides = plainStrides(attrs);
