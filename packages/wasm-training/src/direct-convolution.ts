@@ -1,8 +1,8 @@
-import { Conv2D, type TensorInfo } from '@tensorflow/tfjs-core';
+import { Conv2D } from '@tensorflow/tfjs-core';
 import { type ConvolutionForm, convGeometry, plainStrides, shape4 } from './conv-geometry.js';
+import { keptPacking } from './matrix-product.js';
 import { BIAS_EPILOGUE, CONVOLUTION_GEOMETRY_BYTES, RELU_EPILOGUE } from './matrix-product-wasm.js';
 import { packedProduct } from './packed-product.js';
-import { transformedFilter } from './transformed-filters.js';
 import { wasmMemoryOf } from './wasm-heap.js';
 
 /** The most channel pairs (C x O) that the direct form takes (`directConvolution`). */
@@ -16,9 +16,6 @@ const MIN_OUT_WIDTH = 8;
  */
 const MIN_KNOWN_FILTER_MULTIPLY_ADDS = 1 << 22;
 
-/** Keys a known filter's packing among its kept transforms (`transformedFilter`). */
-const PACKED_FILTER = {};
-
 /**
  * A windowed convolution of few channels (at most MAX_CHANNEL_PAIRS, outputs a multiple of 8, MIN_OUT_WIDTH+
  * wide) straight from x on our product module (`convolutionRows`: groups of 4 output positions by blocks of
@@ -27,9 +24,10 @@ const PACKED_FILTER = {};
  * it stores y. No window matrix is written and the padding costs nothing. Against what took them before,
  * alternating with fresh filters: ResNet-50's 7x7 stem 0.69x the window matrix's time, MobileNet-v1's stem
  * 0.83x XNNPACK's, the tiny trunk's layers 0.79-0.92x (1.14x at 4 outputs wide). A known filter (a layer at
- * inference, its packing kept while it lives) from MIN_KNOWN_FILTER_MULTIPLY_ADDS: ResNet-50's stem at 320 and
- * 160 px 0.71-0.73x the window matrix's time, MobileNet-v1's at 448 px 0.72x XNNPACK's (0.90x at 224), in
- * one process, alternating. Null for any other convolution.
+ * inference, its packing kept while it lives: the product's `keptPacking`, shared with the window form) from
+ * MIN_KNOWN_FILTER_MULTIPLY_ADDS: ResNet-50's stem at 320 and 160 px 0.71-0.73x the window matrix's time,
+ * MobileNet-v1's at 448 px 0.72x XNNPACK's (0.90x at 224), in one process, alternating. Null for any other
+ * convolution.
  */
 export const directConvolution: ConvolutionForm = (scope, x, filter, attrs, freshFilter, epilogue) => {
   const strides = plainStrides(attrs);
@@ -67,18 +65,12 @@ export const directConvolution: ConvolutionForm = (scope, x, filter, attrs, fres
   ];
   const table = scope.allocate([CONVOLUTION_GEOMETRY_BYTES / 4]);
   const y = scope.allocate([g.batchSize, g.outHeight, g.outWidth, outChannels]);
-  const k = fh * fw * channels;
-  const packInto = (packed: TensorInfo) => {
-    const weights = { byteOffset: scope.floats(filter).byteOffset, rowStride: outChannels, colStride: 1 };
-    product.pack(weights, scope.floats(packed).byteOffset, { k, n: outChannels });
-    return packed;
-  };
-  const packedSize = [product.packedSize(k, outChannels)];
-  const packed = freshFilter
-    ? packInto(scope.allocate(packedSize))
-    : transformedFilter(scope.backend, filter, PACKED_FILTER, (allocate) => [
-        packInto(allocate(packedSize)),
-      ])[0];
+  const dims = { k: fh * fw * channels, n: outChannels };
+  const weights = { byteOffset: scope.floats(filter).byteOffset, rowStride: outChannels, colStride: 1 };
+  const packedAt = freshFilter
+    ? scope.floats(scope.allocate([product.packedSize(dims.k, dims.n)])).byteOffset
+    : keptPacking(scope, product, filter, weights, dims);
+  if (freshFilter) product.pack(weights, packedAt, dims);
   // Addresses after the last allocation (which may grow the memory).
   const tableValues = scope.floats(table);
   new Int32Array(tableValues.buffer, tableValues.byteOffset, geometry.length).set(geometry);
@@ -86,7 +78,7 @@ export const directConvolution: ConvolutionForm = (scope, x, filter, attrs, fres
     {
       geometry: tableValues.byteOffset,
       x: scope.floats(x).byteOffset,
-      packed: scope.floats(packed).byteOffset,
+      packed: packedAt,
       y: scope.floats(y).byteOffset,
     },
     g.batchSize * g.outHeight,

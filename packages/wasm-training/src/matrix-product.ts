@@ -199,12 +199,27 @@ function rightOperand(scope: WasmKernelScope, product: PackedProduct, plan: Prod
   const { right, n } = plan;
   if (!plan.packedBefore) return viewOf(scope, right);
   const k = right.transposed ? right.cols : right.rows;
-  const [kept] = transformedFilter(scope.backend, right.info, PACKED_PANELS, (allocate) => {
-    const packed = allocate([product.packedSize(k, n)]);
-    product.pack(viewOf(scope, right), scope.floats(packed).byteOffset, { k, n });
+  return { packedAt: keptPacking(scope, product, right.info, viewOf(scope, right), { k, n }) };
+}
+
+/**
+ * The address of `b` (k x n as `view` reads it) packed for our product, packed on the first call and kept
+ * while `b` lives (a weight at inference, as XNNPACK keeps its own packing): one packing for every form that
+ * multiplies by the same weight.
+ */
+export function keptPacking(
+  scope: WasmKernelScope,
+  product: PackedProduct,
+  b: TensorInfo,
+  view: MatrixView,
+  dims: { k: number; n: number },
+): number {
+  const [kept] = transformedFilter(scope.backend, b, PACKED_PANELS, (allocate) => {
+    const packed = allocate([product.packedSize(dims.k, dims.n)]);
+    product.pack(view, scope.floats(packed).byteOffset, dims);
     return [packed];
   });
-  return { packedAt: scope.floats(kept).byteOffset };
+  return scope.floats(kept).byteOffset;
 }
 
 /** The product's operands for `plans` (one shape) and its scratch; addresses taken after the last allocation. */

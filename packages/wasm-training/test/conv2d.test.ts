@@ -381,11 +381,15 @@ describe('Conv2D straight from x', () => {
 });
 
 describe('Conv2D straight from x with a filter seen before (a layer at inference)', () => {
-  it('takes it from 2^22 multiply-adds, its packing kept while the filter lives, equal to cpu', async () => {
+  it('takes it from 2^22 multiply-adds, its packing kept while the filter lives and shared, equal to cpu', async () => {
     await useBackend('wasm');
     const backend = tf.engine().backend;
     const product = packedProduct(wasmMemoryOf(backend) as WebAssembly.Memory)!;
-    const [convolve, pack] = [vi.spyOn(product, 'convolve'), vi.spyOn(product, 'pack')];
+    const [convolve, pack, multiply] = [
+      vi.spyOn(product, 'convolve'),
+      vi.spyOn(product, 'pack'),
+      vi.spyOn(product, 'multiply'),
+    ];
     const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
     const shapes = { big: [2, 66, 64, 3], small: [1, 24, 24, 3], filter: [7, 7, 3, 64] } as const;
     const filterValues = randomValues(size(shapes.filter), 91);
@@ -398,8 +402,13 @@ describe('Conv2D straight from x with a filter seen before (a layer at inference
       expect(convolve).toHaveBeenCalledTimes(3);
       expect(pack).toHaveBeenCalledTimes(2); // fresh, then once for the kept packing
       expect(backend.numDataIds()).toBe(dataIds + 3 + 1);
-      tf.conv2d(small, filter, 2, 'same').dispose(); // 1.35M multiply-adds: another form
+      // 1.35M multiply-adds: the window form, whose product keeps the same packing once the filter is a
+      // right operand seen before.
+      for (let call = 0; call < 2; call++) tf.conv2d(small, filter, 2, 'same').dispose();
       expect(convolve).toHaveBeenCalledTimes(3);
+      expect(pack).toHaveBeenCalledTimes(2);
+      expect(multiply.mock.lastCall?.[1]).toEqual({ packedAt: convolve.mock.calls[2][0].packed });
+      expect(backend.numDataIds()).toBe(dataIds + 3 + 1);
       const { cpu } = await onBothBackends(() =>
         tf.conv2d(
           tf.tensor4d(xValues, [...shapes.big]),
@@ -417,8 +426,7 @@ describe('Conv2D straight from x with a filter seen before (a layer at inference
       expect(backend.numDataIds()).toBe(dataIds - 1); // the filter and its packing
       tf.dispose([big, small]);
     } finally {
-      convolve.mockRestore();
-      pack.mockRestore();
+      for (const spy of [convolve, pack, multiply]) spy.mockRestore();
     }
   });
 });
