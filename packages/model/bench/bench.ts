@@ -1,7 +1,8 @@
 /**
  * Forward (patch and dense form) and one training step per trunk on wasm, side by side with the same
  * architecture in PyTorch on CPU (bench/torch_deepmask.py, 2 threads), then the ceiling that bounds both:
- * one 3x3 convolution and one matrix product, the same on each side. The two sides alternate run by run
+ * one 3x3 convolution, one 1x1 convolution and one matrix product, the same on each side, and the most that
+ * wasm's 128-bit SIMD does on this machine's two cores. The two sides alternate run by run
  * (this machine's speed drifts by 2x within minutes); each reports its best of `reps` after warm-ups, a
  * run of a short measure being several calls back to back.
  * Usage: pnpm --filter @deepmask/model bench [-- --trunks tiny,resnet50 --reps 3]
@@ -24,6 +25,7 @@ import {
   defaultConfig,
   type TrunkName,
 } from '../src/index.js';
+import { simd128Peak } from './simd-peak.js';
 import { TorchWorker } from './torch-worker.js';
 
 interface Case {
@@ -62,6 +64,8 @@ const CASES: Case[] = trunks.map((name) => {
 
 /** [batch, size, channels] of a 3x3 'same' convolution with as many output channels (VGG-A's conv3). */
 const CEILING_CONV = [4, 56, 256] as const;
+/** [batch, size, in, out] of a 1x1 convolution: ResNet-50's layer3 at 160 px, a product no transform reduces. */
+const CEILING_POINTWISE = [4, 10, 1024, 256] as const;
 /** Side of the square matrix multiplied by itself. */
 const CEILING_MATMUL = 1024;
 
@@ -229,22 +233,34 @@ async function benchReplicas(
   }
 }
 
-async function benchCeiling(): Promise<Record<'conv' | 'matMul', SideBySide>> {
-  await torch?.request({ op: 'ceiling', conv: CEILING_CONV, matMul: CEILING_MATMUL });
+async function benchCeiling(): Promise<Record<'conv' | 'pointwise' | 'matMul', SideBySide>> {
+  await torch?.request({
+    op: 'ceiling',
+    conv: CEILING_CONV,
+    pointwise: CEILING_POINTWISE,
+    matMul: CEILING_MATMUL,
+  });
   const [n, size, channels] = CEILING_CONV;
   const x = tf.randomUniform([n, size, size, channels]) as tf.Tensor4D;
   const filter = tf.randomUniform([3, 3, channels, channels]) as tf.Tensor4D;
+  const [pn, pSize, pIn, pOut] = CEILING_POINTWISE;
+  const px = tf.randomUniform([pn, pSize, pSize, pIn]) as tf.Tensor4D;
+  const pFilter = tf.randomUniform([1, 1, pIn, pOut]) as tf.Tensor4D;
   const a = tf.randomUniform([CEILING_MATMUL, CEILING_MATMUL]) as tf.Tensor2D;
   const conv = await alternate(
     readBack(() => tf.conv2d(x, filter, 1, 'same')),
     'conv',
   );
+  const pointwise = await alternate(
+    readBack(() => tf.conv2d(px, pFilter, 1, 'valid')),
+    'pointwise',
+  );
   const matMul = await alternate(
     readBack(() => tf.matMul(a, a)),
     'matMul',
   );
-  tf.dispose([x, filter, a]);
-  return { conv, matMul };
+  tf.dispose([x, filter, px, pFilter, a]);
+  return { conv, pointwise, matMul };
 }
 
 registerWasmTrainingKernels();
@@ -259,7 +275,9 @@ for (const c of CASES) {
   console.error(`${c.name}: done`);
 }
 const ceiling = await benchCeiling();
-torch?.stop();
+await torch?.stop();
+await settle();
+const peak = await simd128Peak(2);
 
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 const header = ['trunk', 'measure', 'n', 'wasm ms', 'wasm n/s', 'torch ms', 'torch n/s', 'wasm/torch'];
@@ -296,8 +314,10 @@ console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const row of rows) console.log(line(row));
 
 const [n, size, channels] = CEILING_CONV;
+const [pn, pSize, pIn, pOut] = CEILING_POINTWISE;
 const ceilingFlops: [string, keyof typeof ceiling, number][] = [
   [`conv 3x3 ${n}x${size}x${size}x${channels}`, 'conv', 2 * n * size * size * 9 * channels * channels],
+  [`conv 1x1 ${pn}x${pSize}x${pSize}x${pIn}>${pOut}`, 'pointwise', 2 * pn * pSize * pSize * pIn * pOut],
   [`matMul ${CEILING_MATMUL}^3`, 'matMul', 2 * CEILING_MATMUL ** 3],
 ];
 console.log('\nceiling (one kernel)');
@@ -305,8 +325,11 @@ for (const [label, key, flops] of ceilingFlops) {
   const { wasm: w, torch: t } = ceiling[key];
   const rate = (ms: number) => `${(flops / ms / 1e6).toFixed(0)} GFLOP/s`;
   const torchPart = t ? `torch ${fmt(t)} ms ${rate(t)}  wasm/torch ${(w / t).toFixed(2)}` : 'torch -';
-  console.log(`${label.padEnd(22)}  wasm ${fmt(w)} ms ${rate(w)}  ${torchPart}`);
+  console.log(`${label.padEnd(26)}  wasm ${fmt(w)} ms ${rate(w)}  ${torchPart}`);
 }
+console.log(
+  `wasm's 128-bit SIMD at most: ${peak.gflops.toFixed(0)} GFLOP/s on ${peak.threads} threads at once (${peak.fused ? 'fused' : 'unfused'} multiply-adds in registers; no kernel that reads memory runs faster)`,
+);
 console.log(
   JSON.stringify({
     bench: '@deepmask/model',
@@ -323,7 +346,13 @@ console.log(
       denseSizePx: r.denseSizePx,
       ...r.timings,
     })),
-    ceiling: { convShape: CEILING_CONV, matMulSide: CEILING_MATMUL, ...ceiling },
+    ceiling: {
+      convShape: CEILING_CONV,
+      pointwiseShape: CEILING_POINTWISE,
+      matMulSide: CEILING_MATMUL,
+      ...ceiling,
+    },
+    simd128Peak: peak,
   }),
 );
 // wasm threads keep the event loop alive

@@ -41,7 +41,11 @@ export class TorchWorker {
     return (await this.request<{ ms: number }>({ op: 'run', measure, repeat })).ms;
   }
 
-  stop(): void {
+  /** Ends the worker and waits for its process (and its threads) to be gone. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.stdin.end();
+    await exited;
   }
 }

@@ -3,8 +3,9 @@
 A worker that bench.ts drives one line at a time, so that both sides alternate run by run (this
 machine's speed drifts by 2x within minutes). Each stdin line is a JSON request, answered by one line:
   {"op": "case", "case": {name, config, patchBatch, trainBatch, denseSizePx}} -> {"ready": true}
-  {"op": "ceiling", "conv": [batch, size, channels], "matMul": side}         -> {"ready": true}
-  {"op": "run", "measure": "patch" | "dense" | "train" | "conv" | "matMul", "repeat": k}
+  {"op": "ceiling", "conv": [batch, size, channels], "pointwise": [batch, size, in, out], "matMul": side}
+                                                                         -> {"ready": true}
+  {"op": "run", "measure": "patch" | "dense" | "train" | "conv" | "pointwise" | "matMul", "repeat": k}
                                                                          -> {"ms": mean wall time}
 "run" times k back-to-back calls of the measure of the last "case" or "ceiling". Uses 2 threads.
 """
@@ -221,10 +222,13 @@ def case_measures(case):
 
 
 def ceiling_measures(request):
-    """The two kernels that bound the trunks' speed, on the shapes bench.ts gives."""
+    """The three kernels that bound the trunks' speed, on the shapes bench.ts gives."""
     n, size, channels = request['conv']
     x = torch.rand(n, channels, size, size)
     w = torch.rand(channels, channels, 3, 3)
+    pn, p_size, p_in, p_out = request['pointwise']
+    px = torch.rand(pn, p_in, p_size, p_size)
+    pw = torch.rand(p_out, p_in, 1, 1)
     a = torch.rand(request['matMul'], request['matMul'])
 
     def no_grad(fn):
@@ -233,7 +237,8 @@ def ceiling_measures(request):
                 fn()
         return run
 
-    return {'conv': no_grad(lambda: F.conv2d(x, w, padding=1)), 'matMul': no_grad(lambda: a @ a)}
+    return {'conv': no_grad(lambda: F.conv2d(x, w, padding=1)), 'pointwise': no_grad(lambda: F.conv2d(px, pw)),
+            'matMul': no_grad(lambda: a @ a)}
 
 
 def serve():
