@@ -32,6 +32,8 @@ export interface DemoOptions {
   weightDecay: number;
   /** Data-parallel worker threads (see `TrainOptions.replicas`). */
   replicas?: number;
+  /** Worker threads composing the batches (see `TrainOptions.samplerThreads`). */
+  samplerThreads?: number;
   /** Evaluate the untrained model too (the demo's baseline). */
   compareUntrained: boolean;
 }
@@ -107,6 +109,7 @@ export async function runDemo(
       checkpointEvery: 100,
       seed: options.seed,
       replicas: options.replicas,
+      samplerThreads: options.samplerThreads,
     },
     session,
   );

@@ -23,6 +23,15 @@ const replicas: FlagSpecs = {
   },
 };
 
+const sampling: FlagSpecs = {
+  'sampler-threads': {
+    type: 'integer',
+    min: 0,
+    default: 1,
+    help: 'worker threads that compose the training batches (0: this thread, between steps)',
+  },
+};
+
 const optimisation: FlagSpecs = {
   'batch-size': { type: 'integer', min: 1, default: 32, help: 'patches per batch' },
   'batch-mode': {
@@ -91,6 +100,7 @@ export const TRAIN: CommandSpec = {
       default: 200,
       help: 'steps between checkpoints (0: at the end only)',
     },
+    ...sampling,
     ...backend,
     ...replicas,
   },
@@ -169,6 +179,7 @@ export const DEMO: CommandSpec = {
     lr: { ...optimisation.lr, default: 0.05 },
     lambda: { ...optimisation.lambda, default: 1 },
     'lr-schedule': { ...optimisation['lr-schedule'], default: 'constant' },
+    ...sampling,
     ...backend,
     ...replicas,
   },

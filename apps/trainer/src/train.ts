@@ -9,7 +9,6 @@ import {
   type TrunkName,
 } from '@deepmask/model';
 import { importMobileNetWeights } from '@deepmask/model/node';
-import { createSampler } from '@deepmask/sampling';
 import { readCheckpoint, replaceModel, type TrainingState, writeCheckpoint } from './checkpoint.js';
 import { type CocoData, firstImageIds, loadCocoData } from './coco-data.js';
 import { TrainerError } from './errors.js';
@@ -22,6 +21,7 @@ import { routeMathRandom, SeededRandom } from './random.js';
 import { ReplicatedSteps } from './replicated-steps.js';
 import { type RunPaths, runPaths } from './run-folder.js';
 import { type LrSchedule, learningRateAt } from './schedule.js';
+import { openTrainingBatches, type TrainingBatches } from './threaded-sampler.js';
 
 /** Everything a training run needs; saved as the run's `config.json`. */
 export interface TrainOptions {
@@ -58,6 +58,11 @@ export interface TrainOptions {
    * this thread on the active backend.
    */
   replicas?: number;
+  /**
+   * Worker threads that compose the training batches (decoding, cropping, mask targets); 0 composes them in
+   * this thread between steps. The batches are the same either way. Default 1.
+   */
+  samplerThreads?: number;
 }
 
 export interface TrainSession {
@@ -87,7 +92,21 @@ export async function runTraining(options: TrainOptions, session: TrainSession =
     session.progress === false
       ? new ProgressReporter(silentStream())
       : (session.progress ?? new ProgressReporter());
-  const train = await loadCocoData(options.data, options.ann);
+  const batches = await openTrainingBatches(options, options.samplerThreads ?? 1);
+  try {
+    return await trainOn(batches, options, session, paths, progress);
+  } finally {
+    await batches.stop();
+  }
+}
+
+async function trainOn(
+  batches: TrainingBatches,
+  options: TrainOptions,
+  session: TrainSession,
+  paths: RunPaths,
+  progress: ProgressReporter,
+): Promise<TrainResult> {
   const val = options.valAnn
     ? await loadCocoData(options.valData ?? options.data, options.valAnn, {
         data: 'val-data',
@@ -98,18 +117,15 @@ export async function runTraining(options: TrainOptions, session: TrainSession =
   const log = new MetricsLog(paths.metrics);
   log.truncateAfter(state.step);
   const context: LoopContext = { model, optimizer, state };
-  const sampler = createSampler({
-    dataset: train.dataset,
-    images: train.images,
-    decoder: train.decoder,
-    config: {
+  const sampler = batches.sample(
+    {
       inputSizePx: model.config.inputSizePx,
       maskSizePx: model.config.maskSizePx,
       batchSize: options.batchSize,
       batchMode: options.batchMode,
     },
-    seed: options.seed,
-  });
+    options.seed,
+  );
   const deadlineMs = options.maxMinutes === undefined ? undefined : Date.now() + options.maxMinutes * 60_000;
   const writeCheckpointNow: CheckpointWriter = async (ctx) => {
     await ctx.pullReplicas?.();

@@ -107,6 +107,22 @@ for (const { backend, replicas } of SETUPS) {
   });
 }
 
+describe('sampler threads', () => {
+  beforeAll(() => selectBackend('cpu'));
+
+  it('train on the batches of the sampler in this thread: the same losses step by step', async () => {
+    const run = (threads: number) => join(fixture.root, `sampler-threads-${threads}`);
+    for (const threads of [0, 1]) {
+      await runTraining(tinyRun(fixture.data, run(threads), { maxSteps: 3, samplerThreads: threads }), {
+        progress: false,
+      });
+    }
+    const [here, threaded] = [0, 1].map((threads) => stepLosses(run(threads)));
+    expect(here).toHaveLength(3);
+    expect(threaded).toEqual(here);
+  });
+});
+
 describe('evaluation during training', () => {
   beforeAll(() => selectBackend('cpu'));
 

@@ -6,6 +6,7 @@ export {
   type SamplingConfig,
   type SamplingConfigInput,
 } from './config.js';
+export { prefetchInOrder } from './prefetch.js';
 export { createSampler, type PatchSampler, type SamplerOptions } from './sampler.js';
 export { batchToTensors, type PatchBatchTensors } from './tensors.js';
 export type {

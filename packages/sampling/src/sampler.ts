@@ -6,6 +6,7 @@ import { fileNameOf, ImageStore, shrinkFor } from './image-store.js';
 import { maskTarget } from './mask-target.js';
 import { estimateMeanColour } from './mean-colour.js';
 import { PositiveObjects } from './objects.js';
+import { prefetchInOrder } from './prefetch.js';
 import { type Random, randomStream } from './random.js';
 import type {
   BatchHeads,
@@ -144,22 +145,8 @@ class Sampler implements PatchSampler {
     return batch;
   }
 
-  async *prefetch(fromIndex = 0, depth = 2): AsyncGenerator<PatchBatch, never, undefined> {
-    assertIndex(fromIndex, 'prefetch fromIndex');
-    if (!Number.isInteger(depth) || depth < 1) {
-      throw new RangeError(`sampling: prefetch depth must be >= 1, got ${depth}`);
-    }
-    const queue: Promise<PatchBatch>[] = [];
-    let next = fromIndex;
-    while (true) {
-      while (queue.length < depth) {
-        const pending = this.batch(next++);
-        // A failure surfaces when its batch is awaited, in order, not as an unhandled rejection before.
-        pending.catch(() => {});
-        queue.push(pending);
-      }
-      yield await queue.shift()!;
-    }
+  prefetch(fromIndex = 0, depth = 2): AsyncGenerator<PatchBatch, never, undefined> {
+    return prefetchInOrder(this.batch, fromIndex, depth);
   }
 
   /** A placement with its decoded image; images found bad are drawn again when they are skipped. */

@@ -30,6 +30,7 @@ export async function demoCommand(
         valImages: values['val-images'] as number,
         ...optimisationOptions(values),
         replicas,
+        samplerThreads: values['sampler-threads'] as number,
         compareUntrained: true,
       },
       { progress, interrupt },

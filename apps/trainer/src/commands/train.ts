@@ -48,6 +48,7 @@ export async function trainCommand(
     evalTopN: values['eval-top-n'] as number,
     checkpointEvery: values['checkpoint-every'] as number,
     replicas: replicasFor(backend, values.replicas as number),
+    samplerThreads: values['sampler-threads'] as number,
   };
   await selectBackend(backend);
   const progress = new ProgressReporter(io.stderr);
