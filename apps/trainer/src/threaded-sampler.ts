@@ -124,17 +124,14 @@ export class ThreadedSampler implements BatchSource, TrainingBatches {
 
   /** Makes each thread's sampler: `createSampler` with the loaded split, `config` and `seed`. */
   sample(config: SamplingConfigInput, seed: number): BatchSource {
-    this.post(() => ({ kind: 'sample', config, seed }));
+    const request: SamplerThreadRequest = { kind: 'sample', config, seed };
+    for (const worker of this.workers) worker.postMessage(request);
     return this;
   }
 
   /** Batches fromIndex, fromIndex + 1, ... in order, DEPTH per thread in preparation at any time. */
   prefetch(fromIndex: number): AsyncGenerator<PatchBatch, never, undefined> {
     return prefetchInOrder((index) => this.request(index), fromIndex, DEPTH * this.workers.length);
-  }
-
-  private post(request: () => SamplerThreadRequest): void {
-    for (const worker of this.workers) worker.postMessage(request());
   }
 
   async stop(): Promise<void> {
