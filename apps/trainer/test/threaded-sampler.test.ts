@@ -65,6 +65,23 @@ describe('training batches in sampler threads', () => {
     );
   });
 
+  it('fail the batches asked of a stopped thread instead of waiting for them', async () => {
+    const batches = await openTrainingBatches(splitOf(fixture.data), 1);
+    const iterator = batches.sample(CONFIG, SEED).prefetch(0)[Symbol.asyncIterator]();
+    expect((await iterator.next()).value.labels).toHaveLength(6);
+    await batches.stop();
+    // Batches that arrived before the thread stopped may still come (at most the DEPTH in preparation);
+    // then the iteration fails, and ends.
+    let failure = '';
+    for (let i = 0; i < 4 && failure === ''; i++) {
+      failure = await iterator.next().then(
+        ({ done }) => (done ? 'ended without an error' : ''),
+        (error: Error) => error.message,
+      );
+    }
+    expect(failure).toMatch(/^sampling thread stopped \(exit code \d+\)$/);
+  });
+
   it('surface a batch that fails with its file name, in order after the batches before it', async () => {
     const { root, data } = await smallDataset();
     let batches: TrainingBatches | undefined;
