@@ -92,7 +92,8 @@ export async function runTraining(options: TrainOptions, session: TrainSession =
     session.progress === false
       ? new ProgressReporter(silentStream())
       : (session.progress ?? new ProgressReporter());
-  const batches = await openTrainingBatches(options, options.samplerThreads ?? 1);
+  const split = { data: options.data, ann: options.ann };
+  const batches = await openTrainingBatches(split, options.samplerThreads ?? 1);
   try {
     return await trainOn(batches, options, session, paths, progress);
   } finally {
