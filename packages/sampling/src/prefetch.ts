@@ -1,3 +1,4 @@
+import { assertIndex } from './assert-index.js';
 import type { PatchBatch } from './types.js';
 
 /**
@@ -10,9 +11,7 @@ export async function* prefetchInOrder(
   fromIndex = 0,
   depth = 2,
 ): AsyncGenerator<PatchBatch, never, undefined> {
-  if (!Number.isSafeInteger(fromIndex) || fromIndex < 0) {
-    throw new RangeError(`sampling: prefetch fromIndex must be a non-negative integer, got ${fromIndex}`);
-  }
+  assertIndex(fromIndex, 'prefetch fromIndex');
   if (!Number.isInteger(depth) || depth < 1) {
     throw new RangeError(`sampling: prefetch depth must be >= 1, got ${depth}`);
   }

@@ -1,4 +1,5 @@
 import type { Box, CocoAnnotation, CocoDataset, CocoImage } from '@deepmask/coco';
+import { assertIndex } from './assert-index.js';
 import { type Rgb, resolveSamplingConfig, type SamplingConfig, type SamplingConfigInput } from './config.js';
 import { cropPatch } from './crop.js';
 import { negativePlacement, type PatchPlacement, positivePlacement } from './geometry.js';
@@ -49,12 +50,6 @@ interface Draw {
   rgb: RgbImage;
   placement: PatchPlacement;
   object: CocoAnnotation | null;
-}
-
-function assertIndex(value: number, name: string): void {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`sampling: ${name} must be a non-negative integer, got ${value}`);
-  }
 }
 
 /** A sampler of DeepMask training batches from a COCO-format dataset (see the package README). */
