@@ -47,8 +47,9 @@ export class DeepMask {
    * Raw 0..255 RGB -> the trunk's input scale, `x / pixelStd - pixelMean / pixelStd` per channel, as a batch
    * norm with a zero mean and unit variance (one kernel, made once per model): on wasm,
    * `@deepmask/wasm-training`'s one pass of a multiply and an add (the tiny model's training batch of 32 x 64
-   * x 64 in ~0.3 ms, where a channel Multiply and Add took 0.27 and 0.31, a 1x1 convolution with a diagonal
-   * filter 0.9-2.1 and wasm's own broadcasting Multiply and Add 4.2); elsewhere the backend's batch norm.
+   * x 64 in 0.06 ms on two threads, where a channel Multiply and Add took 0.27 and 0.31, a 1x1 convolution
+   * with a diagonal filter 0.9-2.1 and wasm's own broadcasting Multiply and Add 4.2); elsewhere the backend's
+   * batch norm.
    */
   private normalise(pixels: tf.Tensor4D): tf.Tensor4D {
     const { pixelMean, pixelStd } = this.config;

@@ -13,7 +13,7 @@ const VARIANTS: Array<[number, number]> = [
 /**
  * The SIMD module's functions that both threads of our packed product run part by part
  * (`PackedProduct.run`): every Winograd variant's input and output tiles, the 3x3 ones' output-gradient
- * tiles, the channel op, the ReLU gradient and the SGD step.
+ * tiles, the channel op and affine map, the ReLU gradient and the SGD step.
  */
 export const SHARED_SIMD_EXPORTS: readonly string[] = [
   ...VARIANTS.flatMap(([m, r]) =>
@@ -22,6 +22,7 @@ export const SHARED_SIMD_EXPORTS: readonly string[] = [
     ),
   ),
   'channelOp',
+  'channelAffine',
   'reluGradient',
   'sgdMomentum',
 ];

@@ -305,7 +305,6 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
   const depthwiseFilterGradient = exports.depthwiseFilterGradient as Exported;
   const rowCombinations = exports.rowCombinations as Exported;
   const columnSums = exports.columnSums as Exported;
-  const channelAffine = exports.channelAffine as Exported;
   const deinterleaveRows = exports.deinterleaveRows as Exported;
   const maxPoolWindowGradient = exports.maxPoolWindowGradient as Exported;
   const col2imAdd = exports.col2imAdd as Exported;
@@ -387,7 +386,15 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
       const [valuesAt, scalesAt, offsetsAt, outAt] = [values, scales, offsets, out].map(
         (view) => view.byteOffset,
       );
-      channelAffine(valuesAt, scalesAt, offsetsAt, outAt, values.length, period);
+      // Runs start at whole periods, where the pattern starts again.
+      runElementwise(memory, exports, 'channelAffine', values.length, period, (start, count) => [
+        valuesAt + 4 * start,
+        scalesAt,
+        offsetsAt,
+        outAt + 4 * start,
+        count,
+        period,
+      ]);
       return true;
     },
     reluGradient: (dy, y, out) => {

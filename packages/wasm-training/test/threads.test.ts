@@ -136,10 +136,11 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     }
   });
 
-  it('runs channel ops and ReLU gradients of 2^17+ values in runs on both threads, equal to cpu exactly', async () => {
+  it('runs channel ops, affine maps and ReLU gradients of 2^17+ values in runs on both threads, exactly', async () => {
     const { memory, helper, shared } = await recordSharedJobs();
     // [3, 7283, 6] + [6]: 131094 values, the bias tiled to 12 (lcm(6, 4)), runs of whole periods, the last
-    // one short and ending in part of a vector; [4, 64, 64, 32] x [32]; then a ReLU gradient of 131075.
+    // one short and ending in part of a vector; [4, 64, 64, 32] x [32]; then a ReLU gradient of 131075 and an
+    // input normalisation.
     const cases = [
       { shape: [3, 7283, 6], op: 'add' },
       { shape: [4, 64, 64, 32], op: 'mul' },
@@ -176,7 +177,24 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
       expect(Array.from(gradient)).toEqual(
         Array.from(dy, (d, i) => (y[i] > 0 ? d : Number.isNaN(y[i]) ? Number.NaN : 0 * d)),
       );
+      // The model's input normalisation: 12 x 64 x 64 x 3 pixels, scales and offsets tiled to 12.
+      const pixels = randomValues(12 * 64 * 64 * 3, 17).map((v) => 255 * v);
+      const [scale, offset] = [
+        [1 / 58.4, 1 / 57.1, 1 / 57.4],
+        [-2.1, -2.0, -1.8],
+      ];
+      const normalised = tf.tidy(
+        () =>
+          tf
+            .batchNorm(tf.tensor(pixels, [12, 64, 64, 3]), tf.zeros([3]), tf.ones([3]), offset, scale, 0)
+            .dataSync() as Float32Array,
+      );
+      const f = Math.fround;
+      expect(Array.from(normalised)).toEqual(
+        Array.from(pixels, (v, i) => f(f(f(v) * f(scale[i % 3])) + f(offset[i % 3]))),
+      );
       expect(shared).toContainEqual(Array.from({ length: 8 }, () => ['channelOp']));
+      expect(shared).toContainEqual(Array.from({ length: 8 }, () => ['channelAffine']));
       expect(shared).toContainEqual(Array.from({ length: 8 }, () => ['reluGradient']));
       await tf.setBackend('cpu');
       expect(onWasm).toEqual(channelOps());
