@@ -7,8 +7,13 @@ import { wasmMemoryOf } from './wasm-heap.js';
 
 /** The most channel pairs (C x O) that the direct form takes (`directConvolution`). */
 const MAX_CHANNEL_PAIRS = 2048;
-/** The narrowest output it takes: a row of few positions is mostly border and call overhead. */
-const MIN_OUT_WIDTH = 8;
+/**
+ * The narrowest output it takes. Rows of 4 outputs gain now that a border col's positions share groups
+ * with the rows above and below: the tiny trunk's last layer (32 x 8 x 8 x 32 -> 4 x 4, stride 2) 0.59-0.76x
+ * XNNPACK's time with fresh filters, in one process, alternating; at 2 wide, where rows alternate between
+ * interior and border taps, 1.49x.
+ */
+const MIN_OUT_WIDTH = 4;
 
 /**
  * Below this many multiply-adds a convolution with a known filter (inference) goes to the other forms
@@ -18,12 +23,14 @@ const MIN_KNOWN_FILTER_MULTIPLY_ADDS = 1 << 22;
 
 /**
  * A windowed convolution of few channels (at most MAX_CHANNEL_PAIRS, outputs a multiple of 8, MIN_OUT_WIDTH+
- * wide) straight from x on our product module (`convolutionRows`: groups of 4 output positions by blocks of
- * 8 outputs, summed over the window's taps inside the image, fused multiply-adds, rows shared by both
- * threads), the filter packed as the product packs B, a fused layer's bias and ReLU (`epilogue`) applied as
- * it stores y. No window matrix is written and the padding costs nothing. Against what took them before,
+ * wide) straight from x on our product module (`convolutionRows`: groups of 4 output positions with the same
+ * taps inside the image, across rows and images, by blocks of 8 outputs, fused multiply-adds, rows shared by
+ * both threads), the filter packed as the product packs B, a fused layer's bias and ReLU (`epilogue`) applied
+ * as it stores y. No window matrix is written and the padding costs nothing. Against what took them before,
  * alternating with fresh filters: ResNet-50's 7x7 stem 0.69x the window matrix's time, MobileNet-v1's stem
- * 0.83x XNNPACK's, the tiny trunk's layers 0.79-0.92x (1.14x at 4 outputs wide). A known filter (a layer at
+ * 0.83x XNNPACK's, the tiny trunk's layers 0.79-0.92x; with groups across rows (a border col's positions
+ * together instead of one at a time), the tiny trunk's 32 x 16 x 16 x 16 -> 32 layer 0.83x the time of
+ * groups within rows, 32 x 32 x 32 x 8 -> 16 0.95x. A known filter (a layer at
  * inference, its packing kept while it lives: the product's `keptPacking`, shared with the window form) from
  * MIN_KNOWN_FILTER_MULTIPLY_ADDS: ResNet-50's stem at 320 and 160 px 0.71-0.73x the window matrix's time,
  * MobileNet-v1's at 448 px 0.72x XNNPACK's (0.90x at 224), in one process, alternating. Null for any other

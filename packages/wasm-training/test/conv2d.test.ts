@@ -32,7 +32,7 @@ type Pad =
 // every padding). 1x1 filters without padding are a product (at stride s of every s-th pixel) where our
 // packed product takes it (from 32 output pixels on this, the single-threaded, build), or at stride 1 of
 // 256 x 256 values or more; windowed ones of few channels (at most 2048 channel pairs, outputs a multiple of
-// 8, outputs 8+ wide, a fresh filter) straight from x (groups of 4 positions and a last partial one, border
+// 8, outputs 4+ wide, a fresh filter) straight from x (groups of 4 positions and a last partial one, border
 // positions with taps in the padding, every padding and stride); strided ones of 64+ outputs go as a window
 // matrix times the filter (any channel count, every padding, windows partly or wholly outside); the rest
 // goes to wasm's own kernel.
@@ -64,7 +64,8 @@ const CASES: Array<{ x: Shape4; filter: Shape4; pad: Pad; stride?: number; route
   { x: [2, 35, 32, 36], filter: [3, 3, 36, 32], pad: 1, route: 'F(4x4)' },
   { x: [1, 49, 45, 32], filter: [3, 3, 32, 32], pad: ASYMMETRIC, route: 'F(4x4)' },
   { x: [2, 7, 8, 32], filter: [3, 3, 32, 32], pad: 'same', route: 'direct' },
-  { x: [2, 7, 7, 32], filter: [3, 3, 32, 32], pad: 'same', route: "wasm's own kernel" },
+  { x: [2, 7, 4, 32], filter: [3, 3, 32, 32], pad: 'same', route: 'direct' },
+  { x: [2, 7, 3, 32], filter: [3, 3, 32, 32], pad: 'same', route: "wasm's own kernel" },
   { x: [2, 18, 18, 3], filter: [3, 3, 3, 32], pad: 'same', route: 'direct' },
   { x: [2, 18, 18, 32], filter: [3, 3, 32, 32], pad: 'same', stride: 2, route: 'direct' },
   { x: [2, 17, 16, 3], filter: [3, 3, 3, 16], pad: ASYMMETRIC, stride: 2, route: 'direct' },
@@ -82,11 +83,14 @@ const CASES: Array<{ x: Shape4; filter: Shape4; pad: Pad; stride?: number; route
   { x: [2, 18, 18, 16], filter: [3, 3, 16, 16], pad: 'same', route: 'direct' },
   { x: [2, 18, 17, 12], filter: [3, 3, 12, 64], pad: 'same', stride: 2, route: 'direct' },
   { x: [2, 18, 17, 40], filter: [3, 3, 40, 64], pad: 'same', stride: 2, route: 'window matrix' },
-  { x: [2, 16, 16, 8], filter: [3, 3, 8, 64], pad: 'valid', stride: 2, route: 'window matrix' },
+  { x: [2, 16, 16, 8], filter: [3, 3, 8, 64], pad: 'valid', stride: 2, route: 'direct' },
+  { x: [2, 16, 7, 8], filter: [3, 3, 8, 64], pad: 'valid', stride: 2, route: 'window matrix' },
   { x: [1, 15, 14, 4], filter: [3, 3, 4, 68], pad: ASYMMETRIC, stride: 2, route: 'window matrix' },
   { x: [1, 23, 21, 3], filter: [7, 7, 3, 64], pad: 3, stride: 2, route: 'direct' },
-  { x: [1, 13, 13, 3], filter: [7, 7, 3, 64], pad: 3, stride: 2, route: 'window matrix' },
-  { x: [2, 16, 17, 5], filter: [5, 5, 5, 64], pad: 'same', stride: 3, route: 'window matrix' },
+  { x: [1, 13, 13, 3], filter: [7, 7, 3, 64], pad: 3, stride: 2, route: 'direct' },
+  { x: [4, 13, 5, 3], filter: [7, 7, 3, 64], pad: 3, stride: 2, route: 'window matrix' },
+  { x: [2, 16, 17, 5], filter: [5, 5, 5, 64], pad: 'same', stride: 3, route: 'direct' },
+  { x: [2, 16, 8, 5], filter: [5, 5, 5, 64], pad: 'same', stride: 3, route: 'window matrix' },
 ];
 
 // 7s x 7s stride-1 filters of 32+ channels (multiples of 4) by F(2x2, 7x7) from 32 output tiles of 2x2 (a
@@ -98,7 +102,8 @@ const LARGE_FILTER_CASES: Array<{ x: Shape4; filter: Shape4; pad: Pad; stride?: 
   { x: [1, 17, 18, 36], filter: [7, 7, 36, 32], pad: ASYMMETRIC, route: 'F(2x2, 7x7)' },
   { x: [1, 26, 24, 32], filter: [14, 14, 32, 40], pad: 'valid', route: 'F(2x2, 7x7)' },
   { x: [2, 12, 11, 32], filter: [14, 14, 32, 32], pad: 'same', route: 'F(2x2, 7x7)' },
-  { x: [1, 13, 13, 32], filter: [7, 7, 32, 32], pad: 'valid', route: "wasm's own kernel" },
+  { x: [1, 13, 13, 32], filter: [7, 7, 32, 32], pad: 'valid', route: 'direct' },
+  { x: [1, 13, 9, 32], filter: [7, 7, 32, 32], pad: 'valid', route: "wasm's own kernel" },
   { x: [1, 20, 19, 16], filter: [7, 7, 16, 32], pad: 'valid', route: 'direct' },
   { x: [1, 40, 40, 32], filter: [7, 7, 32, 32], pad: 'same', stride: 2, route: 'direct' },
   { x: [1, 40, 40, 48], filter: [7, 7, 48, 48], pad: 'same', stride: 2, route: "wasm's own kernel" },

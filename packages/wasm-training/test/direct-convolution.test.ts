@@ -13,11 +13,14 @@ interface Case {
 
 // Groups of 4 interior positions and a last partial one, border positions with taps in the padding on
 // either side, a row whose window lies wholly in the padding, rectangular strides, one and two blocks
-// of 8 outputs.
+// of 8 outputs; groups that span rows and images (the tiny trunk's stride-2 'same' layers, padded only
+// after, and a 'valid' convolution whose rows all have the same taps).
 const CASES: Case[] = [
   { x: [2, 9, 11, 3], filter: [3, 3, 3, 8], stride: [2, 2], pad: [1, 1], out: [5, 6] },
   { x: [1, 7, 13, 5], filter: [5, 3, 5, 16], stride: [1, 2], pad: [2, 0], out: [7, 6] },
   { x: [2, 4, 6, 2], filter: [3, 3, 2, 8], stride: [3, 1], pad: [3, 1], out: [3, 6] },
+  { x: [3, 8, 8, 4], filter: [3, 3, 4, 16], stride: [2, 2], pad: [0, 0], out: [4, 4] },
+  { x: [3, 5, 7, 2], filter: [3, 3, 2, 8], stride: [1, 1], pad: [0, 0], out: [3, 5] },
 ];
 
 /** y = conv(x, W) by its definition, zero padding, in double precision. */
