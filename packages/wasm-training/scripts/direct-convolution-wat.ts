@@ -2,17 +2,9 @@
 // scripts/matrix-product-wat.ts, so that it takes relaxed SIMD's fused multiply-adds and the product's
 // helper thread).
 
-import { epilogueWat, get, multiplyAdd, set } from './wat.js';
+import { add, bytes, epilogueWat, get, i32, max, min, mul, multiplyAdd, set, sub } from './wat.js';
 /** Bytes of a convolution's geometry record (`convolutionRows`): sixteen i32s. */
 export const CONVOLUTION_GEOMETRY_BYTES = 64;
-
-const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
-const sub = (a: string, b: string) => `(i32.sub ${a} ${b})`;
-const mul = (a: string, b: string) => `(i32.mul ${a} ${b})`;
-const i32 = (value: number) => `(i32.const ${value})`;
-const bytes = (floats: string) => `(i32.shl ${floats} ${i32(2)})`;
-const min = (a: string, b: string) => `(select ${a} ${b} (i32.lt_s ${a} ${b}))`;
-const max = (a: string, b: string) => `(select ${a} ${b} (i32.gt_s ${a} ${b}))`;
 
 /** The positions of a group (four: splat from x) by the two vectors of a block of eight outputs. */
 const GROUP = [0, 1, 2, 3];

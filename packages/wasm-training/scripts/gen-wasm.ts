@@ -6,6 +6,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabt from 'wabt';
+import {
+  DEPTHWISE_ACTIVATIONS,
+  DEPTHWISE_FIELDS,
+  DEPTHWISE_GEOMETRY_BYTES,
+} from './depthwise-convolution-wat.js';
 import { CONVOLUTION_GEOMETRY_BYTES } from './direct-convolution-wat.js';
 import { matrixProductWat, PANEL_COLUMNS, WORK_BYTES } from './matrix-product-wat.js';
 import { TAP_RECORD_BYTES } from './tap-filter-gradient-wat.js';
@@ -84,6 +89,14 @@ export async function assembleMatrixProduct(): Promise<string> {
     '',
     '/** Bytes of the geometry record of convolutionRows. */',
     `export const CONVOLUTION_GEOMETRY_BYTES = ${CONVOLUTION_GEOMETRY_BYTES};`,
+    '',
+    '/** Bytes of the geometry record of depthwiseRows, its fields (i32s, in order) and its activations. */',
+    `export const DEPTHWISE_GEOMETRY_BYTES = ${DEPTHWISE_GEOMETRY_BYTES};`,
+    // As biome formats them: the fields one to a line.
+    `export const DEPTHWISE_FIELDS = [\n${DEPTHWISE_FIELDS.map((name) => `  '${name}',\n`).join('')}] as const;`,
+    `export const DEPTHWISE_ACTIVATIONS = { ${Object.entries(DEPTHWISE_ACTIVATIONS)
+      .map(([name, value]) => `${name}: ${value}`)
+      .join(', ')} } as const;`,
     '',
   ].join('\n');
 }

@@ -4,10 +4,12 @@
 // any strides, so a transposed A costs nothing. `fused` takes relaxed SIMD's f32x4.relaxed_madd (one FMA
 // instruction where the CPU has FMA) instead of a multiply and an add.
 
+import { depthwiseConvolutionWat } from './depthwise-convolution-wat.js';
 import { directConvolutionWat } from './direct-convolution-wat.js';
+import { fewRowsProductWat } from './few-rows-product-wat.js';
 import { tapFilterGradientWat } from './tap-filter-gradient-wat.js';
 import { tapInputGradientWat } from './tap-input-gradient-wat.js';
-import { epilogueWat, get, multiplyAdd, RELU_EPILOGUE, set } from './wat.js';
+import { add, epilogueWat, get, i32, mul, multiplyAdd, RELU_EPILOGUE, set } from './wat.js';
 
 /** Columns of a panel of packed B (two vectors). */
 export const PANEL_COLUMNS = 8;
@@ -15,10 +17,6 @@ export const PANEL_COLUMNS = 8;
 const KC = 512;
 /** Rows per block: their packed A (128 KB) stays in L2 while every panel passes over them. */
 const MC = 64;
-
-const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
-const mul = (a: string, b: string) => `(i32.mul ${a} ${b})`;
-const i32 = (value: number) => `(i32.const ${value})`;
 
 /**
  * `$tile`: C[4 x 8] (+)= A-tile B-panel over `steps` steps; the tile is A's 4 rows packed step by step
@@ -365,8 +363,9 @@ export const WORK_BYTES = MC * KC * 4 + 4 * 8 * 4;
 
 /**
  * The module's text: a memory imported as `env.memory` (shared or not), the functions above, the tap
- * filter and input gradients (scripts/tap-filter-gradient-wat.ts, tap-input-gradient-wat.ts) and the
- * direct convolution (scripts/direct-convolution-wat.ts), which share the product's helper thread.
+ * filter and input gradients (scripts/tap-filter-gradient-wat.ts, tap-input-gradient-wat.ts), the
+ * direct and depthwise convolutions (scripts/direct-convolution-wat.ts, depthwise-convolution-wat.ts) and
+ * the product of few rows (scripts/few-rows-product-wat.ts), which share the product's helper thread.
  */
 export function matrixProductWat(fused: boolean, shared: boolean): string {
   return `(module
@@ -376,6 +375,8 @@ ${productRows}
 ${tile(fused)}
 ${tapFilterGradientWat(fused)}
 ${tapInputGradientWat(fused)}
-${directConvolutionWat(fused)})
+${directConvolutionWat(fused)}
+${fewRowsProductWat(fused)}
+${depthwiseConvolutionWat(fused)})
 `;
 }

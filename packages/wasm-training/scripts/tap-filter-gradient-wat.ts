@@ -149,16 +149,18 @@ const filterGradientTaps = `
 
 /**
  * `sumCopies(copies, count, size, out)`: out = copies[0] + copies[1] + ... + copies[count - 1] (`size`
- * floats each, a multiple of 4, one after another), added in that order.
+ * floats each, one after another), added in that order: four floats at a time, then the last size % 4.
  */
 const sumCopies = `
   (func (export "sumCopies") (param $copies i32) (param $count i32) (param $size i32) (param $out i32)
-    (local $end i32) (local $from i32) (local $copy i32) (local $sum v128) (local $bytes i32)
+    (local $end i32) (local $vectorEnd i32) (local $from i32) (local $copy i32) (local $sum v128)
+    (local $scalar f32) (local $bytes i32)
     ${set('bytes', `(i32.shl ${get('size')} (i32.const 2))`)}
     ${set('end', `(i32.add ${get('out')} ${get('bytes')})`)}
+    ${set('vectorEnd', `(i32.add ${get('out')} (i32.and ${get('bytes')} (i32.const -16)))`)}
     (block $done
       (loop $vectors
-        (br_if $done (i32.ge_u ${get('out')} ${get('end')}))
+        (br_if $done (i32.ge_u ${get('out')} ${get('vectorEnd')}))
         ${set('sum', `(v128.load ${get('copies')})`)}
         ${set('from', `(i32.add ${get('copies')} ${get('bytes')})`)}
         ${set('copy', '(i32.const 1)')}
@@ -172,7 +174,24 @@ const sumCopies = `
         (v128.store ${get('out')} ${get('sum')})
         ${set('out', `(i32.add ${get('out')} (i32.const 16))`)}
         ${set('copies', `(i32.add ${get('copies')} (i32.const 16))`)}
-        (br $vectors))))`;
+        (br $vectors)))
+    (block $scalarsDone
+      (loop $scalars
+        (br_if $scalarsDone (i32.ge_u ${get('out')} ${get('end')}))
+        ${set('scalar', `(f32.load ${get('copies')})`)}
+        ${set('from', `(i32.add ${get('copies')} ${get('bytes')})`)}
+        ${set('copy', '(i32.const 1)')}
+        (block $scalarCopiesDone
+          (loop $eachScalar
+            (br_if $scalarCopiesDone (i32.ge_u ${get('copy')} ${get('count')}))
+            ${set('scalar', `(f32.add ${get('scalar')} (f32.load ${get('from')}))`)}
+            ${set('from', `(i32.add ${get('from')} ${get('bytes')})`)}
+            ${set('copy', `(i32.add ${get('copy')} (i32.const 1))`)}
+            (br $eachScalar)))
+        (f32.store ${get('out')} ${get('scalar')})
+        ${set('out', `(i32.add ${get('out')} (i32.const 4))`)}
+        ${set('copies', `(i32.add ${get('copies')} (i32.const 4))`)}
+        (br $scalars))))`;
 
 /** The functions above, for the product module's text. */
 export function tapFilterGradientWat(fused: boolean): string {

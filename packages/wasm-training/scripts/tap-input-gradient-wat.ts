@@ -2,11 +2,9 @@
 // product module, scripts/matrix-product-wat.ts, so that it takes relaxed SIMD's fused multiply-adds and the
 // product's helper thread).
 
-import { get, multiplyAdd, set } from './wat.js';
+import { add, get, multiplyAdd, set } from './wat.js';
 /** Bytes of an input-gradient tap record (`inputGradientTaps`): ten i32s. */
 export const INPUT_TAP_RECORD_BYTES = 40;
-
-const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
 
 /** The positions of a group (four: splat from dy) by the two vectors of a block of eight dx channels. */
 const GROUP = [0, 1, 2, 3];

@@ -5,6 +5,21 @@ export const get = (name: string) => `(local.get $${name})`;
 /** `(local.set $name value)`. */
 export const set = (name: string, value: string) => `(local.set $${name} ${value})`;
 
+/** `(i32.add a b)`. */
+export const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
+/** `(i32.sub a b)`. */
+export const sub = (a: string, b: string) => `(i32.sub ${a} ${b})`;
+/** `(i32.mul a b)`. */
+export const mul = (a: string, b: string) => `(i32.mul ${a} ${b})`;
+/** `(i32.const value)`. */
+export const i32 = (value: number) => `(i32.const ${value})`;
+/** A count of floats as bytes. */
+export const bytes = (floats: string) => `(i32.shl ${floats} ${i32(2)})`;
+/** The smaller of two signed i32s. */
+export const min = (a: string, b: string) => `(select ${a} ${b} (i32.lt_s ${a} ${b}))`;
+/** The larger of two signed i32s. */
+export const max = (a: string, b: string) => `(select ${a} ${b} (i32.gt_s ${a} ${b}))`;
+
 /**
  * `target += s * factor` for v128 locals (four lanes): relaxed SIMD's fused multiply-add where `fused`
  * (one FMA instruction where the CPU has FMA), else a multiply and an add.

@@ -6,7 +6,6 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { planProduct, runProduct } from './matrix-product.js';
-import { simdKernels } from './simd-kernels.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 
@@ -22,13 +21,7 @@ function batchMatMul(args: {
   attrs: BatchMatMulAttrs;
 }): TensorInfo {
   const { a, b } = args.inputs;
-  const plan = planProduct(
-    a,
-    b,
-    args.attrs.transposeA,
-    args.attrs.transposeB,
-    simdKernels(args.backend) !== null,
-  );
+  const plan = planProduct(a, b, args.attrs.transposeA, args.attrs.transposeB, args.backend);
   if (plan === null) return adoptedWasmKernel(BatchMatMul).kernelFunc(args as never) as TensorInfo;
   const scope = new WasmKernelScope(args.backend as never);
   return scope.finish(runProduct(scope, args.backend, plan));

@@ -7,7 +7,6 @@ import {
 } from '@tensorflow/tfjs-core';
 import { addBiasAndActivate, pendingEpilogue } from './activation.js';
 import { isAsGiven, packedProductFor, planProduct, runProductWithBias } from './matrix-product.js';
-import { simdKernels } from './simd-kernels.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 
@@ -30,7 +29,7 @@ interface FusedInputs {
 function fusedMatMul(args: { inputs: FusedInputs; backend: unknown; attrs: _FusedMatMulAttrs }): TensorInfo {
   const { a, b, bias, preluActivationWeights } = args.inputs;
   const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs;
-  const plan = planProduct(a, b, transposeA, transposeB, simdKernels(args.backend) !== null);
+  const plan = planProduct(a, b, transposeA, transposeB, args.backend);
   if (plan === null || (isAsGiven(plan) && packedProductFor(args.backend, plan) === null)) {
     return adoptedWasmKernel(_FusedMatMul).kernelFunc(args as never) as TensorInfo;
   }

@@ -20,10 +20,12 @@ import { adoptedWasmKernel } from './wasm-originals.js';
 const PACK_COST = 4;
 
 /**
- * Our SIMD row combinations (`simdKernels().rowCombinations`, one thread) take a product of at most this
- * many rows, each of at least MIN_ROW_VALUES values, whose B is not packed already. Measured against
- * wasm's product with a fresh B: 4-8 rows 0.34-0.52x its time ([4, 100352] x [100352, 512]: 40 vs 105 ms),
- * 16-32 rows as slow or slower (XNNPACK uses both cores), rows of 8 values 2.8x slower.
+ * Our product of few rows (`PackedProduct.multiplyFewRows`: B unpacked, read once, on both threads) takes a
+ * product of at most this many rows, each of at least MIN_ROW_VALUES values, B fresh or kept:
+ * `[4, 100352] x [100352, 512]` (a mask head's linear) 11-12 ms on 2 threads, 17.6 on one, where XNNPACK
+ * took 105 with a fresh B, and with its packing kept 11-12 on 2 threads, 19 on one (the pool it has beside
+ * our helper). Against the row combinations of one thread before it (40 ms there), 16-32 rows were as slow
+ * as XNNPACK or slower, rows of 8 values 2.8x slower.
  */
 const FEW_ROWS = 8;
 const MIN_ROW_VALUES = 16;
@@ -56,7 +58,7 @@ interface Operand {
 
 /**
  * How `op(A) op(B)` is computed: on wasm's fast form, A left (`direct`) or `C^T = op(B)^T op(A)^T` then
- * transposed back (`swapped`), or (`rows`, for few rows of A and B as stored) by our row combinations.
+ * transposed back (`swapped`), or (`rows`, for few rows of A and B as stored) by our product of few rows.
  */
 export type ProductStrategy = 'direct' | 'swapped' | 'rows';
 
@@ -77,7 +79,7 @@ export interface ProductPlan {
 
 /**
  * The cheapest way to compute `op(a) op(b)` on wasm's fast form (neither operand transposed, batch 1) or
- * by row combinations (where `rowCombinations` says our SIMD module runs), or null where that form does not
+ * by our product of few rows (where it runs on `backend`), or null where that form does not
  * apply (a batched `b`, a transposed batch of `a`, other dtypes): wasm's kernel then takes it as is.
  * Records an untransposed `b` as seen (`rightOperandsSeen`).
  */
@@ -86,7 +88,7 @@ export function planProduct(
   b: TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
-  rowCombinations: boolean,
+  backend: unknown,
 ): ProductPlan | null {
   const batchA = util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = util.sizeFromShape(b.shape.slice(0, -2));
@@ -107,7 +109,12 @@ export function planProduct(
     (transposeA ? aSize : 0) + (transposeB ? bSize : 0) + (packedBefore ? 0 : PACK_COST * bSize);
   const swappedCost = (transposeA ? 0 : aSize) + (transposeB ? 0 : bSize) + PACK_COST * aSize + m * n;
   const fewRows =
-    rowCombinations && !transposeA && !transposeB && !packedBefore && m <= FEW_ROWS && n >= MIN_ROW_VALUES;
+    !transposeA &&
+    !transposeB &&
+    m <= FEW_ROWS &&
+    n >= MIN_ROW_VALUES &&
+    aCols > 0 &&
+    takesPackedProduct(backend, m, 0);
   const strategy: ProductStrategy = fewRows ? 'rows' : swappedCost < directCost ? 'swapped' : 'direct';
   const outer = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const multiplyAdds = m * n * (transposeB ? bCols : bRows);
@@ -126,22 +133,22 @@ export function isAsGiven(plan: ProductPlan): boolean {
 
 /**
  * Runs a plan on our packed product (`packed-product.ts`, where it has a second thread or wasm has none:
- * 1.5-2x XNNPACK's speed), wasm's own BatchMatMul kernel (its XNNPACK form only) or our row combinations.
+ * 1.5-2x XNNPACK's speed), wasm's own BatchMatMul kernel (its XNNPACK form only) or our product of few rows.
  */
 export function runProduct(scope: WasmKernelScope, backend: unknown, plan: ProductPlan): TensorInfo {
   const { left, right, m, n } = plan;
   const packed = packedProductFor(backend, plan);
   if (packed !== null) return scope.reshape(runPacked(scope, packed, plan), plan.shape);
   if (plan.strategy === 'rows') {
-    const out = scope.allocate([m, n]);
+    const product = packedProduct(wasmMemoryOf(backend) as WebAssembly.Memory) as PackedProduct;
     const dims = { m, k: left.cols, n };
-    if (
-      scope
-        .simd()
-        ?.rowCombinations(scope.floats(left.info), scope.floats(right.info), scope.floats(out), dims)
-    ) {
-      return scope.reshape(out, plan.shape);
-    }
+    const out = scope.allocate([m, n]);
+    const scratch = scope.allocate([Math.max(1, product.fewRowsScratchBytes(dims) / 4)]);
+    const [a, b, c, copies] = [left.info, right.info, out, scratch].map(
+      (info) => scope.floats(info).byteOffset,
+    );
+    product.multiplyFewRows(a, b, c, dims, copies);
+    return scope.reshape(out, plan.shape);
   }
   const wasm = adoptedWasmKernel('BatchMatMul');
   const multiply = (x: TensorInfo, y: TensorInfo) => {
@@ -247,8 +254,7 @@ export function runProducts(
   transposeA: boolean,
 ): TensorInfo[] {
   const { backend } = scope;
-  const rowCombinations = scope.simd() !== null;
-  const plans = pairs.map(({ a, b }) => planProduct(a, b, transposeA, false, rowCombinations));
+  const plans = pairs.map(({ a, b }) => planProduct(a, b, transposeA, false, backend));
   const [first] = plans;
   const sameDims = plans.every(
     (plan) =>
@@ -323,7 +329,7 @@ export function multiplyWithBias(
   b: TensorInfo,
   epilogue: PendingEpilogue | undefined,
 ): TensorInfo {
-  const plan = planProduct(a, b, false, false, scope.simd() !== null);
+  const plan = planProduct(a, b, false, false, scope.backend);
   if (plan === null) return scope.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
   return runProductWithBias(scope, plan, epilogue);
 }

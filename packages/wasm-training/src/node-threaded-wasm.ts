@@ -17,6 +17,13 @@ export function cpuCount(): number {
   return os.availableParallelism();
 }
 
+/** Runs `initialise` (which must load the wasm backend) with the single-threaded SIMD build. */
+export async function withNodeSimdWasm(initialise: () => Promise<void>): Promise<void> {
+  pointAtWasmFiles();
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  await initialise();
+}
+
 /**
  * Runs `initialise` (which must load the wasm backend) so that the threaded SIMD build works in Node,
  * where tfjs-backend-wasm 4.22 disables it (tensorflow/tfjs#3830) for three reasons, each undone here
@@ -25,34 +32,28 @@ export function cpuCount(): number {
  * - emscripten's pthread workers are created from `blob:` URLs, which worker_threads rejects: the
  *   worker script is written once to the temp dir and `URL.createObjectURL` returns that file for it;
  * - the backend sizes its pool as `os.cpus().length / 2` (counting hyperthreads): `os.cpus()` reports
- *   `2 threads` entries so the pool gets exactly the threads asked for.
+ *   `2 poolThreads` entries so that XNNPACK's pool gets exactly `poolThreads` (1: the calling thread only;
+ *   the build's memory is shared all the same).
  * Returns a note when the threaded build could not be prepared (then the SIMD build is used).
  */
 export async function withNodeThreadedWasm(
-  threads: number,
+  poolThreads: number,
   initialise: () => Promise<void>,
 ): Promise<string | undefined> {
-  const distDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
-  setWasmPaths(`${distDir}${path.sep}`);
-  if (threads === 1) {
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    await initialise();
-    return undefined;
-  }
+  const distDir = pointAtWasmFiles();
   const workerPath = writeWorkerScript(path.join(distDir, '..', 'wasm-out'));
   if (workerPath === undefined) {
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    await initialise();
+    await withNodeSimdWasm(initialise);
     return 'the threaded worker script of tfjs-backend-wasm has an unexpected form; using one thread';
   }
   const { cpus } = os;
   const createObjectURL = URL.createObjectURL;
   const cpuList = cpus();
-  os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => cpuList[i % cpuList.length]);
+  os.cpus = () => Array.from({ length: 2 * poolThreads }, (_, i) => cpuList[i % cpuList.length]);
   URL.createObjectURL = (blob) =>
     blob instanceof Blob && blob.type === 'application/javascript' ? workerPath : createObjectURL(blob);
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-  setThreadsCount(threads);
+  setThreadsCount(poolThreads);
   try {
     await initialise();
   } finally {
@@ -60,6 +61,13 @@ export async function withNodeThreadedWasm(
     URL.createObjectURL = createObjectURL;
   }
   return undefined;
+}
+
+/** Points tfjs-backend-wasm at its own .wasm files; returns their package's dist folder. */
+function pointAtWasmFiles(): string {
+  const distDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  setWasmPaths(`${distDir}${path.sep}`);
+  return distDir;
 }
 
 function writeWorkerScript(wasmOutDir: string): string | undefined {

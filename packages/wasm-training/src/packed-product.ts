@@ -37,6 +37,8 @@ export const PRODUCT_EXPORTS: readonly string[] = [
   'filterGradientTaps',
   'inputGradientTaps',
   'convolutionRows',
+  'fewRowsProduct',
+  'depthwiseRows',
   ...SHARED_SIMD_EXPORTS,
 ];
 
@@ -143,6 +145,22 @@ export interface PackedProduct {
    * (N outHeight) in shares that the threads claim.
    */
   convolve(conv: { geometry: number; x: number; packed: number; y: number }, rows: number): void;
+  /** Bytes of scratch that `multiplyFewRows` needs for these dims (0: none). */
+  fewRowsScratchBytes(dims: { m: number; k: number; n: number }): number;
+  /**
+   * C (m x n, row-major at `c`) = A B for A (m x k) and B (k x n) row-major as stored at `a` and `b`, k at
+   * least 1, without packing B (scripts/few-rows-product-wat.ts): for few rows, which use each of B's
+   * values a few times only. B's rows in shares that the threads claim, each share's product in its own
+   * copy of C in `scratch` (fewRowsScratchBytes), the copies then added in order (C does not depend on
+   * which thread ran what).
+   */
+  multiplyFewRows(
+    a: number,
+    b: number,
+    c: number,
+    dims: { m: number; k: number; n: number },
+    scratch: number,
+  ): void;
 }
 
 /** Products below which a second thread costs more than it saves (its wake-up is 10-50 us). */
@@ -265,6 +283,23 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
       );
       share(tasks, 0, helper !== undefined);
     },
+    fewRowsScratchBytes: (dims) => {
+      const shares = fewRowsShares(dims, helper !== undefined);
+      return shares > 1 ? 4 * shares * dims.m * dims.n : 0;
+    },
+    multiplyFewRows: (a, b, c, { m, k, n }, scratch) => {
+      const shares = fewRowsShares({ m, k, n }, helper !== undefined);
+      if (shares === 1) {
+        exports.fewRowsProduct(a, k, b, c, m, k, n);
+        return;
+      }
+      const tasks = evenShares(k, shares).map(([start, end], t): ProductTask => {
+        const args = [a + 4 * start, k, b + 4 * start * n, scratch + 4 * t * m * n, m, end - start, n];
+        return [{ name: 'fewRowsProduct', args, perThread: [] }];
+      });
+      share(tasks, 0, true);
+      exports.sumCopies(scratch, shares, m * n, c);
+    },
   };
 
   /** Runs a task's calls on this thread (thread 0: its per-thread addresses as they are). */
@@ -282,6 +317,19 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
       helper.share(tasks.slice(first, first + MAX_SHARED_TASKS), threadStride, runTask);
     }
   }
+}
+
+/** The fewest of B's rows in a share of a product of few rows: a block of them read whole, in order. */
+const MIN_FEW_ROWS_SHARE = 256;
+
+/**
+ * B's rows in this many shares (one, without a second thread or below MIN_THREADED_MULTIPLY_ADDS): split
+ * by rows, as columns split would have each thread read parts of every row, which ran 1.2-1.3x slower on
+ * two threads than one thread reading whole rows ([4, 100352] x [100352, 512]).
+ */
+function fewRowsShares({ m, k, n }: { m: number; k: number; n: number }, helper: boolean): number {
+  if (!helper || m * k * n < MIN_THREADED_MULTIPLY_ADDS) return 1;
+  return Math.max(1, Math.min(SHARES, Math.floor(k / MIN_FEW_ROWS_SHARE)));
 }
 
 /** Shares of a batch's images (tap-by-tap input gradients) or output rows (direct convolutions) that the threads claim. */

@@ -7,6 +7,7 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.js';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
+import { depthwiseConv2dConfig, fusedDepthwiseConv2dConfig } from './depthwise-conv2d.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
@@ -27,7 +28,8 @@ import { adoptWasmKernel } from './wasm-originals.js';
  * Sum over leading axes (transposes them innermost first: every bias gradient), its Add and Multiply of a
  * per-channel operand (an index per value) and its FusedBatchNorm with a zero mean (an input normalisation; the
  * same); its Conv2D and FusedConv2D
- * (wrapped: 3x3 stride-1 convolutions by Winograd); `sgdMomentumStep`'s one-pass update and the one-pass
+ * (wrapped: 3x3 stride-1 convolutions by Winograd); its DepthwiseConv2dNative and FusedDepthwiseConv2D
+ * (wrapped: one filter per channel on both threads of our product); `sgdMomentumStep`'s one-pass update and the one-pass
  * ReLU gradient that `@deepmask/model` runs where it is registered (`relu-gradient.ts`).
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
@@ -51,6 +53,8 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   reluGradientConfig,
   conv2DConfig,
   fusedConv2DConfig,
+  depthwiseConv2dConfig,
+  fusedDepthwiseConv2dConfig,
 ];
 
 /**

@@ -51,13 +51,6 @@ export type DepthwiseFilterGradient = (
  * `out[m, n] = a[m, k] b[k, n]` for few rows `m`, in one thread: `b` is read once as it is stored, where
  * wasm's product would pack it first. All views of one wasm memory; false (nothing done) for other views.
  */
-export type RowCombinations = (
-  a: Float32Array,
-  b: Float32Array,
-  out: Float32Array,
-  dims: { m: number; k: number; n: number },
-) => boolean;
-
 /** Hyperparameters of one SGD step: `d = g + weightDecay w; v' = momentum v + d; w' = w - learningRate v'`. */
 export interface SgdMomentumAttrs {
   learningRate: number;
@@ -253,8 +246,6 @@ export interface SimdKernels {
   zero: Zero;
   transposeBlocks: BlockTranspose;
   depthwiseFilterGradient: DepthwiseFilterGradient;
-  /** 0.13-0.23 ns per multiply-add. */
-  rowCombinations: RowCombinations;
   sgdMomentum: SgdMomentum;
   /** 0.1-0.2 ns per value against ~1.5 for the JS loop (a bias gradient). */
   columnSums: ColumnSums;
@@ -303,7 +294,6 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
   const transposeBlocks = exports.transposeBlocks as Exported;
   const zeroFloats = exports.zeroFloats as Exported;
   const depthwiseFilterGradient = exports.depthwiseFilterGradient as Exported;
-  const rowCombinations = exports.rowCombinations as Exported;
   const columnSums = exports.columnSums as Exported;
   const deinterleaveRows = exports.deinterleaveRows as Exported;
   const maxPoolWindowGradient = exports.maxPoolWindowGradient as Exported;
@@ -337,12 +327,6 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
         w.filterWidth,
         ...w.strides,
       );
-      return true;
-    },
-    rowCombinations: (a, b, out, { m, k, n }) => {
-      if (!inMemory(a, b, out)) return false;
-      zeroFloats(out.byteOffset, out.length);
-      rowCombinations(a.byteOffset, b.byteOffset, out.byteOffset, m, k, n);
       return true;
     },
     sgdMomentum: ({ value, velocity, gradient }, outputs, { learningRate, momentum, weightDecay }) => {

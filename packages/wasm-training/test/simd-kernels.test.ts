@@ -149,46 +149,6 @@ describe.each([false, true])('SIMD depthwise filter gradient on a wasm memory (s
   });
 });
 
-// Inner sizes in and past one 64-row block of B, below and past 4 (its quads and single rows), columns
-// below, at and past a multiple of 4.
-const PRODUCTS: Array<{ m: number; k: number; n: number }> = [
-  { m: 1, k: 1, n: 1 },
-  { m: 3, k: 5, n: 7 },
-  { m: 4, k: 64, n: 8 },
-  { m: 2, k: 131, n: 13 },
-  { m: 5, k: 70, n: 4 },
-];
-
-describe.each([false, true])('SIMD row combinations on a wasm memory (shared %s)', (shared) => {
-  const memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared });
-  const combine = simdKernels({
-    wasm: shared ? { wasmMemory: memory } : { asm: { memory } },
-  })?.rowCombinations;
-
-  it.each(PRODUCTS)('multiplies [$m, $k] by [$k, $n] as the definition does', ({ m, k, n }) => {
-    expect(combine).toBeDefined();
-    const a = new Float32Array(memory.buffer, 4 * 5, m * k);
-    const b = new Float32Array(memory.buffer, a.byteOffset + 4 * m * k, k * n);
-    const out = new Float32Array(memory.buffer, b.byteOffset + 4 * k * n, m * n);
-    a.set(randomValues(m * k, 61));
-    b.set(randomValues(k * n, 62));
-    out.fill(Number.NaN);
-    expect(combine?.(a, b, out, { m, k, n })).toBe(true);
-    for (let r = 0; r < m; r++)
-      for (let c = 0; c < n; c++) {
-        let sum = 0;
-        for (let t = 0; t < k; t++) sum += a[r * k + t] * b[t * n + c];
-        expect(out[r * n + c]).toBeCloseTo(sum, 5);
-      }
-  });
-
-  it('declines views of other memory', () => {
-    const out = new Float32Array(4).fill(7);
-    expect(combine?.(new Float32Array(4), new Float32Array(4), out, { m: 2, k: 2, n: 2 })).toBe(false);
-    expect(Array.from(out)).toEqual([7, 7, 7, 7]);
-  });
-});
-
 describe.each([false, true])('SIMD zeros on a wasm memory (shared %s)', (shared) => {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared });
   const kernels = simdKernels(shared ? { wasm: { wasmMemory: memory } } : { wasm: { asm: { memory } } });

@@ -1,3 +1,4 @@
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -32,6 +33,9 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
   it('runs the threaded SIMD build on two threads with the same gradients as cpu', async () => {
     const choice = await initWasmBackend({ threads: 2 });
     expect(choice).toEqual({ threads: 2, build: 'threaded-simd' });
+    // XNNPACK's pool is the calling thread alone: our helper thread is the second.
+    expect(getThreadsCount()).toBe(1);
+    expect(productHelperOf(wasmMemoryOf(tf.backend())!)).toBeDefined();
     expect(tf.getBackend()).toBe('wasm');
     expect(await initWasmBackend({ threads: 1 })).toBe(choice);
 
@@ -96,6 +100,68 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
           expect(maxAbsDifference(onWasm as Float32Array, product() as Float32Array)).toBeLessThan(1e-4);
         }
       }
+    } finally {
+      setProductHelper(memory, helper);
+    }
+  });
+
+  it("takes products of few rows by shares of B's rows on both threads, B fresh or kept, equal to cpu", async () => {
+    const { memory, helper, shared } = await recordSharedJobs();
+    // 4 x 2048 x 300: 2.5M multiply-adds, B's 2048 rows in 8 shares of 256; 3 x 100 x 20 on this thread.
+    const cases = [
+      { m: 4, k: 2048, n: 300, jobs: [Array(8).fill('fewRowsProduct')] },
+      { m: 3, k: 100, n: 20, jobs: [] },
+    ];
+    try {
+      for (const { m, k, n, jobs } of cases) {
+        const a = randomValues(m * k, 5);
+        const b = randomValues(k * n, 6);
+        await tf.setBackend('wasm');
+        const kept = tf.tensor2d(b, [k, n]);
+        for (const use of ['first', 'again']) {
+          shared.length = 0;
+          const product = () => tf.tidy(() => tf.matMul(tf.tensor2d(a, [m, k]), kept).dataSync());
+          const { calls, result: onWasm } = recordWasmKernelCalls(['BatchMatMul'], () => '', product);
+          expect(calls, `B used ${use}`).toEqual([]);
+          expect(shared.map((job) => job.map(([name]) => name))).toEqual(jobs);
+          await tf.setBackend('cpu');
+          const onCpu = tf.tidy(() => tf.matMul(tf.tensor2d(a, [m, k]), tf.tensor2d(b, [k, n])).dataSync());
+          expect(maxAbsDifference(onWasm as Float32Array, onCpu as Float32Array)).toBeLessThan(1e-4);
+          await tf.setBackend('wasm');
+        }
+        kept.dispose();
+      }
+    } finally {
+      setProductHelper(memory, helper);
+    }
+  });
+
+  it('shares the output rows of a depthwise convolution between both threads, equal to cpu', async () => {
+    const { memory, helper, shared } = await recordSharedJobs();
+    const x = randomValues(2 * 12 * 12 * 20, 7);
+    const w = randomValues(3 * 3 * 20, 8);
+    const bias = randomValues(20, 9);
+    const layer = () =>
+      tf.tidy(() =>
+        tf.fused
+          .depthwiseConv2d({
+            x: tf.tensor4d(x, [2, 12, 12, 20]),
+            filter: tf.tensor4d(w, [3, 3, 20, 1]),
+            strides: 2,
+            pad: 'same',
+            bias: tf.tensor1d(bias),
+            activation: 'relu6',
+          })
+          .dataSync(),
+      );
+    try {
+      await tf.setBackend('wasm');
+      shared.length = 0;
+      const onWasm = layer();
+      // 2 x 6 output rows, one task each.
+      expect(shared).toEqual([Array(12).fill(['depthwiseRows'])]);
+      await tf.setBackend('cpu');
+      expect(maxAbsDifference(onWasm as Float32Array, layer() as Float32Array)).toBeLessThan(1e-5);
     } finally {
       setProductHelper(memory, helper);
     }

@@ -1,0 +1,127 @@
+// The wat of a depthwise convolution (one filter per channel) straight from x (part of the product
+// module, scripts/matrix-product-wat.ts, so that it takes relaxed SIMD's fused multiply-adds and the
+// product's helper thread).
+
+import { add, get, i32, max, min, mul, multiplyAdd, set, sub } from './wat.js';
+
+/** Bytes of a depthwise convolution's geometry record (`depthwiseRows`): sixteen i32s. */
+export const DEPTHWISE_GEOMETRY_BYTES = 64;
+
+/** The activations that `depthwiseRows` applies after the bias. */
+export const DEPTHWISE_ACTIVATIONS = { linear: 0, relu: 1, relu6: 2 } as const;
+
+/** The geometry record's fields, in order (i32s); `bias` is a byte address, 0 for none. */
+export const DEPTHWISE_FIELDS = [
+  'outHeight',
+  'outWidth',
+  'filterHeight',
+  'filterWidth',
+  'channels',
+  'inHeight',
+  'inWidth',
+  'strideH',
+  'strideW',
+  'padTop',
+  'padLeft',
+  'bias',
+  'activation',
+] as const;
+
+const ZERO = '(v128.const i32x4 0 0 0 0)';
+const SIX = '(v128.const f32x4 6 6 6 6)';
+
+/**
+ * One block of `vectors` channel vectors (at byte `c` of a pixel) of the output at `yp`: the sum over the
+ * window's taps inside the image (filter rows [aLo, aHi), cols [bLo, bHi)) of x times the filter, then the
+ * bias, then the activation (tfjs' ReLU and ReLU6: NaN kept).
+ */
+function channelBlock(fused: boolean, vectors: number): string {
+  const indices = Array.from({ length: vectors }, (_, v) => v);
+  const acc = (v: number) => `acc${v}`;
+  const tap = indices.flatMap((v) => [
+    set('s', `(v128.load offset=${16 * v} ${get('xp')})`),
+    set(`w${v}`, `(v128.load offset=${16 * v} ${get('wp')})`),
+    multiplyAdd(fused, acc(v), `w${v}`),
+  ]);
+  const finish = indices.flatMap((v) => [
+    `(if ${get('bias')} (then ${set(acc(v), `(f32x4.add ${get(acc(v))} (v128.load offset=${16 * v} ${add(get('bias'), get('c'))}))`)}))`,
+    `(if ${get('activation')} (then ${set(acc(v), `(f32x4.pmax ${get(acc(v))} ${ZERO})`)}))`,
+    `(if (i32.eq ${get('activation')} ${i32(DEPTHWISE_ACTIVATIONS.relu6)}) (then ${set(acc(v), `(f32x4.pmin ${get(acc(v))} ${SIX})`)}))`,
+    `(v128.store offset=${16 * v} ${add(get('yp'), get('c'))} ${get(acc(v))})`,
+  ]);
+  return `
+          ${indices.map((v) => set(acc(v), ZERO)).join(' ')}
+          ${set('a', get('aLo'))}
+          (block $rowsDone${vectors}
+            (loop $filterRows${vectors}
+              (br_if $rowsDone${vectors} (i32.ge_s ${get('a')} ${get('aHi')}))
+              ${set('b', get('bLo'))}
+              (block $colsDone${vectors}
+                (loop $filterCols${vectors}
+                  (br_if $colsDone${vectors} (i32.ge_s ${get('b')} ${get('bHi')}))
+                  ${set('xp', add(add(get('xo'), add(mul(get('a'), get('xRow')), mul(get('b'), get('pixel')))), get('c')))}
+                  ${set('wp', add(add(get('w'), mul(add(mul(get('a'), get('filterWidth')), get('b')), get('pixel'))), get('c')))}
+                  ${tap.join('\n                  ')}
+                  ${set('b', add(get('b'), i32(1)))}
+                  (br $filterCols${vectors})))
+              ${set('a', add(get('a'), i32(1)))}
+              (br $filterRows${vectors})))
+          ${finish.join('\n          ')}
+          ${set('c', add(get('c'), i32(16 * vectors)))}`;
+}
+
+/**
+ * `depthwiseRows(geometry, x, w, y, row, endRow)`: rows row .. endRow - 1 (of the batch's N outHeight) of
+ * y [N, outHeight, outWidth, C] = the depthwise convolution of x [N, inHeight, inWidth, C] with w [fh, fw,
+ * C, 1] (C a multiple of 4, dilation 1), then the bias and activation of the geometry record (the fields
+ * of DEPTHWISE_FIELDS). Each output pixel's channels in blocks of 4 vectors, then single vectors; each
+ * block sums its window's taps inside the image (the padding costs nothing).
+ */
+export function depthwiseConvolutionWat(fused: boolean): string {
+  const fields = DEPTHWISE_FIELDS.map((name) => `(local $${name} i32)`).join(' ');
+  const blocks = [4, 1].map(
+    (vectors) => `
+        (block $blocks${vectors}Done
+          (loop $blocks${vectors}
+            (br_if $blocks${vectors}Done (i32.gt_s ${add(get('c'), i32(16 * vectors))} ${get('pixel')}))
+            ${channelBlock(fused, vectors)}
+            (br $blocks${vectors})))`,
+  );
+  return `
+  (func (export "depthwiseRows")
+    (param $geometry i32) (param $x i32) (param $w i32) (param $y i32) (param $row i32) (param $endRow i32)
+    ${fields}
+    (local $pixel i32) (local $xRow i32) (local $n i32) (local $top i32) (local $aLo i32) (local $aHi i32)
+    (local $xImageRow i32) (local $yp i32) (local $j i32) (local $left i32) (local $bLo i32) (local $bHi i32)
+    (local $xo i32) (local $c i32) (local $a i32) (local $b i32) (local $xp i32) (local $wp i32)
+    (local $s v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128)
+    (local $acc0 v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128)
+    ${DEPTHWISE_FIELDS.map((name, k) => set(name, `(i32.load offset=${4 * k} ${get('geometry')})`)).join('\n    ')}
+    ${set('pixel', `(i32.shl ${get('channels')} ${i32(2)})`)}
+    ${set('xRow', mul(get('inWidth'), get('pixel')))}
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u ${get('row')} ${get('endRow')}))
+        ${set('n', `(i32.div_u ${get('row')} ${get('outHeight')})`)}
+        ${set('top', sub(mul(sub(get('row'), mul(get('n'), get('outHeight'))), get('strideH')), get('padTop')))}
+        ${set('aLo', max(i32(0), sub(i32(0), get('top'))))}
+        ${set('aHi', min(get('filterHeight'), sub(get('inHeight'), get('top'))))}
+        ;; the window origin's row (may lie above the image: only taps inside it are read)
+        ${set('xImageRow', add(get('x'), mul(add(mul(get('n'), get('inHeight')), get('top')), get('xRow'))))}
+        ${set('yp', add(get('y'), mul(mul(get('row'), get('outWidth')), get('pixel'))))}
+        ${set('j', i32(0))}
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_u ${get('j')} ${get('outWidth')}))
+            ${set('left', sub(mul(get('j'), get('strideW')), get('padLeft')))}
+            ${set('bLo', max(i32(0), sub(i32(0), get('left'))))}
+            ${set('bHi', min(get('filterWidth'), sub(get('inWidth'), get('left'))))}
+            ${set('xo', add(get('xImageRow'), mul(get('left'), get('pixel'))))}
+            ${set('c', i32(0))}
+            ${blocks.join('')}
+            ${set('yp', add(get('yp'), get('pixel')))}
+            ${set('j', add(get('j'), i32(1)))}
+            (br $cols)))
+        ${set('row', add(get('row'), i32(1)))}
+        (br $rows))))`;
+}
