@@ -47,10 +47,6 @@ export type DepthwiseFilterGradient = (
   window: DepthwiseWindow,
 ) => boolean;
 
-/**
- * `out[m, n] = a[m, k] b[k, n]` for few rows `m`, in one thread: `b` is read once as it is stored, where
- * wasm's product would pack it first. All views of one wasm memory; false (nothing done) for other views.
- */
 /** Hyperparameters of one SGD step: `d = g + weightDecay w; v' = momentum v + d; w' = w - learningRate v'`. */
 export interface SgdMomentumAttrs {
   learningRate: number;
