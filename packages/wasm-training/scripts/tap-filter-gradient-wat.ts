@@ -148,6 +148,33 @@ const filterGradientTaps = `
         (br $records))))`;
 
 /**
+ * One loop of sumCopies: from `out` up to the local `limit`, `width` bytes at a time (a v128 or an f32 in
+ * the local `acc`), each place's sum over the copies, in order.
+ */
+function sumLoop(name: string, limit: string, width: 16 | 4, acc: string): string {
+  const type = width === 16 ? 'v128' : 'f32';
+  const add = width === 16 ? 'f32x4.add' : 'f32.add';
+  return `
+    (block $${name}Done
+      (loop $${name}
+        (br_if $${name}Done (i32.ge_u ${get('out')} ${get(limit)}))
+        ${set(acc, `(${type}.load ${get('copies')})`)}
+        ${set('from', `(i32.add ${get('copies')} ${get('bytes')})`)}
+        ${set('copy', '(i32.const 1)')}
+        (block $${name}CopiesDone
+          (loop $${name}Copies
+            (br_if $${name}CopiesDone (i32.ge_u ${get('copy')} ${get('count')}))
+            ${set(acc, `(${add} ${get(acc)} (${type}.load ${get('from')}))`)}
+            ${set('from', `(i32.add ${get('from')} ${get('bytes')})`)}
+            ${set('copy', `(i32.add ${get('copy')} (i32.const 1))`)}
+            (br $${name}Copies)))
+        (${type}.store ${get('out')} ${get(acc)})
+        ${set('out', `(i32.add ${get('out')} (i32.const ${width}))`)}
+        ${set('copies', `(i32.add ${get('copies')} (i32.const ${width}))`)}
+        (br $${name})))`;
+}
+
+/**
  * `sumCopies(copies, count, size, out)`: out = copies[0] + copies[1] + ... + copies[count - 1] (`size`
  * floats each, one after another), added in that order: four floats at a time, then the last size % 4.
  */
@@ -158,40 +185,8 @@ const sumCopies = `
     ${set('bytes', `(i32.shl ${get('size')} (i32.const 2))`)}
     ${set('end', `(i32.add ${get('out')} ${get('bytes')})`)}
     ${set('vectorEnd', `(i32.add ${get('out')} (i32.and ${get('bytes')} (i32.const -16)))`)}
-    (block $done
-      (loop $vectors
-        (br_if $done (i32.ge_u ${get('out')} ${get('vectorEnd')}))
-        ${set('sum', `(v128.load ${get('copies')})`)}
-        ${set('from', `(i32.add ${get('copies')} ${get('bytes')})`)}
-        ${set('copy', '(i32.const 1)')}
-        (block $copiesDone
-          (loop $each
-            (br_if $copiesDone (i32.ge_u ${get('copy')} ${get('count')}))
-            ${set('sum', `(f32x4.add ${get('sum')} (v128.load ${get('from')}))`)}
-            ${set('from', `(i32.add ${get('from')} ${get('bytes')})`)}
-            ${set('copy', `(i32.add ${get('copy')} (i32.const 1))`)}
-            (br $each)))
-        (v128.store ${get('out')} ${get('sum')})
-        ${set('out', `(i32.add ${get('out')} (i32.const 16))`)}
-        ${set('copies', `(i32.add ${get('copies')} (i32.const 16))`)}
-        (br $vectors)))
-    (block $scalarsDone
-      (loop $scalars
-        (br_if $scalarsDone (i32.ge_u ${get('out')} ${get('end')}))
-        ${set('scalar', `(f32.load ${get('copies')})`)}
-        ${set('from', `(i32.add ${get('copies')} ${get('bytes')})`)}
-        ${set('copy', '(i32.const 1)')}
-        (block $scalarCopiesDone
-          (loop $eachScalar
-            (br_if $scalarCopiesDone (i32.ge_u ${get('copy')} ${get('count')}))
-            ${set('scalar', `(f32.add ${get('scalar')} (f32.load ${get('from')}))`)}
-            ${set('from', `(i32.add ${get('from')} ${get('bytes')})`)}
-            ${set('copy', `(i32.add ${get('copy')} (i32.const 1))`)}
-            (br $eachScalar)))
-        (f32.store ${get('out')} ${get('scalar')})
-        ${set('out', `(i32.add ${get('out')} (i32.const 4))`)}
-        ${set('copies', `(i32.add ${get('copies')} (i32.const 4))`)}
-        (br $scalars))))`;
+    ${sumLoop('vectors', 'vectorEnd', 16, 'sum')}
+    ${sumLoop('scalars', 'end', 4, 'scalar')})`;
 
 /** The functions above, for the product module's text. */
 export function tapFilterGradientWat(fused: boolean): string {

@@ -54,4 +54,21 @@ describe.each(['fused', 'separate'] as const)('the product of few rows (%s multi
       for (const at of [cAt - 4, cAt - 1, cAt + c.m * c.n, cAt + c.m * c.n + 3]) expect(floats[at]).toBeNaN();
     },
   );
+
+  it.runIf(supported)('adds copies in order, four floats at a time and the last size % 4 one by one', () => {
+    const { sumCopies } = instantiate();
+    const floats = new Float32Array(memory.buffer);
+    // 3 copies of 7 floats from an odd offset; the sum written next to them, a NaN after it untouched.
+    const [copiesAt, size, count] = [3, 7, 3];
+    const copies = randomValues(count * size, 21);
+    const outAt = copiesAt + copies.length;
+    floats.set(copies, copiesAt);
+    floats.fill(Number.NaN, outAt, outAt + size + 1);
+    sumCopies(4 * copiesAt, count, size, 4 * outAt);
+    for (let i = 0; i < size; i++) {
+      const inOrder = Math.fround(Math.fround(copies[i] + copies[size + i]) + copies[2 * size + i]);
+      expect(floats[outAt + i]).toBe(inOrder);
+    }
+    expect(floats[outAt + size]).toBeNaN();
+  });
 });
