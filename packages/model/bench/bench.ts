@@ -74,6 +74,10 @@ const REPLICAS = 2;
 const REPLICA_PROGRAM = new URL('./train-replica.mjs', import.meta.url);
 
 const torch = TorchWorker.start(join(dirname(fileURLToPath(import.meta.url)), 'torch_deepmask.py'));
+/** The torch side's version, threads and the BLAS that its Linear layers and matrix products go to. */
+const torchAbout = await torch?.request<{ torch: string; threads: number; blas: string }>({ op: 'about' });
+/** Debian's name for Netlib's reference BLAS, which leaves torch's Linear layers ~20x slower than OpenBLAS. */
+const REFERENCE_BLAS = 'blas';
 
 /**
  * Between runs of the two sides: PyTorch's OpenMP threads spin for a while after each parallel region
@@ -308,8 +312,13 @@ const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[
 const line = (cells: string[]) =>
   cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
 console.log(
-  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; wasm threads ${wasmChoice.threads} (asked initWasmBackend for 2: XNNPACK's pool ${xnnpackThreads}, our helper ${wasmChoice.threads - xnnpackThreads}); torch ${torch ? '2 threads' : 'absent (column skipped)'}`,
+  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; wasm threads ${wasmChoice.threads} (asked initWasmBackend for 2: XNNPACK's pool ${xnnpackThreads}, our helper ${wasmChoice.threads - xnnpackThreads}); torch ${torchAbout ? `${torchAbout.torch}, ${torchAbout.threads} threads, BLAS ${torchAbout.blas}` : 'absent (column skipped)'}`,
 );
+if (torchAbout?.blas === REFERENCE_BLAS) {
+  console.log(
+    "warning: torch's matrix products (its Linear layers) run on Netlib's reference BLAS at 4-7 GFLOP/s, which flatters wasm; for a fair reference: apt-get install -y libopenblas0-openmp",
+  );
+}
 console.log(line(header));
 console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const row of rows) console.log(line(row));
@@ -338,7 +347,8 @@ console.log(
     wasmThreads: wasmChoice.threads,
     xnnpackThreads,
     replicas: REPLICAS,
-    torchThreads: torch ? 2 : null,
+    torchThreads: torchAbout?.threads ?? null,
+    torchBlas: torchAbout?.blas ?? null,
     reps,
     results: results.map((r) => ({
       trunk: r.name,

@@ -2,6 +2,7 @@
 
 A worker that bench.ts drives one line at a time, so that both sides alternate run by run (this
 machine's speed drifts by 2x within minutes). Each stdin line is a JSON request, answered by one line:
+  {"op": "about"} -> {"torch": version, "threads": count, "blas": the BLAS library that matrix products use}
   {"op": "case", "case": {name, config, patchBatch, trainBatch, denseSizePx}} -> {"ready": true}
   {"op": "ceiling", "conv": [batch, size, channels], "pointwise": [batch, size, in, out], "matMul": side}
                                                                          -> {"ready": true}
@@ -12,6 +13,10 @@ machine's speed drifts by 2x within minutes). Each stdin line is a JSON request,
 import json
 import sys
 import time
+
+from torch_reference import blas_library, prepare_reference_process
+
+prepare_reference_process()
 
 import torch
 import torch.nn as nn
@@ -153,12 +158,14 @@ class DeepMask(nn.Module):
             score = self.score_rest(emb)
         return masks, score.view(-1)
 
-    def dense(self, x):
-        """Linears as convolutions; the score's 2x2 pool at stride 16 by fine-stride pooling."""
+    def dense(self, x, by_product):
+        """Linears as convolutions (by_product: as unfold + matrix product); the score's 2x2 pool at stride 16
+        by fine-stride pooling."""
         features = self.trunk(self.normalise(x))
         f, r = self.f, self.config['reducedChannels']
         e = self.config['embeddingSize']
-        emb = F.conv2d(F.relu(self.reduce(features)), self.embed.weight.view(e, r, f, f), self.embed.bias)
+        emb = dense_linear(F.relu(self.reduce(features)), self.embed.weight.view(e, r, f, f), self.embed.bias,
+                           by_product)
         if self.config['head'] == 'shared':
             return emb, conv_mlp(self.score_rest, emb)
         rows, cols = emb.shape[2], emb.shape[3]
@@ -168,9 +175,20 @@ class DeepMask(nn.Module):
         for dy in (0, 1):
             for dx in (0, 1):
                 pooled = F.max_pool2d(features[:, :, dy:, dx:], 2)
-                s = conv_mlp(self.score_rest, F.conv2d(pooled, w, self.score_first.bias))
+                s = conv_mlp(self.score_rest, dense_linear(pooled, w, self.score_first.bias, by_product))
                 out[:, :, dy::2, dx::2][:, :, :s.shape[2], :s.shape[3]] = s
         return emb, out[:, 0, :rows, :cols]
+
+
+def dense_linear(x, weight, bias, by_product):
+    """A linear over k x k windows at every position, as a convolution or as unfold + matrix product (which is
+    faster depends on the shapes and the BLAS: case_measures times both)."""
+    if not by_product:
+        return F.conv2d(x, weight, bias)
+    k = weight.shape[2]
+    rows, cols = x.shape[2] - k + 1, x.shape[3] - k + 1
+    windows = F.unfold(x, k).transpose(1, 2)
+    return F.linear(windows, weight.flatten(1), bias).transpose(1, 2).reshape(x.shape[0], -1, rows, cols)
 
 
 def conv_mlp(seq, x):
@@ -217,8 +235,22 @@ def case_measures(case):
         joint_loss(masks, scores, targets, labels).backward()
         optimizer.step()
 
-    return {'patch': inference(lambda: model(patches)), 'dense': inference(lambda: model.dense(image)),
-            'train': step}
+    dense_by_product = fastest_dense_form(model, image)
+    return {'patch': inference(lambda: model(patches)),
+            'dense': inference(lambda: model.dense(image, dense_by_product)), 'train': step}
+
+
+def fastest_dense_form(model, image):
+    """Whether the dense form runs faster with its linears as matrix products than as convolutions."""
+    model.eval()
+    seconds = {}
+    with torch.no_grad():
+        for by_product in (False, True):
+            model.dense(image, by_product)
+            start = time.perf_counter()
+            model.dense(image, by_product)
+            seconds[by_product] = time.perf_counter() - start
+    return seconds[True] < seconds[False]
 
 
 def ceiling_measures(request):
@@ -245,9 +277,11 @@ def serve():
     measures = {}
     for line in sys.stdin:
         request = json.loads(line)
-        if request['op'] == 'case':
+        if request['op'] == 'about':
+            reply = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas_library()}
+        elif request['op'] == 'case':
             measures = case_measures(request['case'])
-            reply = {'ready': True, 'torch': torch.__version__, 'threads': torch.get_num_threads()}
+            reply = {'ready': True}
         elif request['op'] == 'ceiling':
             measures = ceiling_measures(request)
             reply = {'ready': True}

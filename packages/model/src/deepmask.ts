@@ -105,7 +105,7 @@ export class DeepMask {
   /**
    * maskFeatures of `predictDenseScores` -> the mask embeddings `[K, E]` of `cells`, in their order: equal to
    * `predictDense`'s maskEmbedding at those cells. Reads maskFeatures once (a download on GPU backends) and
-   * multiplies their windows in chunks of at most 16 MiB (`WINDOW_CHUNK_BYTES`).
+   * multiplies their windows in chunks of at most 64 MiB (`WINDOW_CHUNK_BYTES`).
    */
   embedCells(maskFeatures: tf.Tensor4D, cells: readonly DenseCell[]): tf.Tensor2D {
     const { channels, window } = this.heads.maskFeatures;

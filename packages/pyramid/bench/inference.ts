@@ -68,6 +68,8 @@ async function valImages(count: number): Promise<Image[]> {
 }
 
 type Row = Record<(typeof STAGES)[number], number> & { images: number; proposals: number };
+/** torch's row also names the BLAS that its matrix products go to (torch_pyramid.py's blas_library). */
+type TorchRow = Row & { blas: string };
 
 /** Milliseconds of resizing, padding and the trunk alone over the scale batches that proposeMasks runs. */
 function trunkMs(model: DenseMaskModel & { trunkFeatures(x: tf.Tensor4D): tf.Tensor4D }, image: tf.Tensor3D) {
@@ -123,7 +125,7 @@ async function tfjsRow(trunk: TrunkName, images: Image[]): Promise<Row> {
   return sums;
 }
 
-function torchRow(trunk: TrunkName, images: Image[], dir: string): Row | string {
+function torchRow(trunk: TrunkName, images: Image[], dir: string): TorchRow | string {
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return 'torch not installed';
   const specs = images.map((im, k) => {
@@ -148,7 +150,7 @@ const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.
 async function main() {
   const wasm = await initWasmBackend({ threads: Number(option('threads', '2')) });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pyramid-bench-'));
-  const results: Record<string, { wasm: Row; torch: Row | string; ratio?: number }> = {};
+  const results: Record<string, { wasm: Row; torch: TorchRow | string; ratio?: number }> = {};
   const maxImages = Math.max(...trunks.map((t) => Number(imagesPerTrunk.get(t) ?? 1)));
   const all = await valImages(maxImages);
   try {
@@ -167,10 +169,13 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
   }
   const cpus = os.cpus();
+  const torchBlas = Object.values(results)
+    .map((r) => r.torch)
+    .find((t): t is TorchRow => typeof t !== 'string')?.blas;
   console.log(`full-scene inference per 640x480 coco-mini val image, 7 scales 2^-2..2^1, top ${topN} masks`);
   console.log(
     `machine: ${cpus[0]?.model ?? 'unknown'} x${cpus.length}; tfjs ${tf.version_core} wasm ${wasm.build}, ` +
-      `${wasm.threads} threads${wasm.note ? ` (${wasm.note})` : ''}; torch 2 threads`,
+      `${wasm.threads} threads${wasm.note ? ` (${wasm.note})` : ''}; torch 2 threads, BLAS ${torchBlas ?? '-'}`,
   );
   const columns = (r: Row, width: number) =>
     [r.trunkMs, r.headsMs, r.rankMs, r.embedMs, r.decodeMs + r.pasteMs, r.totalMs]

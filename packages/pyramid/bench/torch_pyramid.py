@@ -3,15 +3,22 @@ scales, padding, fine-stride pooling, ranking, mask embedding of the top N only,
 timed per stage.
 
 usage: python3 torch_pyramid.py TRUNK TOP_N RAW_IMAGE... (RAW_IMAGE: path:height:width of uint8 RGB)
-Prints one JSON line: {"trunk", "images", "trunkMs", "headsMs", "rankMs", "embedMs", "decodeMs", "pasteMs",
+Prints one JSON line: {"trunk", "images", "threads", "torch", "blas", "trunkMs", "headsMs", "rankMs", "embedMs", "decodeMs", "pasteMs",
 "totalMs"} (means; trunkMs includes resizing and padding; headsMs is the score branch and the mask features).
 """
 import json
 import math
+import os
 import sys
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../model/bench'))
+from torch_reference import blas_library, prepare_reference_process  # noqa: E402
+
+prepare_reference_process()
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -29,10 +36,15 @@ CONFIGS = {
     'tiny': (64, 16, 'paper', 32, 64, [64, 64], IMAGENET),
 }
 SCALES = [2 ** (-2 + 0.5 * k) for k in range(7)]
-# This torch build (BLAS_INFO=generic) runs matmuls slowly and convolutions fast (oneDNN), so the linears
-# of the top N run as convolutions, all scales' windows in one call: oneDNN repacks the 200 MB F x F kernel
-# per call (about 0.5 s).
+# Windows of the top N per embedding call: oneDNN repacks the 200 MB F x F kernel per call (about 0.5 s).
 WINDOW_CHUNK_BYTES = 512 * 2 ** 20
+
+
+BLAS = blas_library()
+# Debian's python3-torch (BLAS_INFO=generic) multiplies matrices through whichever libblas.so.3 is installed:
+# on Netlib's reference BLAS the top N's F x F linear runs fastest as a convolution (oneDNN), all scales'
+# windows in one call; on OpenBLAS as a matrix product.
+EMBED_BY_PRODUCT = BLAS != 'blas'
 
 
 def vgg_a():
@@ -145,6 +157,8 @@ class DenseDeepMask(nn.Module):
         """cell_inputs of any scales, concatenated -> the embeddings [K, E]: the F x F linear as a conv."""
         if self.head == 'shared':
             return inputs
+        if EMBED_BY_PRODUCT:
+            return F.linear(inputs.flatten(1), self.embed.weight.flatten(1), self.embed.bias)
         per_chunk = max(1, WINDOW_CHUNK_BYTES // (4 * inputs[0].numel()))
         return torch.cat([self.embed(inputs[k:k + per_chunk]).flatten(1) for k in range(0, len(inputs), per_chunk)])
 
@@ -226,7 +240,8 @@ def main():
         images.append(np.fromfile(path, dtype=np.uint8).reshape(int(h), int(w), 3))
     propose(model, images[0], top_n)  # warm-up at full size, as the wasm side
     runs = [propose(model, im, top_n) for im in images]
-    out = {'trunk': trunk, 'images': len(runs), 'threads': torch.get_num_threads(), 'torch': torch.__version__}
+    out = {'trunk': trunk, 'images': len(runs), 'threads': torch.get_num_threads(), 'torch': torch.__version__,
+           'blas': BLAS}
     for key in ['trunkMs', 'headsMs', 'rankMs', 'embedMs', 'decodeMs', 'pasteMs', 'totalMs', 'proposals']:
         out[key] = sum(r[key] for r in runs) / len(runs)
     print(json.dumps(out))
