@@ -154,7 +154,8 @@ class DenseDeepMask(nn.Module):
         return torch.stack([features[0, :, i:i + f, j:j + f] for i, j in zip(rows.tolist(), cols.tolist())])
 
     def embed_cells(self, inputs):
-        """cell_inputs of any scales, concatenated -> the embeddings [K, E]: the F x F linear as a conv."""
+        """cell_inputs of any scales, concatenated -> the embeddings [K, E]: the F x F linear as a matrix product
+        (OpenBLAS) or as a conv (reference BLAS)."""
         if self.head == 'shared':
             return inputs
         if EMBED_BY_PRODUCT:
