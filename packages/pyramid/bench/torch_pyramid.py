@@ -36,15 +36,11 @@ CONFIGS = {
     'tiny': (64, 16, 'paper', 32, 64, [64, 64], IMAGENET),
 }
 SCALES = [2 ** (-2 + 0.5 * k) for k in range(7)]
-# Windows of the top N per embedding call: oneDNN repacks the 200 MB F x F kernel per call (about 0.5 s).
+# Windows of the top N per embedding call: oneDNN repacks the 200 MB F x F kernel per call (about 0.5 s). The
+# linear runs as a convolution, all scales' windows in one call: on Netlib's reference BLAS a matrix product
+# would take seconds, and on OpenBLAS it took the same time as the convolution within the machine's drift
+# (0.38-1.17 s against 0.40-1.28 s for MobileNet-v1's image).
 WINDOW_CHUNK_BYTES = 512 * 2 ** 20
-
-
-BLAS = blas_library()
-# Debian's python3-torch (BLAS_INFO=generic) multiplies matrices through whichever libblas.so.3 is installed:
-# on Netlib's reference BLAS the top N's F x F linear runs fastest as a convolution (oneDNN), all scales'
-# windows in one call; on OpenBLAS as a matrix product.
-EMBED_BY_PRODUCT = BLAS != 'blas'
 
 
 def vgg_a():
@@ -154,12 +150,9 @@ class DenseDeepMask(nn.Module):
         return torch.stack([features[0, :, i:i + f, j:j + f] for i, j in zip(rows.tolist(), cols.tolist())])
 
     def embed_cells(self, inputs):
-        """cell_inputs of any scales, concatenated -> the embeddings [K, E]: the F x F linear as a matrix product
-        (OpenBLAS) or as a conv (reference BLAS)."""
+        """cell_inputs of any scales, concatenated -> the embeddings [K, E]: the F x F linear as a conv."""
         if self.head == 'shared':
             return inputs
-        if EMBED_BY_PRODUCT:
-            return F.linear(inputs.flatten(1), self.embed.weight.flatten(1), self.embed.bias)
         per_chunk = max(1, WINDOW_CHUNK_BYTES // (4 * inputs[0].numel()))
         return torch.cat([self.embed(inputs[k:k + per_chunk]).flatten(1) for k in range(0, len(inputs), per_chunk)])
 
@@ -242,7 +235,7 @@ def main():
     propose(model, images[0], top_n)  # warm-up at full size, as the wasm side
     runs = [propose(model, im, top_n) for im in images]
     out = {'trunk': trunk, 'images': len(runs), 'threads': torch.get_num_threads(), 'torch': torch.__version__,
-           'blas': BLAS}
+           'blas': blas_library()}
     for key in ['trunkMs', 'headsMs', 'rankMs', 'embedMs', 'decodeMs', 'pasteMs', 'totalMs', 'proposals']:
         out[key] = sum(r[key] for r in runs) / len(runs)
     print(json.dumps(out))
