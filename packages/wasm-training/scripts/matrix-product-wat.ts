@@ -65,6 +65,61 @@ const COLUMN_START = `(i32.add (local.get $packed)
   (i32.shl (i32.add (i32.mul (i32.shr_u (local.get $j) (i32.const 3)) (i32.shl (local.get $k) (i32.const 3)))
     (i32.and (local.get $j) (i32.const 7))) (i32.const 2)))`;
 
+/** Byte indices of an i8x16.shuffle that takes these four 32-bit lanes (0-3 the first vector's, 4-7 the second's). */
+const lanes = (indices: number[]) =>
+  indices.flatMap((lane) => [0, 1, 2, 3].map((byte) => 4 * lane + byte)).join(' ');
+
+/**
+ * The 4 x 4 transpose of the v128 locals `rows` (lane i of output s is lane s of row i) in eight shuffles:
+ * `setup` sets the four v128 locals `pairs`, `outputs` are the four transposed vectors' expressions.
+ */
+function transpose4x4(rows: string[], pairs: string[]): { setup: string; outputs: string[] } {
+  const shuffle = (indices: number[], x: string, y: string) =>
+    `(i8x16.shuffle ${lanes(indices)} ${get(x)} ${get(y)})`;
+  const [low, high, low2, high2] = pairs;
+  const setup = [
+    set(low, shuffle([0, 4, 1, 5], rows[0], rows[1])),
+    set(high, shuffle([2, 6, 3, 7], rows[0], rows[1])),
+    set(low2, shuffle([0, 4, 1, 5], rows[2], rows[3])),
+    set(high2, shuffle([2, 6, 3, 7], rows[2], rows[3])),
+  ].join('\n');
+  const outputs = [
+    shuffle([0, 1, 4, 5], low, low2),
+    shuffle([2, 3, 6, 7], low, low2),
+    shuffle([0, 1, 4, 5], high, high2),
+    shuffle([2, 3, 6, 7], high, high2),
+  ];
+  return { setup, outputs };
+}
+
+/** Four steps of a transposed B's panel: its 8 columns' runs at `$from`, stored as 4 rows of 8 at `$to`. */
+function transposedPanelSteps(): string {
+  const runs = [0, 1, 2, 3, 4, 5, 6, 7];
+  const loads = runs.map((q) =>
+    set(`v${q}`, `(v128.load ${q === 0 ? get('from') : add(get('from'), mul(get('colStride'), i32(q)))})`),
+  );
+  const pairs = ['p0', 'p1', 'p2', 'p3'];
+  const halves = [0, 1].map((half) => {
+    const { setup, outputs } = transpose4x4(
+      [0, 1, 2, 3].map((q) => `v${4 * half + q}`),
+      pairs,
+    );
+    const stores = outputs.map((value, step) => `(v128.store offset=${32 * step + 16 * half} ${get('to')} ${value})`);
+    return [setup, ...stores].join('\n');
+  });
+  return [...loads, ...halves].join('\n');
+}
+
+/** One step of a transposed B's panel, value by value: its 8 columns' values at `$from` into 8 floats at `$to`. */
+function transposedPanelStep(): string {
+  return [0, 1, 2, 3, 4, 5, 6, 7]
+    .map(
+      (q) =>
+        `(f32.store offset=${4 * q} ${get('to')} (f32.load ${q === 0 ? get('from') : add(get('from'), mul(get('colStride'), i32(q)))}))`,
+    )
+    .join('\n');
+}
+
 /**
  * `packPanels(b, rowStride, colStride, packed, k, n)`: B's element (t, j) at `b + t rowStride + j colStride`
  * (bytes) into panels of 8 columns, `packed[((j / 8) k + t) 8 + j % 8]`, the last panel's missing columns
@@ -73,7 +128,9 @@ const COLUMN_START = `(i32.add (local.get $packed)
 const packPanels = `
   (func (export "packPanels")
     (param $b i32) (param $rowStride i32) (param $colStride i32) (param $packed i32) (param $k i32) (param $n i32)
-    (local $j i32) (local $t i32) (local $from i32) (local $to i32) (local $panelEnd i32)
+    (local $j i32) (local $t i32) (local $from i32) (local $to i32) (local $panelEnd i32) (local $whole i32)
+    ${[0, 1, 2, 3, 4, 5, 6, 7].map((q) => `(local $v${q} v128)`).join(' ')}
+    (local $p0 v128) (local $p1 v128) (local $p2 v128) (local $p3 v128)
     (local.set $panelEnd (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8)))
     ;; zero the padding columns of the last panel
     (local.set $j (local.get $n))
@@ -132,8 +189,38 @@ const packPanels = `
                 (local.set $to (i32.add (local.get $to) (i32.const 32)))
                 (local.set $t (i32.sub (local.get $t) (i32.const 1)))
                 (br $panelRows)))
-            (local.set $j (i32.add (local.get $j) (i32.const 8)))))))
-    ;; the remaining columns (all of a transposed B's, whose columns are contiguous), each down the rows
+            (local.set $j (i32.add (local.get $j) (i32.const 8))))))
+      (else (if (i32.eq (local.get $rowStride) (i32.const 4))
+        (then
+          ;; columns contiguous (a transposed B, as a layer's input gradient multiplies by): a panel's 8
+          ;; columns are 8 runs along k, read four steps at a time and stored as two 4 x 4 transposes, then
+          ;; the last k % 4 steps value by value
+          (local.set $whole (i32.and (local.get $k) (i32.const -4)))
+          (block $runsDone
+            (loop $runs
+              (br_if $runsDone (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
+              (local.set $from (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $colStride))))
+              (local.set $to ${COLUMN_START})
+              (local.set $t (i32.const 0))
+              (block $quadsDone
+                (loop $quads
+                  (br_if $quadsDone (i32.ge_u (local.get $t) (local.get $whole)))
+                  ${transposedPanelSteps()}
+                  (local.set $from (i32.add (local.get $from) (i32.const 16)))
+                  (local.set $to (i32.add (local.get $to) (i32.const 128)))
+                  (local.set $t (i32.add (local.get $t) (i32.const 4)))
+                  (br $quads)))
+              (block $stepsDone
+                (loop $steps
+                  (br_if $stepsDone (i32.ge_u (local.get $t) (local.get $k)))
+                  ${transposedPanelStep()}
+                  (local.set $from (i32.add (local.get $from) (i32.const 4)))
+                  (local.set $to (i32.add (local.get $to) (i32.const 32)))
+                  (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                  (br $steps)))
+              (local.set $j (i32.add (local.get $j) (i32.const 8)))
+              (br $runs)))))))
+    ;; the remaining columns (a last partial panel's, or all of a B strided both ways), each down the rows
     (block $columnsDone
       (loop $columns
         (br_if $columnsDone (i32.ge_u (local.get $j) (local.get $n)))
@@ -151,9 +238,8 @@ const packPanels = `
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $columns))))`;
 
-/** Byte indices of an i8x16.shuffle that takes these four 32-bit lanes (0-3 the first vector's, 4-7 the second's). */
-const lanes = (indices: number[]) =>
-  indices.flatMap((lane) => [0, 1, 2, 3].map((byte) => 4 * lane + byte)).join(' ');
+/** $packTiles' 4 x 4 transpose of four rows' four steps. */
+const tileTranspose = transpose4x4(['v0', 'v1', 'v2', 'v3'], ['low', 'high', 'low2', 'high2']);
 
 /**
  * `$packTiles`: the first `rows` (a multiple of 4) rows of A packed as `$packRows` does, for an A whose
@@ -182,14 +268,8 @@ const packTiles = `
                 (local.set $v1 (v128.load (i32.add (local.get $from) (local.get $strideI))))
                 (local.set $v2 (v128.load (i32.add (local.get $from) (i32.shl (local.get $strideI) (i32.const 1)))))
                 (local.set $v3 (v128.load (i32.add (local.get $from) (i32.mul (local.get $strideI) (i32.const 3)))))
-                (local.set $low (i8x16.shuffle ${lanes([0, 4, 1, 5])} (local.get $v0) (local.get $v1)))
-                (local.set $high (i8x16.shuffle ${lanes([2, 6, 3, 7])} (local.get $v0) (local.get $v1)))
-                (local.set $low2 (i8x16.shuffle ${lanes([0, 4, 1, 5])} (local.get $v2) (local.get $v3)))
-                (local.set $high2 (i8x16.shuffle ${lanes([2, 6, 3, 7])} (local.get $v2) (local.get $v3)))
-                (v128.store (local.get $at) (i8x16.shuffle ${lanes([0, 1, 4, 5])} (local.get $low) (local.get $low2)))
-                (v128.store offset=16 (local.get $at) (i8x16.shuffle ${lanes([2, 3, 6, 7])} (local.get $low) (local.get $low2)))
-                (v128.store offset=32 (local.get $at) (i8x16.shuffle ${lanes([0, 1, 4, 5])} (local.get $high) (local.get $high2)))
-                (v128.store offset=48 (local.get $at) (i8x16.shuffle ${lanes([2, 3, 6, 7])} (local.get $high) (local.get $high2)))
+                ${tileTranspose.setup}
+                ${tileTranspose.outputs.map((value, step) => `(v128.store offset=${16 * step} (local.get $at) ${value})`).join('\n                ')}
                 (local.set $from (i32.add (local.get $from) (i32.const 16)))
                 (local.set $at (i32.add (local.get $at) (i32.const 64)))
                 (local.set $t (i32.add (local.get $t) (i32.const 4)))

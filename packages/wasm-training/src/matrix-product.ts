@@ -31,15 +31,38 @@ const FEW_ROWS = 8;
 const MIN_ROW_VALUES = 16;
 
 /**
- * Below this many rows our packed product packs B for too few uses (XNNPACK's products take them). A B that
- * it keeps packed (a weight at inference, used as given) costs no packing: from FEW_ROWS + 1 rows. Against
- * XNNPACK with its packing kept, alternating on 2 threads: `[m, 256] x [256, 256]` 0.45x at 9 rows, 0.79x at
- * 12, 0.99x at 16, 0.82x at 25; `[25, 512] x [512, 512]` 0.82x, `[16, 64] x [64, 64]` 0.65x,
- * `[25, 1024] x [1024, 256]` 1.08x. ResNet-50's 20x20 Winograd layers in its dense form at 320 px (36
- * products of 25 tile rows each) 2.6 ms where they took 4.75, the dense forward 0.94-0.97x.
+ * Our packed product takes every product of a fresh B (a weight after an update, a gradient) that our
+ * product of few rows does not: it splits a product of few rows by columns between the threads, each
+ * packing its own panels of B (`PackedProduct.multiply`), where XNNPACK packs a fresh B alone (7-25 ns a
+ * value). With a fresh B on 2 threads, ours against XNNPACK's: `[m, 512] x [100352, 512]^T` (a mask head's
+ * input gradient) 19.5 ms against 26.5 at 4 rows, 41.6 against 52.7 at 16; `[m, 512] x [3136, 512]^T` 0.78
+ * against 1.01 at 1 row, 1.67 against 2.02 at 16; `[16, 512] x [512, 512]` 0.24 against 0.94.
+ * A B that it keeps packed (a weight at inference, used as given) costs XNNPACK no packing either: ours
+ * from FEW_ROWS + 1 rows. Against XNNPACK with its packing kept, alternating on 2 threads: `[m, 256] x
+ * [256, 256]` 0.45x at 9 rows, 0.79x at 12, 0.99x at 16, 0.82x at 25; `[25, 512] x [512, 512]` 0.82x,
+ * `[16, 64] x [64, 64]` 0.65x, `[25, 1024] x [1024, 256]` 1.08x. ResNet-50's 20x20 Winograd layers in its
+ * dense form at 320 px (36 products of 25 tile rows each) 2.6 ms where they took 4.75, the dense forward
+ * 0.94-0.97x.
+ */
+const MIN_KEPT_PACKED_ROWS = FEW_ROWS + 1;
+
+/**
+ * The convolution forms (`takesPackedProduct` by default) take our packed product from this many output
+ * positions; below, wasm's own convolution (which keeps a known filter's packing) takes them.
  */
 const MIN_PACKED_ROWS = 32;
-const MIN_KEPT_PACKED_ROWS = FEW_ROWS + 1;
+
+/**
+ * A product of a fresh B and at most this many rows takes our product of few rows where B has at most
+ * NARROW_COLUMNS columns: a block of B's rows then stays in L2 while each group of A's rows reads it, where
+ * our packed product would read B and write it packed first. Few rows against packed, B fresh, on 2
+ * threads: `[m, 100352] x [100352, 512]` 28.8 ms against 60.0 at 16 rows, 45.7 against 80.1 at 32, 85.9
+ * against 133 at 64; `[m, 512] x [512, 512]` 0.35 against 0.56 at 32, 0.69 against 1.06 at 64; `[m, 1024] x
+ * [1024, 256]` 0.59 against 0.89 at 64. A wider B's block outgrows L2: `[m, 512] x [512, 3136]` 3.20
+ * against 2.78 at 48, `[16, 512] x [512, 100352]` 54 against 38.
+ */
+const FEW_ROWS_NARROW = 64;
+const NARROW_COLUMNS = 1024;
 
 /**
  * Right operands seen before, untransposed. One used again is taken for a weight at inference: handed to
@@ -111,7 +134,7 @@ export function planProduct(
   const fewRows =
     !transposeA &&
     !transposeB &&
-    m <= FEW_ROWS &&
+    (m <= FEW_ROWS || (!packedBefore && m <= FEW_ROWS_NARROW && n <= NARROW_COLUMNS)) &&
     n >= MIN_ROW_VALUES &&
     aCols > 0 &&
     takesPackedProduct(backend, m, 0);
@@ -170,17 +193,20 @@ export function runProduct(scope: WasmKernelScope, backend: unknown, plan: Produ
   return scope.reshape(product, plan.shape);
 }
 
-/** Our packed product where runProduct takes this plan (or a batch of such products), else null. */
+/**
+ * Our packed product where runProduct takes this plan (or a batch of such products): a fresh B at any rows,
+ * one that XNNPACK keeps packed from MIN_KEPT_PACKED_ROWS; else null.
+ */
 export function packedProductFor(backend: unknown, plan: ProductPlan): PackedProduct | null {
   if (plan.strategy === 'rows') return null;
   const keptPacked = plan.strategy === 'direct' && plan.packedBefore;
-  if (!takesPackedProduct(backend, plan.m, keptPacked ? MIN_KEPT_PACKED_ROWS : MIN_PACKED_ROWS)) return null;
+  if (!takesPackedProduct(backend, plan.m, keptPacked ? MIN_KEPT_PACKED_ROWS : 1)) return null;
   return packedProduct(wasmMemoryOf(backend) as WebAssembly.Memory);
 }
 
 /**
- * True when runProduct takes a product of `rows` rows (at least `minRows`; MIN_PACKED_ROWS for a B that
- * it packs at the call) by our packed product: where it is worth it (`PackedProduct.worthwhile`).
+ * True when a product of `rows` rows (at least `minRows`; MIN_PACKED_ROWS, the convolution forms', by
+ * default) goes to our packed product: where it is worth it (`PackedProduct.worthwhile`).
  */
 export function takesPackedProduct(backend: unknown, rows: number, minRows = MIN_PACKED_ROWS): boolean {
   const memory = wasmMemoryOf(backend);
@@ -233,7 +259,7 @@ export function keptPacking(
 function productInputs(scope: WasmKernelScope, product: PackedProduct, plans: ProductPlan[]) {
   const { left, n } = plans[0];
   const k = left.transposed ? left.rows : left.cols;
-  const scratch = scope.allocate([product.scratchBytes({ k, n }, plans.length) / 4]);
+  const scratch = scope.allocate([product.scratchBytes({ m: plans[0].m, k, n }, plans.length) / 4]);
   const rights = plans.map((plan) => rightOperand(scope, product, plan));
   return {
     lefts: plans.map((plan) => viewOf(scope, plan.left)),

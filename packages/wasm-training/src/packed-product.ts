@@ -87,7 +87,7 @@ export interface PackedProduct {
   /** Floats of packed B for a k x n right operand. */
   packedSize(k: number, n: number): number;
   /** Bytes of scratch (packed B's and work areas) that `multiply` (count 1) or `multiplyEach` needs. */
-  scratchBytes(dims: { k: number; n: number }, count: number): number;
+  scratchBytes(dims: { m: number; k: number; n: number }, count: number): number;
   /** Packs B (k x n as viewed) at `packed` (packedSize floats), for products that keep it. */
   pack(b: MatrixView, packed: number, dims: { k: number; n: number }): void;
   /**
@@ -229,14 +229,24 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
     fused: compiled.fused,
     worthwhile: helper !== undefined || !shared,
     packedSize,
-    scratchBytes: ({ k, n }, count) => 2 * PRODUCT_WORK_BYTES + (count > 1 ? 2 : 1) * 4 * packedSize(k, n),
+    scratchBytes: (dims, count) => {
+      const columns = count === 1 ? columnBlock(dims, threaded(dims)) : null;
+      if (columns !== null) return 2 * (PRODUCT_WORK_BYTES + 4 * packedSize(dims.k, columns));
+      return 2 * PRODUCT_WORK_BYTES + (count > 1 ? 2 : 1) * 4 * packedSize(dims.k, dims.n);
+    },
     pack: (b, packed, dims) => runTask([packCall(b, packed, dims, [])]),
     multiply: (a, b, c, dims, scratch, epilogue) => {
+      const threads = threaded(dims);
+      const columns = columnBlock(dims, threads);
+      if (columns !== null) {
+        // A region per thread: its work area, then its block's panels of B.
+        const region = PRODUCT_WORK_BYTES + 4 * packedSize(dims.k, columns);
+        share(columnTasks(a, b, c, dims, columns, scratch, epilogue), region, true);
+        return;
+      }
       // Work areas one per thread, then B's panels.
-      const packed = scratch + 2 * PRODUCT_WORK_BYTES;
-      if (!('packedAt' in b)) runTask([packCall(b, packed, dims, [])]);
-      const at = 'packedAt' in b ? b.packedAt : packed;
-      const threads = helper !== undefined && dims.m * dims.k * dims.n >= MIN_THREADED_MULTIPLY_ADDS;
+      const at = 'packedAt' in b ? b.packedAt : scratch + 2 * PRODUCT_WORK_BYTES;
+      if (!('packedAt' in b)) runTask([packCall(b, at, dims, [])]);
       const tasks = rowBlocks(dims.m, threads).map(([start, end]) => [
         rowsCall(a, at, c, dims, start, end, scratch, [], epilogue),
       ]);
@@ -302,6 +312,11 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
     },
   };
 
+  /** True where a product of these dims is shared with the helper thread. */
+  function threaded({ m, k, n }: { m: number; k: number; n: number }): boolean {
+    return helper !== undefined && m * k * n >= MIN_THREADED_MULTIPLY_ADDS;
+  }
+
   /** Runs a task's calls on this thread (thread 0: its per-thread addresses as they are). */
   function runTask(task: ProductTask): void {
     for (const { name, args } of task) exports[name](...args);
@@ -347,6 +362,57 @@ function packedSize(k: number, n: number): number {
   return Math.ceil(n / PANEL_COLUMNS) * PANEL_COLUMNS * k;
 }
 
+/**
+ * A threaded product of fewer row blocks than this (fewer than 4 MIN_BLOCK_ROWS rows) is split by columns:
+ * blocks of rows would leave a thread idle or unevenly loaded, and B packed whole by one thread. Against
+ * that, with a fresh B, on 2 threads: `[32, 512] x [100352, 512]^T` 48 ms where it took 104,
+ * `[32, 100352] x [100352, 512]` 54 where 83.
+ */
+const MIN_ROW_BLOCKS = 4;
+
+/**
+ * Columns of C per task where `multiply` splits the product by columns (whole panels, at most
+ * MAX_ROW_TASKS blocks), else null.
+ */
+function columnBlock({ m, n }: { m: number; n: number }, threads: boolean): number | null {
+  if (!threads || rowBlocks(m, true).length >= MIN_ROW_BLOCKS || n <= PANEL_COLUMNS) return null;
+  const panels = Math.ceil(n / PANEL_COLUMNS);
+  return PANEL_COLUMNS * Math.ceil(panels / Math.min(MAX_ROW_TASKS, panels));
+}
+
+/**
+ * Tasks of `multiply` split by columns: blocks of `size` columns of C, each task packing its block's panels
+ * of B into its thread's region of `scratch` (after the work area; unless B is packed) and multiplying all of
+ * A's rows by them.
+ */
+function columnTasks(
+  a: MatrixView,
+  b: RightOperand,
+  c: number,
+  { m, k, n }: { m: number; k: number; n: number },
+  size: number,
+  scratch: number,
+  epilogue?: ProductEpilogue,
+): ProductTask[] {
+  const panels = scratch + PRODUCT_WORK_BYTES;
+  const tasks: ProductTask[] = [];
+  for (let start = 0; start < n; start += size) {
+    const columns = { k, n: Math.min(size, n - start), rowFloats: n };
+    const finish = epilogue === undefined ? undefined : { ...epilogue, bias: epilogue.bias + 4 * start };
+    const c0 = c + 4 * start;
+    if ('packedAt' in b) {
+      tasks.push([rowsCall(a, b.packedAt + 4 * start * k, c0, columns, 0, m, scratch, [], finish)]);
+      continue;
+    }
+    const block = { ...b, byteOffset: b.byteOffset + 4 * start * b.colStride };
+    tasks.push([
+      packCall(block, panels, columns, [3]),
+      rowsCall(a, panels, c0, columns, 0, m, scratch, [3], finish),
+    ]);
+  }
+  return tasks;
+}
+
 /** Rows per task for MAX_ROW_TASKS blocks, at least this many (a block of fewer rows reuses B less). */
 const MIN_BLOCK_ROWS = 32;
 const MAX_ROW_TASKS = 32;
@@ -377,14 +443,14 @@ function packCall(
 }
 
 /**
- * Rows start..end of C, then the epilogue if any; `work` is the thread's work area (per thread), B's panels at
- * `packed`.
+ * Rows start..end of C's n columns (in rows `rowFloats` apart, n by default), then the epilogue if any;
+ * `work` is the thread's work area (per thread), B's panels at `packed`.
  */
 function rowsCall(
   a: MatrixView,
   packed: number,
   c: number,
-  { k, n }: { k: number; n: number },
+  { k, n, rowFloats = n }: { k: number; n: number; rowFloats?: number },
   start: number,
   end: number,
   work: number,
@@ -401,7 +467,7 @@ function rowsCall(
       4 * a.colStride,
       packed,
       c,
-      4 * n,
+      4 * rowFloats,
       start,
       end,
       n,

@@ -59,8 +59,10 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     const { memory, helper, shared } = await recordSharedJobs();
     expect(memory.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(packedProduct(memory)?.worthwhile).toBe(true);
-    // 130 x 520 x 39: 2.6M multiply-adds, 130 rows in blocks of 32 for both threads; 40 x 64 x 48: 123K, on
-    // this thread alone (a wake-up would cost more than the helper's share), and never wasm's own kernel.
+    // 130 x 520 x 39: 2.6M multiply-adds, 130 rows in blocks of 32 for both threads; 40 x 300 x 1100 (B too
+    // wide for our product of few rows): 13M, 40 rows (two blocks) so split by columns, 28 blocks of 40 (5
+    // panels), each packing its own panels of B and multiplying by them; 40 x 64 x 48: 123K, on this thread
+    // alone (a wake-up would cost more than the helper's share), and never wasm's own kernel.
     const cases = [
       {
         m: 130,
@@ -68,6 +70,7 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
         n: 39,
         jobs: [['productRows', 'productRows', 'productRows', 'productRows', 'productRows']],
       },
+      { m: 40, k: 300, n: 1100, jobs: [Array(28).fill('packPanels')] },
       { m: 40, k: 64, n: 48, jobs: [] },
     ];
     try {
@@ -131,6 +134,34 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
         }
         kept.dispose();
       }
+    } finally {
+      setProductHelper(memory, helper);
+    }
+  });
+
+  it('splits a product of few rows by a weight kept packed by columns, its bias and ReLU per block, equal to cpu', async () => {
+    const { memory, helper, shared } = await recordSharedJobs();
+    // 40 x 300 x 1100: 40 rows (two blocks) split by columns, 28 blocks of 40 of the panels packed once.
+    const [m, k, n] = [40, 300, 1100];
+    const [x, w, bias] = [randomValues(m * k, 7), randomValues(k * n, 8), randomValues(n, 9)];
+    const layer = (weight: tf.Tensor) =>
+      tf.fused
+        .matMul({ a: tf.tensor2d(x, [m, k]), b: weight, bias: tf.tensor1d(bias), activation: 'relu' })
+        .dataSync();
+    try {
+      await tf.setBackend('wasm');
+      const kept = tf.tensor2d(w, [k, n]);
+      tf.tidy(() => layer(kept)); // seen from here on: packed once, kept
+      shared.length = 0;
+      const { calls, result: onWasm } = recordWasmKernelCalls(['BatchMatMul', '_FusedMatMul'], () => '', () =>
+        tf.tidy(() => layer(kept)),
+      );
+      expect(calls).toEqual([]);
+      expect(shared.map((job) => job.map(([name]) => name))).toEqual([Array(28).fill('productRows')]);
+      kept.dispose();
+      await tf.setBackend('cpu');
+      const onCpu = tf.tidy(() => layer(tf.tensor2d(w, [k, n])));
+      expect(maxAbsDifference(onWasm as Float32Array, onCpu as Float32Array)).toBeLessThan(1e-4);
     } finally {
       setProductHelper(memory, helper);
     }
