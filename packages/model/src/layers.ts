@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { trainableFusedConv } from './fused-conv-training.js';
-import { relu } from './relu.js';
+import { relu, relu6 } from './relu.js';
 import type { Part, WeightStore } from './weights.js';
 
 /** 'same' and 'valid' as in TensorFlow; a number is torch's symmetric zero padding. */
@@ -63,26 +63,10 @@ interface ConvParts {
 
 export type Activation = 'relu' | 'relu6';
 
-/** The activation step; under a gradient tape ReLU takes `relu.ts`'s gradient, ReLU6 the float-op one below. */
+/** The activation step; under a gradient tape both take `reluGradient` (`relu.ts`). */
 export function activate<T extends tf.Tensor>(x: T, activation: Activation): T {
-  if (activation === 'relu') return relu(x);
-  return tf.engine().state.gradientDepth > 0 ? (relu6WithFloatGradient(x) as T) : tf.relu6(x);
+  return activation === 'relu' ? relu(x) : relu6(x);
 }
-
-/**
- * ReLU6 with its gradient as float ops: dy (step(x) - step(x - 6)), the same values as tfjs' own, which
- * compares x <= 6 into a bool tensor and casts it twice (on wasm that comparison alone costs ~6 ns per
- * element, 10-20x a multiply: ~10% of a MobileNet training step).
- */
-const relu6WithFloatGradient = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  save([x]);
-  return {
-    value: tf.relu6(x),
-    gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) =>
-      tf.mul(dy, tf.sub(tf.step(saved), tf.step(tf.sub(saved, 6)))),
-  };
-});
 
 /** One built layer; conv, affine and activation steps say what they are so that `fuse` can merge them. */
 interface Step {

@@ -1,18 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * The kernel that a backend may register for the gradient through a ReLU (inputs dy and y, output
- * `dy step(y)`, y the ReLU's output or input): `@deepmask/wasm-training` registers one pass of SIMD for
- * wasm. Where none is registered, `reluGradient` runs Step and Multiply.
+ * The kernel that a backend may register for the gradient through a ReLU or a ReLU6 (inputs dy and y,
+ * attribute `cap`: output dy where 0 < y <= cap, else 0, NaN where y is NaN; y a ReLU's output or input,
+ * a ReLU6's input): `@deepmask/wasm-training` registers one pass of SIMD for wasm. Where none is
+ * registered, `reluGradient` runs Step (and Sub) and Multiply.
  */
 export const RELU_GRADIENT_KERNEL = 'DeepMaskReluGradient';
 
-/** `dy step(y)`: the gradient through a ReLU whose output (or input) is y. */
-export function reluGradient(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+/**
+ * The gradient through a ReLU whose output (or input) is y, `dy step(y)`, or with `cap` through a ReLU6
+ * whose input is y, `dy (step(y) - step(y - cap))`: tfjs' own values (dy where 0 < y <= cap), without the
+ * bool tensor and two casts of tfjs' ReLU6 gradient.
+ */
+export function reluGradient(dy: tf.Tensor, y: tf.Tensor, cap = Number.POSITIVE_INFINITY): tf.Tensor {
   if (tf.getKernel(RELU_GRADIENT_KERNEL, tf.getBackend()) !== undefined) {
-    return tf.engine().runKernel(RELU_GRADIENT_KERNEL, { dy, y }) as tf.Tensor;
+    return tf.engine().runKernel(RELU_GRADIENT_KERNEL, { dy, y }, { cap }) as tf.Tensor;
   }
-  return tf.mul(dy, tf.step(y));
+  if (cap === Number.POSITIVE_INFINITY) return tf.mul(dy, tf.step(y));
+  return tf.mul(dy, tf.sub(tf.step(y), tf.step(tf.sub(y, cap))));
 }
 
 /**
@@ -40,4 +46,20 @@ const reluWithOneKernelGradient = tf.customGrad((...args: Array<tf.Tensor | tf.G
   const y = tf.relu(x);
   save([y]);
   return { value: y, gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => reluGradient(dy, saved) };
+});
+
+const RELU6_CAP = 6;
+
+/** ReLU6; under a gradient tape with `reluGradient` (cap 6) behind it. */
+export function relu6<T extends tf.Tensor>(x: T): T {
+  return tf.engine().state.gradientDepth > 0 ? (relu6WithOneKernelGradient(x) as T) : tf.relu6(x);
+}
+
+const relu6WithOneKernelGradient = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  save([x]);
+  return {
+    value: tf.relu6(x),
+    gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => reluGradient(dy, saved, RELU6_CAP),
+  };
 });

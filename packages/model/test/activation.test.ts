@@ -4,7 +4,7 @@ import { activate } from '../src/layers.js';
 import { RELU_GRADIENT_KERNEL, relu, reluGradient } from '../src/relu.js';
 import { describeEachBackend } from './backends.js';
 
-describeEachBackend('ReLU6 of the layers', () => {
+describeEachBackend('ReLU6 of the layers', (backend) => {
   // Both sides of each kink, and the kinks themselves (0 and 6 as tfjs' own gradient treats them).
   const inputs = () => ({
     x: tf.tensor1d([-2, -0.5, 0, 0.25, 3, 5.75, 6, 6.5, 9]),
@@ -25,6 +25,17 @@ describeEachBackend('ReLU6 of the layers', () => {
         .arraySync(),
     );
     expect(gradient).toEqual(tfjsOwn);
+    tf.dispose([x, dy]);
+  });
+
+  it(`runs ${RELU_GRADIENT_KERNEL} with cap 6 where the backend registers it (wasm), else Step, Sub and Multiply`, async () => {
+    const { x, dy } = inputs();
+    const registered = tf.getKernel(RELU_GRADIENT_KERNEL, backend) !== undefined;
+    const profile = await tf.profile(() =>
+      tf.dispose(tf.grad((v: tf.Tensor) => activate(v, 'relu6'))(x, dy)),
+    );
+    expect(profile.kernelNames.includes(RELU_GRADIENT_KERNEL)).toBe(registered);
+    expect(profile.kernelNames.includes('Step')).toBe(!registered);
     tf.dispose([x, dy]);
   });
 

@@ -104,7 +104,9 @@ function transposedPanelSteps(): string {
       [0, 1, 2, 3].map((q) => `v${4 * half + q}`),
       pairs,
     );
-    const stores = outputs.map((value, step) => `(v128.store offset=${32 * step + 16 * half} ${get('to')} ${value})`);
+    const stores = outputs.map(
+      (value, step) => `(v128.store offset=${32 * step + 16 * half} ${get('to')} ${value})`,
+    );
     return [setup, ...stores].join('\n');
   });
   return [...loads, ...halves].join('\n');

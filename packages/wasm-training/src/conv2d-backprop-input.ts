@@ -22,7 +22,8 @@ import { WasmKernelScope } from './wasm-kernel-scope.js';
  *   transposed, `[N oh ow, O] x [O, fh fw C]`, added back onto the pixels (col2im), or for few channels
  *   each tap's share added onto the pixels straight from dy (`directInputGradient`). A convolution of the
  *   zero-dilated dy would multiply (stride^2 - 1) zeros for every value.
- * - 1x1 filters with strides: convolve the small dy first, then dilate (nothing is multiplied by zero).
+ * - 1x1 filters: dy times the filter transposed (read in place: no transposed copy), then dilated for
+ *   strides (nothing is multiplied by zero).
  */
 function conv2DBackpropInput(args: {
   inputs: Conv2DBackpropInputInputs;
@@ -53,16 +54,25 @@ function conv2DBackpropInput(args: {
         : directInputGradient(scope, product, dy, filter, g),
     );
   }
+  const placement = [[0, 0], ...dilatedGradientPadding(g), [0, 0]] as Array<[number, number]>;
+  if (pointwise) {
+    // dy [N oh ow, O] times the filter [C, O] transposed, read in place by our product.
+    const [batch, height, width, outChannels] = dy.shape;
+    const inChannels = filter.shape[2];
+    const product = scope.run(
+      'BatchMatMul',
+      {
+        a: scope.reshape(dy, [1, batch * height * width, outChannels]),
+        b: scope.reshape(filter, [1, inChannels, outChannels]),
+      },
+      { transposeA: false, transposeB: true },
+    );
+    const small = scope.reshape(product, [batch, height, width, inChannels]);
+    return scope.finish(scope.padOrCrop(scope.dilate(small, g.strides), placement));
+  }
   const convAttrs = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] };
   const rotated = rotateFilter(scope, filter);
-  const placement = [[0, 0], ...dilatedGradientPadding(g), [0, 0]] as Array<[number, number]>;
-  const dx = pointwise
-    ? scope.padOrCrop(
-        scope.dilate(scope.run('Conv2D', { x: dy, filter: rotated }, convAttrs), g.strides),
-        placement,
-      )
-    : scope.run('Conv2D', { x: scope.padOrCrop(dy, placement), filter: rotated }, convAttrs);
-  return scope.finish(dx);
+  return scope.finish(scope.run('Conv2D', { x: scope.padOrCrop(dy, placement), filter: rotated }, convAttrs));
 }
 
 /**

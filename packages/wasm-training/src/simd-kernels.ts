@@ -91,10 +91,11 @@ export type ChannelAffine = (
 ) => boolean;
 
 /**
- * The gradient through a ReLU, `out = dy step(y)` (y the ReLU's output or input; step(NaN) NaN), in one pass.
- * Equal lengths, all views of one wasm memory; false (nothing done) otherwise.
+ * The gradient through a ReLU (a ReLU6 with `cap` 6), `out = dy` where 0 < y <= cap, else 0 (y the ReLU's
+ * output or input, a ReLU6's input; NaN where y is NaN), in one pass. Equal lengths, all views of one wasm
+ * memory; false (nothing done) otherwise.
  */
-export type ReluGradient = (dy: Float32Array, y: Float32Array, out: Float32Array) => boolean;
+export type ReluGradient = (dy: Float32Array, y: Float32Array, out: Float32Array, cap: number) => boolean;
 
 /**
  * One SGD step over equal-length parameters `value`, `velocity`, `gradient` into `valueOut`,
@@ -377,14 +378,16 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
       ]);
       return true;
     },
-    reluGradient: (dy, y, out) => {
+    reluGradient: (dy, y, out, cap) => {
       if (y.length !== dy.length || out.length !== dy.length || !inMemory(dy, y, out)) return false;
       const [dyAt, yAt, outAt] = offsets([dy, y, out]);
+      const [capBits] = new Int32Array(Float32Array.of(cap).buffer);
       runElementwise(memory, exports, 'reluGradient', dy.length, 4, (start, count) => [
         dyAt + 4 * start,
         yAt + 4 * start,
         outAt + 4 * start,
         count,
+        capBits,
       ]);
       return true;
     },

@@ -297,10 +297,16 @@
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br $scalars))))
 
-;; The gradient through a ReLU: out = dy step(y) over `count` values (y the ReLU's output or input), one
-  ;; pass, each value as the two tensor ops give it: step(y) 1 where y > 0, NaN where y is NaN, else 0.
+;; The gradient through a ReLU (or a ReLU6, cap 6): out = dy where 0 < y <= cap, else 0, NaN where y is
+  ;; NaN, over `count` values (y the ReLU's output or input, a ReLU6's input), one pass: the values of the
+  ;; tensor ops dy step(y) (cap +Infinity) or dy (step(y) - step(y - cap)). The cap comes as its float32
+  ;; bits: the product's helper thread, which runs parts of it, passes i32 arguments only.
   (func (export "reluGradient") (param $dy i32) (param $y i32) (param $out i32) (param $count i32)
-    (local $at i32) (local $vectorEnd i32) (local $end i32) (local $v v128) (local $s f32)
+    (param $capBits i32)
+    (local $at i32) (local $vectorEnd i32) (local $end i32) (local $v v128) (local $s f32) (local $cap f32)
+    (local $caps v128)
+    (local.set $cap (f32.reinterpret_i32 (local.get $capBits)))
+    (local.set $caps (f32x4.splat (local.get $cap)))
     (local.set $end (i32.shl (local.get $count) (i32.const 2)))
     (local.set $vectorEnd (i32.and (local.get $end) (i32.const -16)))
     (block $vectorsDone
@@ -310,7 +316,9 @@
         (v128.store (i32.add (local.get $out) (local.get $at))
           (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $at)))
             (v128.or
-              (v128.and (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))
+              (v128.and
+                (v128.and (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0)) (f32x4.le (local.get $v) (local.get $caps)))
+                (v128.const f32x4 1 1 1 1))
               (v128.and (f32x4.ne (local.get $v) (local.get $v)) (local.get $v)))))
         (local.set $at (i32.add (local.get $at) (i32.const 16)))
         (br $vectors)))
@@ -322,7 +330,7 @@
           (f32.mul (f32.load (i32.add (local.get $dy) (local.get $at)))
             (select (f32.const 1)
               (select (local.get $s) (f32.const 0) (f32.ne (local.get $s) (local.get $s)))
-              (f32.gt (local.get $s) (f32.const 0)))))
+              (i32.and (f32.gt (local.get $s) (f32.const 0)) (f32.le (local.get $s) (local.get $cap))))))
         (local.set $at (i32.add (local.get $at) (i32.const 4)))
         (br $scalars))))
 

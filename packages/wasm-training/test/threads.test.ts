@@ -153,8 +153,10 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
       const kept = tf.tensor2d(w, [k, n]);
       tf.tidy(() => layer(kept)); // seen from here on: packed once, kept
       shared.length = 0;
-      const { calls, result: onWasm } = recordWasmKernelCalls(['BatchMatMul', '_FusedMatMul'], () => '', () =>
-        tf.tidy(() => layer(kept)),
+      const { calls, result: onWasm } = recordWasmKernelCalls(
+        ['BatchMatMul', '_FusedMatMul'],
+        () => '',
+        () => tf.tidy(() => layer(kept)),
       );
       expect(calls).toEqual([]);
       expect(shared.map((job) => job.map(([name]) => name))).toEqual([Array(28).fill('productRows')]);

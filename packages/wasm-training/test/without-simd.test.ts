@@ -50,15 +50,26 @@ describe('sgdMomentumStep without the SIMD module', () => {
 });
 
 describe(`${ReluGradient} without the SIMD module`, () => {
-  it("runs wasm's Step and Multiply, with the values of cpu", async () => {
-    const [dy, y] = [randomValues(45, 5), randomValues(45, 6)];
+  it('computes in a loop here the values of its tensor ops on cpu, with and without a cap', async () => {
+    const [dy, y] = [randomValues(45, 5), randomValues(45, 6).map((v) => 8 * v)];
     await useBackend('cpu');
-    const onCpu = tf.tidy(() => tf.mul(tf.tensor(dy), tf.step(tf.tensor(y))).dataSync());
+    const onCpu = tf.tidy(() => {
+      const [d, x] = [tf.tensor(dy), tf.tensor(y)];
+      return [tf.mul(d, tf.step(x)), tf.mul(d, tf.sub(tf.step(x), tf.step(tf.sub(x, 6))))].map((t) =>
+        Array.from(t.dataSync()),
+      );
+    });
     await useBackend('wasm');
-    const onWasm = tf.tidy(() =>
-      (tf.engine().runKernel(ReluGradient, { dy: tf.tensor(dy), y: tf.tensor(y) }) as tf.Tensor).dataSync(),
+    const onWasm = ([{}, { cap: 6 }] as tf.NamedAttrMap[]).map((attrs) =>
+      tf.tidy(() =>
+        Array.from(
+          (
+            tf.engine().runKernel(ReluGradient, { dy: tf.tensor(dy), y: tf.tensor(y) }, attrs) as tf.Tensor
+          ).dataSync(),
+        ),
+      ),
     );
-    expect(Array.from(onWasm)).toEqual(Array.from(onCpu));
+    expect(onWasm).toEqual(onCpu);
   });
 });
 
