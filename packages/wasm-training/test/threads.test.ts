@@ -61,8 +61,11 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     expect(packedProduct(memory)?.worthwhile).toBe(true);
     // 130 x 520 x 39: 2.6M multiply-adds, 130 rows in blocks of 32 for both threads; 40 x 300 x 1100 (B too
     // wide for our product of few rows): 13M, 40 rows (two blocks) so split by columns, 28 blocks of 40 (5
-    // panels), each packing its own panels of B and multiplying by them; 40 x 64 x 48: 123K, on this thread
-    // alone (a wake-up would cost more than the helper's share), and never wasm's own kernel.
+    // panels), each packing its own panels of B and multiplying by them; 40 x 1700 x 64: two blocks of 4
+    // panels; 40 x 1700 x 32: too few panels for two such blocks, the two blocks of rows (both untransposed:
+    // our product of few rows, B's 1700 rows in 6 shares); 40 x 64 x 48: 123K, on this thread alone (a
+    // wake-up would cost more than the helper's share); never wasm's own kernel.
+    const fewRows = [Array(6).fill('fewRowsProduct')];
     const cases = [
       {
         m: 130,
@@ -71,10 +74,12 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
         jobs: [['productRows', 'productRows', 'productRows', 'productRows', 'productRows']],
       },
       { m: 40, k: 300, n: 1100, jobs: [Array(28).fill('packPanels')] },
+      { m: 40, k: 1700, n: 64, jobs: [['packPanels', 'packPanels']], untransposed: fewRows },
+      { m: 40, k: 1700, n: 32, jobs: [['productRows', 'productRows']], untransposed: fewRows },
       { m: 40, k: 64, n: 48, jobs: [] },
     ];
     try {
-      for (const { m, k, n, jobs } of cases) {
+      for (const { m, k, n, jobs, untransposed } of cases) {
         for (const [transposeA, transposeB] of [
           [false, false],
           [true, false],
@@ -98,7 +103,10 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
           shared.length = 0;
           const { calls, result: onWasm } = recordWasmKernelCalls(['BatchMatMul'], () => '', product);
           expect(calls).toEqual([]);
-          expect(shared.map((job) => job.map(([name]) => name))).toEqual(jobs);
+          const plain = !transposeA && !transposeB;
+          expect(shared.map((job) => job.map(([name]) => name))).toEqual(
+            plain ? (untransposed ?? jobs) : jobs,
+          );
           await tf.setBackend('cpu');
           expect(maxAbsDifference(onWasm as Float32Array, product() as Float32Array)).toBeLessThan(1e-4);
         }
