@@ -56,7 +56,7 @@ export function windowsTimes(
   const perChunk = Math.max(1, Math.floor(chunkBytes / (4 * windowSize)));
   const values = x.dataSync() as Float32Array;
   // Reused across chunks: each chunk's tensor is consumed by `multiply` before the next fill.
-  const windows = new Float32Array(Math.min(perChunk, cells.length) * windowSize);
+  const windows = windowsBuffer(Math.min(perChunk, cells.length) * windowSize);
   const parts: tf.Tensor2D[] = [];
   for (let from = 0; from < cells.length; from += perChunk) {
     const chunk = cells.slice(from, from + perChunk);
@@ -66,6 +66,19 @@ export function windowsTimes(
     unfolded.dispose();
   }
   return parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor2D);
+}
+
+let keptWindows = new Float32Array(0);
+
+/**
+ * A buffer of at least `length` floats (one chunk's windows), kept between calls: a fresh one faults its
+ * pages in again at every call, ~8 us a page on these VMs (130 ms for 64 MiB), and a full-scene pass
+ * embeds at each of its scales. On wasm, MobileNet-v1's 7 calls of 143 cells took 1.76-1.97 s with it,
+ * 2.74-2.82 s without.
+ */
+function windowsBuffer(length: number): Float32Array {
+  if (keptWindows.length < length) keptWindows = new Float32Array(length);
+  return keptWindows;
 }
 
 /**

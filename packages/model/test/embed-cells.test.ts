@@ -52,7 +52,8 @@ describeEachBackend('two-step dense form: scores first, embeddings of chosen cel
   }
 
   it('unfolds windows in chunks of the byte budget with the same result as one chunk', () => {
-    // [1, 6, 5, 3] features, 2 x 2 windows of 12 values (48 bytes): chunks of 1, 2 and all 7 windows.
+    // [1, 6, 5, 3] features, 2 x 2 windows of 12 values (48 bytes): chunks of 1, 2 and all 7 windows, then of
+    // 1 again (in the buffer kept from the call before, longer than a chunk).
     const x = tf.randomNormal([2, 6, 5, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
     const kernel = tf.randomNormal([12, 4], 0, 1, 'float32', 3) as tf.Tensor2D;
     const cells: DenseCell[] = [0, 1, 2, 3, 4, 5, 6].map((k) => ({ batch: k % 2, row: k % 5, col: k % 4 }));
@@ -61,14 +62,14 @@ describeEachBackend('two-step dense form: scores first, embeddings of chosen cel
       calls.push(windows.shape[0]);
       return tf.matMul(windows, kernel) as tf.Tensor2D;
     };
-    const [one, two, all] = [48, 100, 1e6].map((bytes) =>
+    const [one, two, all, oneAgain] = [48, 100, 1e6, 48].map((bytes) =>
       tf.tidy(() => windowsTimes(x, cells, 2, times, bytes)),
     );
-    expect(calls).toEqual([1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 7]);
+    expect(calls).toEqual([1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 7, 1, 1, 1, 1, 1, 1, 1]);
     const conv = tf.conv2d(x, tf.reshape(kernel, [2, 2, 3, 4]) as tf.Tensor4D, 1, 'valid');
     const expected = rowsAt(conv, cells);
-    for (const result of [one, two, all]) expect(maxAbsDiff(result, expected)).toBeLessThan(1e-5);
-    tf.dispose([x, kernel, one, two, all, conv, expected]);
+    for (const result of [one, two, all, oneAgain]) expect(maxAbsDiff(result, expected)).toBeLessThan(1e-5);
+    tf.dispose([x, kernel, one, two, all, oneAgain, conv, expected]);
   });
 
   it('names the argument, the bad cell and the expected shape when inputs are wrong', () => {
