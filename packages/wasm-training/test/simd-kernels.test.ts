@@ -85,6 +85,18 @@ const DEPTHWISE_WINDOWS: DepthwiseWindow[] = [
     filterWidth: 3,
     strides: [1, 2],
   },
+  // 23 channels: sixteen summed four vectors at a time, then one vector, then three one by one.
+  {
+    batch: 2,
+    height: 6,
+    width: 7,
+    channels: 23,
+    outHeight: 4,
+    outWidth: 5,
+    filterHeight: 3,
+    filterWidth: 3,
+    strides: [1, 1],
+  },
 ];
 
 /** The gradient by definition, summed in float64. */
