@@ -112,6 +112,21 @@ function transposedPanelSteps(): string {
   return [...loads, ...halves].join('\n');
 }
 
+/**
+ * A loop over a transposed B's panel, `steps` steps a pass (`body`), from `$t` up to the local `bound`:
+ * `$from` moves along the runs, `$to` down the panel.
+ */
+function transposedPanelLoop(label: string, bound: string, steps: number, body: string): string {
+  return `(block $${label}Done
+                (loop $${label}
+                  (br_if $${label}Done (i32.ge_u ${get('t')} ${get(bound)}))
+                  ${body}
+                  ${set('from', add(get('from'), i32(4 * steps)))}
+                  ${set('to', add(get('to'), i32(32 * steps)))}
+                  ${set('t', add(get('t'), i32(steps)))}
+                  (br $${label})))`;
+}
+
 /** One step of a transposed B's panel, value by value: its 8 columns' values at `$from` into 8 floats at `$to`. */
 function transposedPanelStep(): string {
   return [0, 1, 2, 3, 4, 5, 6, 7]
@@ -204,22 +219,8 @@ const packPanels = `
               (local.set $from (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $colStride))))
               (local.set $to ${COLUMN_START})
               (local.set $t (i32.const 0))
-              (block $quadsDone
-                (loop $quads
-                  (br_if $quadsDone (i32.ge_u (local.get $t) (local.get $whole)))
-                  ${transposedPanelSteps()}
-                  (local.set $from (i32.add (local.get $from) (i32.const 16)))
-                  (local.set $to (i32.add (local.get $to) (i32.const 128)))
-                  (local.set $t (i32.add (local.get $t) (i32.const 4)))
-                  (br $quads)))
-              (block $stepsDone
-                (loop $steps
-                  (br_if $stepsDone (i32.ge_u (local.get $t) (local.get $k)))
-                  ${transposedPanelStep()}
-                  (local.set $from (i32.add (local.get $from) (i32.const 4)))
-                  (local.set $to (i32.add (local.get $to) (i32.const 32)))
-                  (local.set $t (i32.add (local.get $t) (i32.const 1)))
-                  (br $steps)))
+              ${transposedPanelLoop('quads', 'whole', 4, transposedPanelSteps())}
+              ${transposedPanelLoop('steps', 'k', 1, transposedPanelStep())}
               (local.set $j (i32.add (local.get $j) (i32.const 8)))
               (br $runs)))))))
     ;; the remaining columns (a last partial panel's, or all of a B strided both ways), each down the rows
