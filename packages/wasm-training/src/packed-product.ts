@@ -365,8 +365,8 @@ function packedSize(k: number, n: number): number {
 /**
  * A threaded product of fewer row blocks than this (fewer than 4 MIN_BLOCK_ROWS rows) is split by columns:
  * blocks of rows would leave a thread idle or unevenly loaded, and B packed whole by one thread. Against
- * that, with a fresh B, on 2 threads: `[32, 512] x [100352, 512]^T` 48 ms where it took 104,
- * `[32, 100352] x [100352, 512]` 54 where 83.
+ * that, on 2 threads: `[32, 512] x [100352, 512]^T` (a fresh B) 48 ms where it took 104, `[32, 100352] x
+ * [100352, 512]` (B kept packed) 54 where 83.
  */
 const MIN_ROW_BLOCKS = 4;
 
