@@ -9,6 +9,7 @@ import { directConvolutionWat } from './direct-convolution-wat.js';
 import { fewRowsProductWat } from './few-rows-product-wat.js';
 import { tapFilterGradientWat } from './tap-filter-gradient-wat.js';
 import { tapInputGradientWat } from './tap-input-gradient-wat.js';
+import { thinProductWat } from './thin-product-wat.js';
 import { add, epilogueWat, get, i32, mul, multiplyAdd, RELU_EPILOGUE, set } from './wat.js';
 
 /** Columns of a panel of packed B (two vectors). */
@@ -447,8 +448,9 @@ export const WORK_BYTES = MC * KC * 4 + 4 * 8 * 4;
 /**
  * The module's text: a memory imported as `env.memory` (shared or not), the functions above, the tap
  * filter and input gradients (scripts/tap-filter-gradient-wat.ts, tap-input-gradient-wat.ts), the
- * direct and depthwise convolutions (scripts/direct-convolution-wat.ts, depthwise-convolution-wat.ts) and
- * the product of few rows (scripts/few-rows-product-wat.ts), which share the product's helper thread.
+ * direct and depthwise convolutions (scripts/direct-convolution-wat.ts, depthwise-convolution-wat.ts), the
+ * product of few rows (scripts/few-rows-product-wat.ts) and a dense layer's gradients at small batches
+ * (scripts/thin-product-wat.ts), which share the product's helper thread.
  */
 export function matrixProductWat(fused: boolean, shared: boolean): string {
   return `(module
@@ -460,6 +462,7 @@ ${tapFilterGradientWat(fused)}
 ${tapInputGradientWat(fused)}
 ${directConvolutionWat(fused)}
 ${fewRowsProductWat(fused)}
+${thinProductWat(fused)}
 ${depthwiseConvolutionWat(fused)})
 `;
 }

@@ -21,13 +21,14 @@ export const min = (a: string, b: string) => `(select ${a} ${b} (i32.lt_s ${a} $
 export const max = (a: string, b: string) => `(select ${a} ${b} (i32.gt_s ${a} ${b}))`;
 
 /**
- * `target += s * factor` for v128 locals (four lanes): relaxed SIMD's fused multiply-add where `fused`
- * (one FMA instruction where the CPU has FMA), else a multiply and an add.
+ * `target += scale * factor` for v128 locals (four lanes; `scale` the local `s` unless named): relaxed
+ * SIMD's fused multiply-add where `fused` (one FMA instruction where the CPU has FMA), else a multiply and
+ * an add.
  */
-export function multiplyAdd(fused: boolean, target: string, factor: string): string {
+export function multiplyAdd(fused: boolean, target: string, factor: string, scale = 's'): string {
   return fused
-    ? set(target, `(f32x4.relaxed_madd ${get('s')} ${get(factor)} ${get(target)})`)
-    : set(target, `(f32x4.add ${get(target)} (f32x4.mul ${get('s')} ${get(factor)}))`);
+    ? set(target, `(f32x4.relaxed_madd ${get(scale)} ${get(factor)} ${get(target)})`)
+    : set(target, `(f32x4.add ${get(target)} (f32x4.mul ${get(scale)} ${get(factor)}))`);
 }
 
 /**

@@ -65,6 +65,25 @@ const FEW_ROWS_NARROW = 64;
 const NARROW_COLUMNS = 1024;
 
 /**
+ * A dense layer's weight gradient x^T dy (A transposed) of a batch of at most this many samples takes our
+ * outer products (`PackedProduct.outerProducts`), which write C once, in order: alternating with our packed
+ * product on 2 threads, `[b, 100352]^T x [b, 512]` (a mask head's) 7.1 ms against 15.7 at b = 4, 6.1
+ * against 16.1 at 2, 12.0 against 17.6 at 6, 22.1 against 22.9 at 8 (they multiply-add 4 inner rows at a
+ * time, in order, and run at the FMA units' rate); `[b, 6400]^T x [b, 256]` 0.72 against 1.20 at 8. At 16
+ * rows 1.47x and 1.10x the time.
+ */
+const OUTER_PRODUCT_ROWS = 8;
+
+/**
+ * A dense layer's input gradient dy W^T (B transposed) of a batch of at most this many samples takes our row
+ * dot products (`PackedProduct.rowDotProducts`), which read W once, in order: on 2 threads, `[b, 512] x
+ * [100352, 512]^T` (a mask head's) 7.3 ms against 14.8 at b = 4, 26.1 against 30.7 at 16, 40.6 against
+ * 49.1 at 32; `[b, 256] x [6400, 256]^T` 0.51 against 1.03 at 4, 1.41 against 1.72 at 32; `[32, 64] x
+ * [512, 64]^T` 0.11 against 0.18.
+ */
+const ROW_DOT_ROWS = 32;
+
+/**
  * Right operands seen before, untransposed. One used again is taken for a weight at inference: handed to
  * wasm as it is, it is packed once and stays packed while it lives, so its packing counts as free. A
  * weight seen once per training step (a new tensor after every update) is never packed.
@@ -81,9 +100,10 @@ interface Operand {
 
 /**
  * How `op(A) op(B)` is computed: on wasm's fast form, A left (`direct`) or `C^T = op(B)^T op(A)^T` then
- * transposed back (`swapped`), or (`rows`, for few rows of A and B as stored) by our product of few rows.
+ * transposed back (`swapped`), or by our products of few rows: `rows` for A and B as stored, `outer` for
+ * A^T B of a short A (OUTER_PRODUCT_ROWS), `dots` for A B^T of a short A (ROW_DOT_ROWS).
  */
-export type ProductStrategy = 'direct' | 'swapped' | 'rows';
+export type ProductStrategy = 'direct' | 'swapped' | 'rows' | 'outer' | 'dots';
 
 /** `op(A) op(B)` as planned: which operand goes right, what moves first. */
 export interface ProductPlan {
@@ -131,17 +151,28 @@ export function planProduct(
   const directCost =
     (transposeA ? aSize : 0) + (transposeB ? bSize : 0) + (packedBefore ? 0 : PACK_COST * bSize);
   const swappedCost = (transposeA ? 0 : aSize) + (transposeB ? 0 : bSize) + PACK_COST * aSize + m * n;
+  const ours = takesPackedProduct(backend, m, 0);
   const fewRows =
+    ours &&
     !transposeA &&
     !transposeB &&
     (m <= FEW_ROWS || (!packedBefore && m <= FEW_ROWS_NARROW && n <= NARROW_COLUMNS)) &&
     n >= MIN_ROW_VALUES &&
-    aCols > 0 &&
-    takesPackedProduct(backend, m, 0);
-  const strategy: ProductStrategy = fewRows ? 'rows' : swappedCost < directCost ? 'swapped' : 'direct';
-  const outer = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    aCols > 0;
+  const outer = ours && transposeA && !transposeB && left.rows > 0 && left.rows <= OUTER_PRODUCT_ROWS;
+  const dots = ours && !transposeA && transposeB && aCols > 0 && m <= ROW_DOT_ROWS;
+  const strategy: ProductStrategy = fewRows
+    ? 'rows'
+    : outer
+      ? 'outer'
+      : dots
+        ? 'dots'
+        : swappedCost < directCost
+          ? 'swapped'
+          : 'direct';
+  const batch = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const multiplyAdds = m * n * (transposeB ? bCols : bRows);
-  return { left, right, strategy, m, n, multiplyAdds, packedBefore, shape: [...outer, m / batchA, n] };
+  return { left, right, strategy, m, n, multiplyAdds, packedBefore, shape: [...batch, m / batchA, n] };
 }
 
 /** True when the plan hands wasm the operands exactly as given (no transpose, no batch folded). */
@@ -162,6 +193,14 @@ export function runProduct(scope: WasmKernelScope, backend: unknown, plan: Produ
   const { left, right, m, n } = plan;
   const packed = packedProductFor(backend, plan);
   if (packed !== null) return scope.reshape(runPacked(scope, packed, plan), plan.shape);
+  if (plan.strategy === 'outer' || plan.strategy === 'dots') {
+    const product = packedProduct(wasmMemoryOf(backend) as WebAssembly.Memory) as PackedProduct;
+    const out = scope.allocate([m, n]);
+    const [a, b, c] = [left.info, right.info, out].map((info) => scope.floats(info).byteOffset);
+    if (plan.strategy === 'outer') product.outerProducts(a, b, c, { inner: left.rows, m, n });
+    else product.rowDotProducts(a, b, c, { m, k: left.cols, n });
+    return scope.reshape(out, plan.shape);
+  }
   if (plan.strategy === 'rows') {
     const product = packedProduct(wasmMemoryOf(backend) as WebAssembly.Memory) as PackedProduct;
     const dims = { m, k: left.cols, n };
@@ -198,7 +237,7 @@ export function runProduct(scope: WasmKernelScope, backend: unknown, plan: Produ
  * one that XNNPACK keeps packed from MIN_KEPT_PACKED_ROWS; else null.
  */
 export function packedProductFor(backend: unknown, plan: ProductPlan): PackedProduct | null {
-  if (plan.strategy === 'rows') return null;
+  if (plan.strategy !== 'direct' && plan.strategy !== 'swapped') return null;
   const keptPacked = plan.strategy === 'direct' && plan.packedBefore;
   if (!takesPackedProduct(backend, plan.m, keptPacked ? MIN_KEPT_PACKED_ROWS : 1)) return null;
   return packedProduct(wasmMemoryOf(backend) as WebAssembly.Memory);

@@ -39,6 +39,8 @@ export const PRODUCT_EXPORTS: readonly string[] = [
   'convolutionRows',
   'fewRowsProduct',
   'depthwiseRows',
+  'outerProductRows',
+  'rowDotProducts',
   ...SHARED_SIMD_EXPORTS,
 ];
 
@@ -145,6 +147,19 @@ export interface PackedProduct {
    * (N outHeight) in shares that the threads claim.
    */
   convolve(conv: { geometry: number; x: number; packed: number; y: number }, rows: number): void;
+  /**
+   * C (m x n, row-major at `c`) = A^T B for A (inner x m) and B (inner x n) row-major as stored, inner
+   * small (a dense layer's weight gradient x^T dy at a small batch): each row of C summed from B's rows in
+   * the order of the inner rows, C written once, in order (scripts/thin-product-wat.ts); C's rows in shares
+   * that the threads claim.
+   */
+  outerProducts(a: number, b: number, c: number, dims: { inner: number; m: number; n: number }): void;
+  /**
+   * C (m x n, row-major at `c`) = A B^T for A (m x k) and B (n x k) row-major as stored, m small (a dense
+   * layer's input gradient dy W^T at a small batch): each value a dot product of two rows, B read once, in
+   * order (scripts/thin-product-wat.ts); B's rows in shares that the threads claim.
+   */
+  rowDotProducts(a: number, b: number, c: number, dims: { m: number; k: number; n: number }): void;
   /** Bytes of scratch that `multiplyFewRows` needs for these dims (0: none). */
   fewRowsScratchBytes(dims: { m: number; k: number; n: number }): number;
   /**
@@ -293,6 +308,22 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
       );
       share(tasks, 0, helper !== undefined);
     },
+    outerProducts: (a, b, c, { inner, m, n }) => {
+      const shares = threaded({ m, k: inner, n }) ? Math.min(m, SHARES) : 1;
+      const tasks = evenShares(m, shares).map(([start, end]): ProductTask => {
+        const args = [a, 4 * m, b, c, inner, n, start, end];
+        return [{ name: 'outerProductRows', args, perThread: [] }];
+      });
+      share(tasks, 0, shares > 1);
+    },
+    rowDotProducts: (a, b, c, { m, k, n }) => {
+      const shares = threaded({ m, k, n }) ? Math.min(n, SHARES) : 1;
+      const tasks = evenShares(n, shares).map(([start, end]): ProductTask => {
+        const args = [a, b, c, m, k, n, start, end];
+        return [{ name: 'rowDotProducts', args, perThread: [] }];
+      });
+      share(tasks, 0, shares > 1);
+    },
     fewRowsScratchBytes: (dims) => {
       const shares = fewRowsShares(dims, helper !== undefined);
       return shares > 1 ? 4 * shares * dims.m * dims.n : 0;
@@ -347,7 +378,10 @@ function fewRowsShares({ m, k, n }: { m: number; k: number; n: number }, helper:
   return Math.max(1, Math.min(SHARES, Math.floor(k / MIN_FEW_ROWS_SHARE)));
 }
 
-/** Shares of a batch's images (tap-by-tap input gradients) or output rows (direct convolutions) that the threads claim. */
+/**
+ * Shares of a batch's images (tap-by-tap input gradients), output rows (direct convolutions) or a thin
+ * product's rows that the threads claim.
+ */
 const SHARES = 16;
 
 /** [0, total) as `shares` consecutive [start, end) ranges of sizes within one of each other. */

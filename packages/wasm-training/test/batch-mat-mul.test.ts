@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchMatMulConfig } from '../src/batch-mat-mul.js';
+import { planProduct } from '../src/matrix-product.js';
 import {
   expectNoGrowth,
   maxAbsDifference,
@@ -28,6 +29,12 @@ const CASES: MatMulCase[] = [
   ...productOperands(90, 40, 2),
   ...productOperands(70, 600, 13),
   ...productOperands(33, 9, 16),
+  // A dense layer's gradients at small batches: x^T dy of 8 samples by our outer products, dy W^T of 32 by
+  // our row dot products (B's rows past a block of 64), A's batch folded; 9 samples past them.
+  { a: [8, 1100], b: [8, 300], transposeA: true, transposeB: false },
+  { a: [9, 70], b: [9, 30], transposeA: true, transposeB: false },
+  { a: [32, 301], b: [260, 301], transposeA: false, transposeB: true },
+  { a: [2, 16, 5], b: [40, 5], transposeA: false, transposeB: true },
   { a: [3, 12, 40], b: [40, 9], transposeA: false, transposeB: false },
   ...productOperands(6, 4, 5).flatMap((o) => [
     { ...o, a: [1, ...o.a], b: [1, ...o.b] },
@@ -86,6 +93,21 @@ describe('BatchMatMul on wasm', () => {
       }),
     );
     expect(calls).toEqual(['1,4,30 1,30,5 false false']);
+  });
+
+  it("takes a dense layer's gradients at small batches to our outer products and row dot products", async () => {
+    await useBackend('wasm');
+    const backend = tf.engine().backend;
+    const strategy = (a: number[], b: number[], transposeA: boolean, transposeB: boolean) =>
+      tf.tidy(() => planProduct(tf.zeros(a), tf.zeros(b), transposeA, transposeB, backend)?.strategy);
+    // x^T dy (x [samples, in], dy [samples, out]) and dy W^T (W [in, out]) of a [3136 -> 512] layer.
+    expect(strategy([4, 3136], [4, 512], true, false)).toBe('outer');
+    expect(strategy([8, 3136], [8, 512], true, false)).toBe('outer');
+    expect(strategy([9, 3136], [9, 512], true, false)).not.toBe('outer');
+    expect(strategy([0, 3136], [0, 512], true, false)).not.toBe('outer');
+    expect(strategy([4, 512], [3136, 512], false, true)).toBe('dots');
+    expect(strategy([32, 512], [3136, 512], false, true)).toBe('dots');
+    expect(strategy([33, 512], [3136, 512], false, true)).not.toBe('dots');
   });
 
   it("keeps a weight's packing for our packed product while the weight lives, and frees it with it", async () => {

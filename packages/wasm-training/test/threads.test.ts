@@ -147,6 +147,34 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     }
   });
 
+  it("shares a dense layer's gradients at small batches by C's rows and W's rows on both threads, equal to cpu", async () => {
+    const { memory, helper, shared } = await recordSharedJobs();
+    // x [4, 1100], dy [4, 600], W [1100, 600]: 2.6M multiply-adds each, 1100 rows in 16 shares.
+    const [x, dy, w] = [randomValues(4 * 1100, 7), randomValues(4 * 600, 8), randomValues(1100 * 600, 9)];
+    const gradients = () =>
+      tf.tidy(() => {
+        const [xs, dys, ws] = [
+          tf.tensor2d(x, [4, 1100]),
+          tf.tensor2d(dy, [4, 600]),
+          tf.tensor2d(w, [1100, 600]),
+        ];
+        return [tf.matMul(xs, dys, true, false).dataSync(), tf.matMul(dys, ws, false, true).dataSync()];
+      });
+    try {
+      await tf.setBackend('wasm');
+      shared.length = 0;
+      const onWasm = gradients();
+      expect(shared).toEqual([Array(16).fill(['outerProductRows']), Array(16).fill(['rowDotProducts'])]);
+      await tf.setBackend('cpu');
+      const onCpu = gradients();
+      for (const [i, values] of onWasm.entries()) {
+        expect(maxAbsDifference(values as Float32Array, onCpu[i] as Float32Array)).toBeLessThan(1e-4);
+      }
+    } finally {
+      setProductHelper(memory, helper);
+    }
+  });
+
   it('splits a product of few rows by a weight kept packed by columns, its bias and ReLU per block, equal to cpu', async () => {
     const { memory, helper, shared } = await recordSharedJobs();
     // 40 x 300 x 1100: 40 rows (two blocks) split by columns, 28 blocks of 40 of the panels packed once.
