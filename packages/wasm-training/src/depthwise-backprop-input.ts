@@ -1,4 +1,5 @@
 import {
+  type Conv2DAttrs,
   DepthwiseConv2dNativeBackpropInput,
   type DepthwiseConv2dNativeBackpropInputAttrs,
   type DepthwiseConv2dNativeBackpropInputInputs,
@@ -6,12 +7,16 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { convGeometry, dilatedGradientPadding, shape4 } from './conv-geometry.js';
+import { convGeometry, dilatedGradientPadding, plainStrides, shape4 } from './conv-geometry.js';
+import { depthwiseGeometry, depthwiseProduct, runDepthwiseRows } from './depthwise-conv2d.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /**
- * dx = a stride-1 'valid' depthwise convolution of dy (zero-dilated by the forward stride, then padded)
- * with the filter rotated by 180 degrees; channel multipliers M > 1 are summed back onto their input.
+ * dx of a depthwise convolution. Where our product module takes the filter (multiplier 1, channels a
+ * multiple of 4, no dilation): each pixel of dx sums the taps that its stride puts on a pixel of dy
+ * (`depthwiseInputGradientRows`, on both threads), no zero multiplied and nothing padded. Otherwise a
+ * stride-1 'valid' depthwise convolution of dy (zero-dilated by the forward stride, then padded) with the
+ * filter rotated by 180 degrees; channel multipliers M > 1 are summed back onto their input.
  */
 function depthwiseBackpropInput(args: {
   inputs: DepthwiseConv2dNativeBackpropInputInputs;
@@ -32,6 +37,20 @@ function depthwiseBackpropInput(args: {
     true,
   );
   const [fh, fw, inChannels, multiplier] = filter.shape;
+  const product = plainStrides(args.attrs as unknown as Conv2DAttrs) && depthwiseProduct(scope, dy, filter);
+  if (product) {
+    const dx = scope.allocate([g.batchSize, g.inHeight, g.inWidth, inChannels]);
+    const geometry = depthwiseGeometry(g, fh, fw, inChannels);
+    runDepthwiseRows(
+      scope,
+      product,
+      'depthwiseInputGradientRows',
+      geometry,
+      [dy, filter, dx],
+      g.batchSize * g.inHeight,
+    );
+    return scope.finish(dx);
+  }
   const channels = inChannels * multiplier;
   const dilated = scope.dilate(dy, g.strides);
   const padded = scope.padOrCrop(dilated, [[0, 0], ...dilatedGradientPadding(g), [0, 0]]);

@@ -8,15 +8,61 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { convGeometry, plainStrides, shape4 } from './conv-geometry.js';
+import { type ConvGeometry, convGeometry, plainStrides, shape4 } from './conv-geometry.js';
 import { DEPTHWISE_ACTIVATIONS, DEPTHWISE_FIELDS, DEPTHWISE_GEOMETRY_BYTES } from './matrix-product-wasm.js';
-import { evenShares, packedProduct } from './packed-product.js';
+import { evenShares, type PackedProduct, packedProduct } from './packed-product.js';
 import { wasmMemoryOf } from './wasm-heap.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 
 /** Shares of the batch's output rows that the threads claim. */
 const SHARES = 16;
+
+/** A depthwise function's geometry record (`scripts/depthwise-convolution-wat.ts`), `bias` a byte address or 0. */
+export type DepthwiseGeometry = Record<(typeof DEPTHWISE_FIELDS)[number], number>;
+
+/**
+ * Our product module where its depthwise functions take this filter (multiplier 1, channels a multiple of
+ * 4) and input (float32) and beat XNNPACK (`PackedProduct.worthwhile`), else null.
+ */
+export function depthwiseProduct(
+  scope: WasmKernelScope,
+  x: TensorInfo,
+  filter: TensorInfo,
+): PackedProduct | null {
+  const memory = wasmMemoryOf(scope.backend);
+  const [, , channels, multiplier] = filter.shape;
+  if (memory === null || x.dtype !== 'float32' || multiplier !== 1 || channels % 4 !== 0) return null;
+  const product = packedProduct(memory);
+  return product?.worthwhile ? product : null;
+}
+
+/**
+ * Runs the product module's depthwise function `name` over `rows` rows of `y` (the batch's rows), in shares
+ * that both threads claim, with `geometry` written to wasm memory for it.
+ */
+export function runDepthwiseRows(
+  scope: WasmKernelScope,
+  product: PackedProduct,
+  name: 'depthwiseRows' | 'depthwiseInputGradientRows',
+  geometry: DepthwiseGeometry,
+  [x, w, y]: [TensorInfo, TensorInfo, TensorInfo],
+  rows: number,
+): void {
+  const table = scope.allocate([DEPTHWISE_GEOMETRY_BYTES / 4]);
+  // Addresses after the last allocation (which may grow the memory).
+  const tableValues = scope.floats(table);
+  const fields = DEPTHWISE_FIELDS.map((field) => geometry[field]);
+  new Int32Array(tableValues.buffer, tableValues.byteOffset, fields.length).set(fields);
+  const [xAt, wAt, yAt] = [x, w, y].map((info) => scope.floats(info).byteOffset);
+  product.run(
+    evenShares(rows, Math.min(rows, SHARES)).map(([start, end]) => ({
+      name,
+      args: [tableValues.byteOffset, xAt, wAt, yAt, start, end],
+      perThread: [],
+    })),
+  );
+}
 
 /**
  * A depthwise convolution of one filter per channel (multiplier 1, channels a multiple of 4, dilation 1,
@@ -35,12 +81,9 @@ function ourDepthwise(
   activation: keyof typeof DEPTHWISE_ACTIVATIONS,
 ): TensorInfo | null {
   const strides = plainStrides(attrs as unknown as Conv2DAttrs);
-  const memory = wasmMemoryOf(scope.backend);
-  const [fh, fw, channels, multiplier] = filter.shape;
-  if (strides === null || memory === null) return null;
-  if (x.dtype !== 'float32' || multiplier !== 1 || channels % 4 !== 0) return null;
-  const product = packedProduct(memory);
-  if (product === null || !product.worthwhile) return null;
+  const product = depthwiseProduct(scope, x, filter);
+  if (strides === null || product === null) return null;
+  const [fh, fw, channels] = filter.shape;
   const g = convGeometry(
     DepthwiseConv2dNative,
     shape4(x),
@@ -51,7 +94,24 @@ function ourDepthwise(
     undefined,
     true,
   );
-  const record = {
+  const y = scope.allocate([g.batchSize, g.outHeight, g.outWidth, channels]);
+  const geometry = {
+    ...depthwiseGeometry(g, fh, fw, channels),
+    bias: bias === undefined ? 0 : scope.floats(bias).byteOffset,
+    activation: DEPTHWISE_ACTIVATIONS[activation],
+  };
+  runDepthwiseRows(scope, product, 'depthwiseRows', geometry, [x, filter, y], g.batchSize * g.outHeight);
+  return y;
+}
+
+/** The geometry record of a depthwise convolution, without bias or activation. */
+export function depthwiseGeometry(
+  g: ConvGeometry,
+  fh: number,
+  fw: number,
+  channels: number,
+): DepthwiseGeometry {
+  return {
     outHeight: g.outHeight,
     outWidth: g.outWidth,
     filterHeight: fh,
@@ -64,25 +124,8 @@ function ourDepthwise(
     padTop: g.padTop,
     padLeft: g.padLeft,
     bias: 0,
-    activation: DEPTHWISE_ACTIVATIONS[activation],
+    activation: DEPTHWISE_ACTIVATIONS.linear,
   };
-  const table = scope.allocate([DEPTHWISE_GEOMETRY_BYTES / 4]);
-  const y = scope.allocate([g.batchSize, g.outHeight, g.outWidth, channels]);
-  // Addresses after the last allocation (which may grow the memory).
-  if (bias !== undefined) record.bias = scope.floats(bias).byteOffset;
-  const tableValues = scope.floats(table);
-  const fields = DEPTHWISE_FIELDS.map((name) => record[name]);
-  new Int32Array(tableValues.buffer, tableValues.byteOffset, fields.length).set(fields);
-  const [xAt, wAt, yAt] = [x, filter, y].map((info) => scope.floats(info).byteOffset);
-  const rows = g.batchSize * g.outHeight;
-  product.run(
-    evenShares(rows, Math.min(rows, SHARES)).map(([start, end]) => ({
-      name: 'depthwiseRows',
-      args: [tableValues.byteOffset, xAt, wAt, yAt, start, end],
-      perThread: [],
-    })),
-  );
-  return y;
 }
 
 function depthwiseConv2d(args: {

@@ -39,6 +39,7 @@ export const PRODUCT_EXPORTS: readonly string[] = [
   'convolutionRows',
   'fewRowsProduct',
   'depthwiseRows',
+  'depthwiseInputGradientRows',
   'outerProductRows',
   'rowDotProducts',
   ...SHARED_SIMD_EXPORTS,

@@ -162,6 +162,21 @@ export const DEPTHWISE_CASES: ConvCase[] = [
   { name: 'dw 3x3 s1 valid', x: [2, 6, 7, 3], filter: [3, 3, 3, 1], stride: 1, pad: 'valid' },
   { name: 'dw 3x3 s2 same, 2 vectors + 1', x: [3, 11, 12, 9], filter: [3, 3, 9, 1], stride: 2, pad: 'same' },
   { name: 'dw 5x5 s1 pad 2, 16 channels', x: [2, 8, 9, 16], filter: [5, 5, 16, 1], stride: 1, pad: pad(2) },
+  // Channels in multiples of 4 take our input gradient tap by tap: strides 1-3, odd and even sizes, even
+  // filters, 'valid' (taps past dy's far edge), explicit and Keras padding, 4 vectors + 1, a 1-row image.
+  { name: 'dw 3x3 s2 same, 8 channels', x: [2, 9, 10, 8], filter: [3, 3, 8, 1], stride: 2, pad: 'same' },
+  {
+    name: 'dw 3x3 s2 keras pad, 4 channels',
+    x: [1, 10, 10, 4],
+    filter: [3, 3, 4, 1],
+    stride: 2,
+    pad: kerasPad,
+  },
+  { name: 'dw 3x3 s2 valid, 20 channels', x: [2, 9, 8, 20], filter: [3, 3, 20, 1], stride: 2, pad: 'valid' },
+  { name: 'dw 4x4 s2 same, 8 channels', x: [2, 8, 7, 8], filter: [4, 4, 8, 1], stride: 2, pad: 'same' },
+  { name: 'dw 3x3 s3 pad 1, 4 channels', x: [2, 10, 11, 4], filter: [3, 3, 4, 1], stride: 3, pad: pad(1) },
+  { name: 'dw 5x5 s2 same, 1-row image', x: [2, 1, 9, 12], filter: [5, 5, 12, 1], stride: 2, pad: 'same' },
+  { name: 'dw 3x3 s1 valid, 4 channels', x: [2, 5, 6, 4], filter: [3, 3, 4, 1], stride: 1, pad: 'valid' },
 ];
 
 export const TOLERANCE = 1e-4;

@@ -236,6 +236,35 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     }
   });
 
+  it('shares the rows of a depthwise input gradient between both threads, equal to cpu', async () => {
+    const { memory, helper, shared } = await recordSharedJobs();
+    const dy = randomValues(2 * 6 * 6 * 20, 10);
+    const w = randomValues(3 * 3 * 20, 11);
+    const dx = () =>
+      tf.tidy(() =>
+        (
+          tf
+            .engine()
+            .runKernel(
+              'DepthwiseConv2dNativeBackpropInput',
+              { dy: tf.tensor4d(dy, [2, 6, 6, 20]), filter: tf.tensor4d(w, [3, 3, 20, 1]) },
+              { strides: [2, 2], pad: 'same', dilations: [1, 1], inputShape: [2, 12, 12, 20] },
+            ) as tf.Tensor
+        ).dataSync(),
+      );
+    try {
+      await tf.setBackend('wasm');
+      shared.length = 0;
+      const onWasm = dx();
+      // 2 x 12 rows of dx in 16 shares.
+      expect(shared).toEqual([Array(16).fill(['depthwiseInputGradientRows'])]);
+      await tf.setBackend('cpu');
+      expect(maxAbsDifference(onWasm as Float32Array, dx() as Float32Array)).toBeLessThan(1e-5);
+    } finally {
+      setProductHelper(memory, helper);
+    }
+  });
+
   it("runs a Winograd layer's products as batches and its tile transforms in parts on both threads, equal to cpu", async () => {
     const { memory, helper, shared } = await recordSharedJobs();
     // F(2x2, 3x3) on 2 x 49 tiles: 16 products of [98, 256] x [256, 256] (6.4M multiply-adds each); the
