@@ -97,10 +97,21 @@ const LOCALS = `${DEPTHWISE_FIELDS.map((name) => `(local $${name} i32)`).join(' 
     (local $s v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128)
     (local $acc0 v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128)`;
 
-/** Loads the geometry record's fields into their locals. */
-const LOAD_FIELDS = DEPTHWISE_FIELDS.map((name, k) =>
-  set(name, `(i32.load offset=${4 * k} ${get('geometry')})`),
-).join('\n    ');
+/**
+ * The start of a depthwise function `name(geometry, x, w, y, row, endRow)`: its locals, the geometry
+ * record's fields loaded into theirs and a pixel's bytes.
+ */
+function functionStart(name: string): string {
+  const fields = DEPTHWISE_FIELDS.map((field, k) =>
+    set(field, `(i32.load offset=${4 * k} ${get('geometry')})`),
+  );
+  return `
+  (func (export "${name}")
+    (param $geometry i32) (param $x i32) (param $w i32) (param $y i32) (param $row i32) (param $endRow i32)
+    ${LOCALS}
+    ${fields.join('\n    ')}
+    ${set('pixel', `(i32.shl ${get('channels')} ${i32(2)})`)}`;
+}
 
 /**
  * `depthwiseRows(geometry, x, w, y, row, endRow)`: rows row .. endRow - 1 (of the batch's N outHeight) of
@@ -109,12 +120,7 @@ const LOAD_FIELDS = DEPTHWISE_FIELDS.map((name, k) =>
  * of DEPTHWISE_FIELDS). Each block sums its window's taps inside the image (the padding costs nothing).
  */
 function depthwiseRowsWat(fused: boolean): string {
-  return `
-  (func (export "depthwiseRows")
-    (param $geometry i32) (param $x i32) (param $w i32) (param $y i32) (param $row i32) (param $endRow i32)
-    ${LOCALS}
-    ${LOAD_FIELDS}
-    ${set('pixel', `(i32.shl ${get('channels')} ${i32(2)})`)}
+  return `${functionStart('depthwiseRows')}
     ${set('xRow', mul(get('inWidth'), get('pixel')))}
     ${set('aStep', i32(1))}
     ${set('bStep', i32(1))}
@@ -166,12 +172,7 @@ function firstGradientTap(t: string, stride: string, outSize: string): string {
  * convolution of the zero-dilated dy multiplied all 9).
  */
 function depthwiseInputGradientRowsWat(fused: boolean): string {
-  return `
-  (func (export "depthwiseInputGradientRows")
-    (param $geometry i32) (param $x i32) (param $w i32) (param $y i32) (param $row i32) (param $endRow i32)
-    ${LOCALS}
-    ${LOAD_FIELDS}
-    ${set('pixel', `(i32.shl ${get('channels')} ${i32(2)})`)}
+  return `${functionStart('depthwiseInputGradientRows')}
     ;; x is dy here: a tap further down or right reads dy a row up or a pixel left
     ${set('xRow', mul(get('outWidth'), get('pixel')))}
     ${set('aStep', get('strideH'))}
