@@ -143,6 +143,12 @@ export interface PackedProduct {
    */
   run(calls: ProductCall[]): void;
   /**
+   * Runs the calls as `run` does, call t summing into copy t of a result of `size` floats (the copies one
+   * after another at `copies`, zero), then adds the copies in order into `out`: the result does not depend
+   * on which thread ran what.
+   */
+  runSummed(calls: ProductCall[], copies: number, size: number, out: number): void;
+  /**
    * y = conv(x, W) straight from x (scripts/direct-convolution-wat.ts), W packed at `packed` as a
    * [fh fw C, O] right operand, the convolution's `geometry` record at `geometry`: its `rows` output rows
    * (N outHeight) in shares that the threads claim.
@@ -280,13 +286,11 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
       share(tasks, region, helper !== undefined);
     },
     filterGradient: ({ records, count, x, dy }, { channels, outChannels, size, copies }, scratch, out) => {
-      const tasks = evenShares(count, copies).map(([first, end], t): ProductTask => {
-        const copy = scratch + 4 * t * size;
-        const args = [records, first, end, x, dy, copy, channels, outChannels];
-        return [{ name: 'filterGradientTaps', args, perThread: [] }];
+      const calls = evenShares(count, copies).map(([first, end], t): ProductCall => {
+        const args = [records, first, end, x, dy, scratch + 4 * t * size, channels, outChannels];
+        return { name: 'filterGradientTaps', args, perThread: [] };
       });
-      share(tasks, 0, helper !== undefined);
-      exports.sumCopies(scratch, copies, size, out);
+      runSummed(calls, scratch, size, out);
     },
     inputGradient: ({ records, count, dy, dx, packed }, { images, channels, outChannels }) => {
       const tasks = evenShares(images, Math.min(images, SHARES)).map(([start, end]): ProductTask => {
@@ -301,6 +305,7 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
         0,
         helper !== undefined,
       ),
+    runSummed,
     convolve: ({ geometry, x, packed, y }, rows) => {
       const tasks = evenShares(rows, Math.min(rows, SHARES)).map(
         ([start, end]): ProductTask => [
@@ -343,6 +348,15 @@ function instantiate(memory: WebAssembly.Memory): PackedProduct | null {
       exports.sumCopies(scratch, shares, m * n, c);
     },
   };
+
+  function runSummed(calls: ProductCall[], copies: number, size: number, out: number): void {
+    share(
+      calls.map((call) => [call]),
+      0,
+      helper !== undefined,
+    );
+    exports.sumCopies(copies, calls.length, size, out);
+  }
 
   /** True where a product of these dims is shared with the helper thread. */
   function threaded({ m, k, n }: { m: number; k: number; n: number }): boolean {

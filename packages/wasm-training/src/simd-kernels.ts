@@ -24,7 +24,7 @@ export type BlockTranspose = (
 /** A depthwise filter gradient's sizes: the input window is already padded so that every tap is inside. */
 export interface DepthwiseWindow {
   batch: number;
-  /** Input window `[batch, height, width, channels]`. */
+  /** x `[batch, height, width, channels]`. */
   height: number;
   width: number;
   channels: number;
@@ -34,17 +34,23 @@ export interface DepthwiseWindow {
   filterHeight: number;
   filterWidth: number;
   strides: [number, number];
+  /** The padding before x's first row and column: taps there (or past x's end) add nothing. */
+  padding: [number, number];
 }
 
 /**
- * `out[a, b, c] = sum_{n, i, j} x[n, i sh + a, j sw + b, c] dy[n, i, j, c]` (`out`: `[filterHeight,
- * filterWidth, channels]`), all views of one wasm memory; false (nothing done) for other views.
+ * `out[a, b, c] = sum_{n, i, j} x[n, i sh + a - pt, j sw + b - pl, c] dy[n, i, j, c]` over the taps inside x
+ * (`out`: `[filterHeight, filterWidth, channels]`; `[pt, pl]` the padding), all views of one wasm memory;
+ * false (nothing done) for other views. Given
+ * `copies` (room for up to `batch` copies of `out`) and a helper thread, the images in as many shares as
+ * copies fit, each summed into its copy by either thread, then the copies added in order.
  */
 export type DepthwiseFilterGradient = (
   x: Float32Array,
   dy: Float32Array,
   out: Float32Array,
   window: DepthwiseWindow,
+  copies?: Float32Array,
 ) => boolean;
 
 /** Hyperparameters of one SGD step: `d = g + weightDecay w; v' = momentum v + d; w' = w - learningRate v'`. */
@@ -307,23 +313,45 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
       transposeBlocks(source.byteOffset, target.byteOffset, rows, cols, rows - (rows % 4), cols - (cols % 4));
       return true;
     },
-    depthwiseFilterGradient: (x, dy, out, w) => {
-      if (!inMemory(x, dy, out)) return false;
-      zeroFloats(out.byteOffset, out.length);
-      depthwiseFilterGradient(
-        x.byteOffset,
-        dy.byteOffset,
-        out.byteOffset,
-        w.batch,
-        w.height,
-        w.width,
-        w.channels,
-        w.outHeight,
-        w.outWidth,
-        w.filterHeight,
-        w.filterWidth,
-        ...w.strides,
+    depthwiseFilterGradient: (x, dy, out, w, copies) => {
+      if (!inMemory(x, dy, out, ...(copies === undefined ? [] : [copies]))) return false;
+      const shares = Math.min(w.batch, Math.floor((copies?.length ?? 0) / out.length));
+      const product = sharingProduct(memory);
+      // Bytes per image of x and dy; the function's arguments after the addresses and the batch.
+      const [xImage, dyImage] = [w.height * w.width, w.outHeight * w.outWidth].map(
+        (size) => 4 * size * w.channels,
       );
+      const { height, width, channels, outHeight, outWidth, filterHeight, filterWidth } = w;
+      const window = [
+        height,
+        width,
+        channels,
+        outHeight,
+        outWidth,
+        filterHeight,
+        filterWidth,
+        ...w.strides,
+        ...w.padding,
+      ];
+      if (product === null || copies === undefined || shares < 2) {
+        zeroFloats(out.byteOffset, out.length);
+        depthwiseFilterGradient(x.byteOffset, dy.byteOffset, out.byteOffset, w.batch, ...window);
+        return true;
+      }
+      zeroFloats(copies.byteOffset, shares * out.length);
+      const calls = evenShares(w.batch, shares).map(([first, end], t) => {
+        const at = [
+          x.byteOffset + first * xImage,
+          dy.byteOffset + first * dyImage,
+          copies.byteOffset + 4 * t * out.length,
+        ];
+        return {
+          name: 'depthwiseFilterGradient',
+          args: [...at, end - first, ...window],
+          perThread: [],
+        };
+      });
+      product.runSummed(calls, copies.byteOffset, out.length, out.byteOffset);
       return true;
     },
     sgdMomentum: ({ value, velocity, gradient }, outputs, { learningRate, momentum, weightDecay }) => {

@@ -69,16 +69,19 @@
         (local.set $tile (i32.add (local.get $tile) (i32.const 64)))
         (br $tiles))))
 
-  ;; The depthwise filter gradient: out[a, b, c] += sum_{n, i, j} x[n, i sh + a, j sw + b, c] dy[n, i, j, c]
-  ;; for x the input window [n, hw, ww, channels] (padded so that every tap stays inside) and dy
-  ;; [n, oh, ow, channels]. For each output row and tap, sixteen (then four) channels at a time sum along
-  ;; the row in registers (float32, at most `ow` terms) before one add to `out`: rows are the partial sums.
+  ;; The depthwise filter gradient: out[a, b, c] += sum_{n, i, j} x[n, i sh + a - pt, j sw + b - pl, c]
+  ;; dy[n, i, j, c] for x [n, hw, ww, channels] and dy [n, oh, ow, channels], over the taps inside x (the
+  ;; padding costs nothing; a padded copy of x took 0.2-1.5 ms of MobileNet-v1's layers at batch 4). For
+  ;; each output row and tap, sixteen (then four) channels at a time sum along the row's positions inside x
+  ;; in registers (float32, at most `ow` terms) before one add to `out`: rows are the partial sums.
   (func (export "depthwiseFilterGradient")
     (param $x i32) (param $dy i32) (param $out i32)
     (param $n i32) (param $hw i32) (param $ww i32) (param $channels i32)
     (param $oh i32) (param $ow i32) (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32)
+    (param $pt i32) (param $pl i32)
     (local $pixel i32) (local $xStep i32) (local $image i32) (local $i i32) (local $a i32) (local $b i32)
-    (local $c i32) (local $j i32) (local $vectorEnd i32)
+    (local $c i32) (local $j i32) (local $vectorEnd i32) (local $r i32) (local $off i32) (local $jLo i32)
+    (local $count i32) (local $dyTap i32)
     (local $dyRow i32) (local $xRow i32) (local $xTap i32) (local $outTap i32) (local $xp i32) (local $dp i32)
     (local $acc v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128) (local $sum f32)
     (local.set $pixel (i32.shl (local.get $channels) (i32.const 2)))
@@ -96,17 +99,38 @@
             (block $tapRowsDone
               (loop $tapRows
                 (br_if $tapRowsDone (i32.ge_u (local.get $a) (local.get $fh)))
+                (local.set $r (i32.sub (i32.add (i32.mul (local.get $i) (local.get $sh)) (local.get $a)) (local.get $pt)))
+                ;; a tap row in the padding adds nothing
+                (br_if $tapRowsDone (i32.ge_s (local.get $r) (local.get $hw)))
                 (local.set $xRow
                   (i32.add (local.get $x)
                     (i32.mul (local.get $pixel)
                       (i32.mul (local.get $ww)
-                        (i32.add (i32.mul (local.get $image) (local.get $hw))
-                          (i32.add (i32.mul (local.get $i) (local.get $sh)) (local.get $a)))))))
-                (local.set $b (i32.const 0))
+                        (i32.add (i32.mul (local.get $image) (local.get $hw)) (local.get $r))))))
+                (local.set $b (select (i32.const 0) (local.get $fw) (i32.ge_s (local.get $r) (i32.const 0))))
                 (block $tapsDone
                   (loop $taps
                     (br_if $tapsDone (i32.ge_u (local.get $b) (local.get $fw)))
-                    (local.set $xTap (i32.add (local.get $xRow) (i32.mul (local.get $b) (local.get $pixel))))
+                    ;; the row's positions j in [jLo, jLo + count) whose tap column j sw + off is inside x
+                    (local.set $off (i32.sub (local.get $b) (local.get $pl)))
+                    (local.set $jLo
+                      (select (i32.const 0)
+                        (i32.div_u (i32.sub (i32.sub (local.get $sw) (i32.const 1)) (local.get $off)) (local.get $sw))
+                        (i32.ge_s (local.get $off) (i32.const 0))))
+                    (local.set $count
+                      (i32.sub
+                        (select (i32.const 0)
+                          (select (local.get $ow)
+                            (i32.add (i32.div_u (i32.sub (i32.sub (local.get $ww) (i32.const 1)) (local.get $off)) (local.get $sw)) (i32.const 1))
+                            (i32.lt_s (local.get $ow)
+                              (i32.add (i32.div_u (i32.sub (i32.sub (local.get $ww) (i32.const 1)) (local.get $off)) (local.get $sw)) (i32.const 1))))
+                          (i32.ge_s (local.get $off) (local.get $ww)))
+                        (local.get $jLo)))
+                    (if (i32.gt_s (local.get $count) (i32.const 0)) (then
+                    (local.set $xTap
+                      (i32.add (local.get $xRow)
+                        (i32.mul (i32.add (i32.mul (local.get $jLo) (local.get $sw)) (local.get $off)) (local.get $pixel))))
+                    (local.set $dyTap (i32.add (local.get $dyRow) (i32.mul (local.get $jLo) (local.get $pixel))))
                     (local.set $outTap
                       (i32.add (local.get $out)
                         (i32.mul (local.get $pixel)
@@ -119,12 +143,12 @@
                       (loop $quads
                         (br_if $quadsDone (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $vectorEnd)))
                         (local.set $xp (i32.add (local.get $xTap) (i32.shl (local.get $c) (i32.const 2))))
-                        (local.set $dp (i32.add (local.get $dyRow) (i32.shl (local.get $c) (i32.const 2))))
+                        (local.set $dp (i32.add (local.get $dyTap) (i32.shl (local.get $c) (i32.const 2))))
                         (local.set $acc (v128.const i32x4 0 0 0 0))
                         (local.set $acc1 (v128.const i32x4 0 0 0 0))
                         (local.set $acc2 (v128.const i32x4 0 0 0 0))
                         (local.set $acc3 (v128.const i32x4 0 0 0 0))
-                        (local.set $j (local.get $ow))
+                        (local.set $j (local.get $count))
                         (loop $quadColumns
                           (local.set $acc
                             (f32x4.add (local.get $acc) (f32x4.mul (v128.load (local.get $xp)) (v128.load (local.get $dp)))))
@@ -152,9 +176,9 @@
                       (loop $vectors
                         (br_if $vectorsDone (i32.ge_u (local.get $c) (local.get $vectorEnd)))
                         (local.set $xp (i32.add (local.get $xTap) (i32.shl (local.get $c) (i32.const 2))))
-                        (local.set $dp (i32.add (local.get $dyRow) (i32.shl (local.get $c) (i32.const 2))))
+                        (local.set $dp (i32.add (local.get $dyTap) (i32.shl (local.get $c) (i32.const 2))))
                         (local.set $acc (v128.const i32x4 0 0 0 0))
-                        (local.set $j (local.get $ow))
+                        (local.set $j (local.get $count))
                         (loop $columns
                           (local.set $acc
                             (f32x4.add (local.get $acc)
@@ -171,9 +195,9 @@
                       (loop $scalars
                         (br_if $scalarsDone (i32.ge_u (local.get $c) (local.get $channels)))
                         (local.set $xp (i32.add (local.get $xTap) (i32.shl (local.get $c) (i32.const 2))))
-                        (local.set $dp (i32.add (local.get $dyRow) (i32.shl (local.get $c) (i32.const 2))))
+                        (local.set $dp (i32.add (local.get $dyTap) (i32.shl (local.get $c) (i32.const 2))))
                         (local.set $sum (f32.const 0))
-                        (local.set $j (local.get $ow))
+                        (local.set $j (local.get $count))
                         (loop $scalarColumns
                           (local.set $sum
                             (f32.add (local.get $sum) (f32.mul (f32.load (local.get $xp)) (f32.load (local.get $dp)))))
@@ -184,7 +208,7 @@
                         (local.set $xp (i32.add (local.get $outTap) (i32.shl (local.get $c) (i32.const 2))))
                         (f32.store (local.get $xp) (f32.add (f32.load (local.get $xp)) (local.get $sum)))
                         (local.set $c (i32.add (local.get $c) (i32.const 1)))
-                        (br $scalars)))
+                        (br $scalars)))))
                     (local.set $b (i32.add (local.get $b) (i32.const 1)))
                     (br $taps)))
                 (local.set $a (i32.add (local.get $a) (i32.const 1)))

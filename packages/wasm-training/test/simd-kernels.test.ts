@@ -62,6 +62,7 @@ const DEPTHWISE_WINDOWS: DepthwiseWindow[] = [
     filterHeight: 3,
     filterWidth: 3,
     strides: [1, 1],
+    padding: [0, 0],
   },
   {
     batch: 1,
@@ -73,6 +74,7 @@ const DEPTHWISE_WINDOWS: DepthwiseWindow[] = [
     filterHeight: 3,
     filterWidth: 2,
     strides: [2, 2],
+    padding: [0, 0],
   },
   {
     batch: 3,
@@ -84,6 +86,7 @@ const DEPTHWISE_WINDOWS: DepthwiseWindow[] = [
     filterHeight: 1,
     filterWidth: 3,
     strides: [1, 2],
+    padding: [0, 0],
   },
   // 23 channels: sixteen summed four vectors at a time, then one vector, then three one by one.
   {
@@ -96,6 +99,57 @@ const DEPTHWISE_WINDOWS: DepthwiseWindow[] = [
     filterHeight: 3,
     filterWidth: 3,
     strides: [1, 1],
+    padding: [0, 0],
+  },
+  // Padding: taps above, left of, below and right of x skipped ('same' at strides 1 and 2, a wide pad at
+  // stride 3 whose first and last taps miss whole rows and columns, a 1-row image).
+  {
+    batch: 2,
+    height: 6,
+    width: 7,
+    channels: 20,
+    outHeight: 6,
+    outWidth: 7,
+    filterHeight: 3,
+    filterWidth: 3,
+    strides: [1, 1],
+    padding: [1, 1],
+  },
+  {
+    batch: 1,
+    height: 9,
+    width: 10,
+    channels: 8,
+    outHeight: 5,
+    outWidth: 5,
+    filterHeight: 3,
+    filterWidth: 3,
+    strides: [2, 2],
+    padding: [1, 0],
+  },
+  {
+    batch: 2,
+    height: 5,
+    width: 5,
+    channels: 4,
+    outHeight: 3,
+    outWidth: 3,
+    filterHeight: 5,
+    filterWidth: 4,
+    strides: [3, 3],
+    padding: [2, 2],
+  },
+  {
+    batch: 2,
+    height: 1,
+    width: 9,
+    channels: 7,
+    outHeight: 1,
+    outWidth: 5,
+    filterHeight: 5,
+    filterWidth: 5,
+    strides: [2, 2],
+    padding: [2, 2],
   },
 ];
 
@@ -106,6 +160,7 @@ function depthwiseFilterGradientByDefinition(
   w: DepthwiseWindow,
 ): Float32Array {
   const { batch, height, width, channels: c, outHeight, outWidth, filterHeight, filterWidth, strides } = w;
+  const [padTop, padLeft] = w.padding;
   const out = new Float32Array(filterHeight * filterWidth * c);
   for (let a = 0; a < filterHeight; a++)
     for (let b = 0; b < filterWidth; b++)
@@ -114,8 +169,9 @@ function depthwiseFilterGradientByDefinition(
         for (let n = 0; n < batch; n++)
           for (let i = 0; i < outHeight; i++)
             for (let j = 0; j < outWidth; j++) {
-              const row = i * strides[0] + a;
-              const col = j * strides[1] + b;
+              const row = i * strides[0] + a - padTop;
+              const col = j * strides[1] + b - padLeft;
+              if (row < 0 || row >= height || col < 0 || col >= width) continue;
               sum +=
                 x[((n * height + row) * width + col) * c + ch] *
                 dy[((n * outHeight + i) * outWidth + j) * c + ch];
@@ -132,7 +188,7 @@ describe.each([false, true])('SIMD depthwise filter gradient on a wasm memory (s
   })?.depthwiseFilterGradient;
 
   it.each(DEPTHWISE_WINDOWS)(
-    'equals the definition for a window of $height x $width x $channels, strides $strides',
+    'equals the definition for x of $height x $width x $channels, strides $strides, padding $padding',
     (w) => {
       expect(gradient).toBeDefined();
       const xSize = w.batch * w.height * w.width * w.channels;

@@ -236,6 +236,36 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     }
   });
 
+  it("sums a depthwise filter gradient's images into copies on both threads, equal to cpu", async () => {
+    const { memory, helper, shared } = await recordSharedJobs();
+    const x = randomValues(3 * 12 * 12 * 20, 12);
+    const dy = randomValues(3 * 6 * 6 * 20, 13);
+    const dW = () =>
+      tf.tidy(() =>
+        (
+          tf
+            .engine()
+            .runKernel(
+              'DepthwiseConv2dNativeBackpropFilter',
+              { x: tf.tensor4d(x, [3, 12, 12, 20]), dy: tf.tensor4d(dy, [3, 6, 6, 20]) },
+              { strides: [2, 2], pad: 'same', dilations: [1, 1], filterShape: [3, 3, 20, 1] },
+            ) as tf.Tensor
+        ).dataSync(),
+      );
+    try {
+      await tf.setBackend('wasm');
+      shared.length = 0;
+      const onWasm = dW();
+      // One share per image.
+      expect(shared).toEqual([Array(3).fill(['depthwiseFilterGradient'])]);
+      expect(dW()).toEqual(onWasm);
+      await tf.setBackend('cpu');
+      expect(maxAbsDifference(onWasm as Float32Array, dW() as Float32Array)).toBeLessThan(1e-4);
+    } finally {
+      setProductHelper(memory, helper);
+    }
+  });
+
   it('shares the rows of a depthwise input gradient between both threads, equal to cpu', async () => {
     const { memory, helper, shared } = await recordSharedJobs();
     const dy = randomValues(2 * 6 * 6 * 20, 10);
