@@ -23,10 +23,12 @@ const GROUP_ROWS = 4;
  */
 function outerGroup(fused: boolean, rows: number): string {
   const groupRows = Array.from({ length: rows }, (_, g) => g);
-  const offset = (g: number, step: string) => (g === 0 ? get('ap') : add(get('ap'), mul(step, i32(g))));
+  // Row g of the group, its row `stride` bytes after the one before.
+  const rowOf = (first: string, stride: string, g: number) =>
+    g === 0 ? get(first) : add(get(first), mul(get(stride), i32(g)));
   const setup = [
-    ...groupRows.map((g) => set(`s${g}`, `(v128.load32_splat ${offset(g, get('aRowBytes'))})`)),
-    ...groupRows.map((g) => set(`q${g}`, g === 0 ? get('bp') : add(get('bp'), mul(get('rowBytes'), i32(g))))),
+    ...groupRows.map((g) => set(`s${g}`, `(v128.load32_splat ${rowOf('ap', 'aRowBytes', g)})`)),
+    ...groupRows.map((g) => set(`q${g}`, rowOf('bp', 'rowBytes', g))),
     set('cq', get('cp')),
   ];
   const stripLoop = ({ width, vectors, load }: (typeof STRIPS)[number]) => {
