@@ -126,31 +126,55 @@ function depthwiseRowsWat(fused: boolean): string {
     ${set('bStep', i32(1))}
     ${set('rowDelta', get('xRow'))}
     ${set('colDelta', get('pixel'))}
-    (block $rowsDone
+    ${pixelLoops(fused, {
+      rows: 'outHeight',
+      cols: 'outWidth',
+      row: [
+        set('top', sub(mul(sub(get('row'), mul(get('n'), get('outHeight'))), get('strideH')), get('padTop'))),
+        set('aLo', max(i32(0), sub(i32(0), get('top')))),
+        set('aHi', min(get('filterHeight'), sub(get('inHeight'), get('top')))),
+        ";; the first tap row's pixels (the window's origin may lie above the image: only taps inside it are read)",
+        set(
+          'xImageRow',
+          add(get('x'), mul(add(mul(get('n'), get('inHeight')), add(get('top'), get('aLo'))), get('xRow'))),
+        ),
+      ],
+      col: [
+        set('left', sub(mul(get('j'), get('strideW')), get('padLeft'))),
+        set('bLo', max(i32(0), sub(i32(0), get('left')))),
+        set('bHi', min(get('filterWidth'), sub(get('inWidth'), get('left')))),
+        set('xo', add(get('xImageRow'), mul(add(get('left'), get('bLo')), get('pixel')))),
+      ],
+    })})`;
+}
+
+/**
+ * The loops over the output's pixels of rows row .. endRow - 1 (of the batch's N `rows`; `cols` pixels a
+ * row), each pixel's channel blocks summed over its taps: `row` sets the image `n`'s row up (the tap rows
+ * aLo..aHi, the input row `xImageRow` of the first), `col` the pixel (the tap cols bLo..bHi, `xo`).
+ */
+function pixelLoops(
+  fused: boolean,
+  loops: { rows: string; cols: string; row: string[]; col: string[] },
+): string {
+  return `(block $rowsDone
       (loop $rows
         (br_if $rowsDone (i32.ge_u ${get('row')} ${get('endRow')}))
-        ${set('n', `(i32.div_u ${get('row')} ${get('outHeight')})`)}
-        ${set('top', sub(mul(sub(get('row'), mul(get('n'), get('outHeight'))), get('strideH')), get('padTop')))}
-        ${set('aLo', max(i32(0), sub(i32(0), get('top'))))}
-        ${set('aHi', min(get('filterHeight'), sub(get('inHeight'), get('top'))))}
-        ;; the first tap row's pixels (the window's origin may lie above the image: only taps inside it are read)
-        ${set('xImageRow', add(get('x'), mul(add(mul(get('n'), get('inHeight')), add(get('top'), get('aLo'))), get('xRow'))))}
-        ${set('yp', add(get('y'), mul(mul(get('row'), get('outWidth')), get('pixel'))))}
+        ${set('n', `(i32.div_u ${get('row')} ${get(loops.rows)})`)}
+        ${loops.row.join('\n        ')}
+        ${set('yp', add(get('y'), mul(mul(get('row'), get(loops.cols)), get('pixel'))))}
         ${set('j', i32(0))}
         (block $colsDone
           (loop $cols
-            (br_if $colsDone (i32.ge_u ${get('j')} ${get('outWidth')}))
-            ${set('left', sub(mul(get('j'), get('strideW')), get('padLeft')))}
-            ${set('bLo', max(i32(0), sub(i32(0), get('left'))))}
-            ${set('bHi', min(get('filterWidth'), sub(get('inWidth'), get('left'))))}
-            ${set('xo', add(get('xImageRow'), mul(add(get('left'), get('bLo')), get('pixel'))))}
+            (br_if $colsDone (i32.ge_u ${get('j')} ${get(loops.cols)}))
+            ${loops.col.join('\n            ')}
             ${set('c', i32(0))}
             ${channelBlocks(fused)}
             ${set('yp', add(get('yp'), get('pixel')))}
             ${set('j', add(get('j'), i32(1)))}
             (br $cols)))
         ${set('row', add(get('row'), i32(1)))}
-        (br $rows))))`;
+        (br $rows)))`;
 }
 
 /**
@@ -172,6 +196,8 @@ function firstGradientTap(t: string, stride: string, outSize: string): string {
  * convolution of the zero-dilated dy multiplied all 9).
  */
 function depthwiseInputGradientRowsWat(fused: boolean): string {
+  const dyIndex = (t: string, first: string, stride: string) =>
+    `(i32.div_s ${sub(get(t), get(first))} ${get(stride)})`;
   return `${functionStart('depthwiseInputGradientRows')}
     ;; x is dy here: a tap further down or right reads dy a row up or a pixel left
     ${set('xRow', mul(get('outWidth'), get('pixel')))}
@@ -179,30 +205,28 @@ function depthwiseInputGradientRowsWat(fused: boolean): string {
     ${set('bStep', get('strideW'))}
     ${set('rowDelta', sub(i32(0), get('xRow')))}
     ${set('colDelta', sub(i32(0), get('pixel')))}
-    (block $rowsDone
-      (loop $rows
-        (br_if $rowsDone (i32.ge_u ${get('row')} ${get('endRow')}))
-        ${set('n', `(i32.div_u ${get('row')} ${get('inHeight')})`)}
-        ${set('top', add(sub(get('row'), mul(get('n'), get('inHeight'))), get('padTop')))}
-        ${set('aLo', firstGradientTap(get('top'), get('strideH'), get('outHeight')))}
-        ${set('aHi', min(get('filterHeight'), add(get('top'), i32(1))))}
-        ${set('xImageRow', add(get('x'), mul(add(mul(get('n'), get('outHeight')), `(i32.div_s ${sub(get('top'), get('aLo'))} ${get('strideH')})`), get('xRow'))))}
-        ${set('yp', add(get('y'), mul(mul(get('row'), get('inWidth')), get('pixel'))))}
-        ${set('j', i32(0))}
-        (block $colsDone
-          (loop $cols
-            (br_if $colsDone (i32.ge_u ${get('j')} ${get('inWidth')}))
-            ${set('left', add(get('j'), get('padLeft')))}
-            ${set('bLo', firstGradientTap(get('left'), get('strideW'), get('outWidth')))}
-            ${set('bHi', min(get('filterWidth'), add(get('left'), i32(1))))}
-            ${set('xo', add(get('xImageRow'), mul(`(i32.div_s ${sub(get('left'), get('bLo'))} ${get('strideW')})`, get('pixel'))))}
-            ${set('c', i32(0))}
-            ${channelBlocks(fused)}
-            ${set('yp', add(get('yp'), get('pixel')))}
-            ${set('j', add(get('j'), i32(1)))}
-            (br $cols)))
-        ${set('row', add(get('row'), i32(1)))}
-        (br $rows))))`;
+    ${pixelLoops(fused, {
+      rows: 'inHeight',
+      cols: 'inWidth',
+      row: [
+        set('top', add(sub(get('row'), mul(get('n'), get('inHeight'))), get('padTop'))),
+        set('aLo', firstGradientTap(get('top'), get('strideH'), get('outHeight'))),
+        set('aHi', min(get('filterHeight'), add(get('top'), i32(1)))),
+        set(
+          'xImageRow',
+          add(
+            get('x'),
+            mul(add(mul(get('n'), get('outHeight')), dyIndex('top', 'aLo', 'strideH')), get('xRow')),
+          ),
+        ),
+      ],
+      col: [
+        set('left', add(get('j'), get('padLeft'))),
+        set('bLo', firstGradientTap(get('left'), get('strideW'), get('outWidth'))),
+        set('bHi', min(get('filterWidth'), add(get('left'), i32(1)))),
+        set('xo', add(get('xImageRow'), mul(dyIndex('left', 'bLo', 'strideW'), get('pixel')))),
+      ],
+    })})`;
 }
 
 /** Both functions' text, for the product module. */
