@@ -124,7 +124,8 @@ export interface ProductPlan {
  * The cheapest way to compute `op(a) op(b)` on wasm's fast form (neither operand transposed, batch 1) or
  * by our product of few rows (where it runs on `backend`), or null where that form does not
  * apply (a batched `b`, a transposed batch of `a`, other dtypes): wasm's kernel then takes it as is.
- * Records an untransposed `b` as seen (`rightOperandsSeen`).
+ * Records an untransposed `b` as seen (`rightOperandsSeen`). Throws tfjs' error where the inner shapes
+ * differ.
  */
 export function planProduct(
   a: TensorInfo,
@@ -133,13 +134,21 @@ export function planProduct(
   transposeB: boolean,
   backend: unknown,
 ): ProductPlan | null {
+  const [aRows, aCols] = a.shape.slice(-2);
+  const [bRows, bCols] = b.shape.slice(-2);
+  const [innerA, innerB] = [transposeA ? aRows : aCols, transposeB ? bCols : bRows];
+  // tfjs-core leaves this check to the backends' kernels; ours read k values from both operands' rows.
+  if (innerA !== innerB) {
+    throw new Error(
+      `Error in matMul: inner shapes (${innerA}) and (${innerB}) of Tensors with shapes ${a.shape} and ` +
+        `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
+  }
   const batchA = util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = util.sizeFromShape(b.shape.slice(0, -2));
   if (batchB !== 1 || (batchA !== 1 && transposeA) || a.dtype !== 'float32' || b.dtype !== 'float32') {
     return null;
   }
-  const [aRows, aCols] = a.shape.slice(-2);
-  const [bRows, bCols] = b.shape.slice(-2);
   const left: Operand = { info: a, rows: batchA * aRows, cols: aCols, transposed: transposeA };
   const right: Operand = { info: b, rows: bRows, cols: bCols, transposed: transposeB };
   const m = transposeA ? aCols : left.rows;

@@ -132,12 +132,39 @@ describe('BatchMatMul on wasm', () => {
     a.dispose();
   });
 
+  it("refuses operands whose inner shapes differ with tfjs' error, as the cpu backend does", async () => {
+    for (const backend of ['cpu', 'wasm']) {
+      await useBackend(backend);
+      const [x, w] = [tf.ones([4, 40]), tf.ones([40, 3])];
+      for (const [transposeA, transposeB] of [
+        [false, true],
+        [true, false],
+      ]) {
+        expect(
+          () => tf.matMul(x, w, transposeA, transposeB),
+          `${backend} ${transposeA} ${transposeB}`,
+        ).toThrow(
+          `Error in matMul: inner shapes (${transposeA ? 4 : 40}) and (${transposeB ? 3 : 40}) of Tensors with shapes 4,40 and 40,3 and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+        );
+      }
+      tf.dispose([x, w]);
+    }
+  });
+
   it('frees every intermediate tensor', async () => {
     await useBackend('wasm');
     const a = tf.tensor(randomValues(40 * 3, 1), [40, 3]);
     const b = tf.tensor(randomValues(40 * 90, 2), [40, 90]);
-    const run = () => tf.dispose([tf.matMul(a, b, true, false), tf.matMul(b, a, true, false)]);
-    expectNoGrowth(run);
-    tf.dispose([a, b]);
+    const x = tf.tensor(randomValues(4 * 40, 3), [4, 40]);
+    // Packed products both ways, then outer products and row dot products.
+    const products = () => [
+      tf.matMul(a, b, true, false),
+      tf.matMul(b, a, true, false),
+      tf.matMul(x, x, true, false),
+      tf.matMul(x, b, false, false),
+      tf.matMul(x, x, false, true),
+    ];
+    expectNoGrowth(() => tf.dispose(products()));
+    tf.dispose([a, b, x]);
   });
 });
