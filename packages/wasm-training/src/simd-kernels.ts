@@ -21,7 +21,7 @@ export type BlockTranspose = (
   cols: number,
 ) => boolean;
 
-/** A depthwise filter gradient's sizes: the input window is already padded so that every tap is inside. */
+/** A depthwise filter gradient's sizes, strides and padding. */
 export interface DepthwiseWindow {
   batch: number;
   /** x `[batch, height, width, channels]`. */
@@ -41,9 +41,9 @@ export interface DepthwiseWindow {
 /**
  * `out[a, b, c] = sum_{n, i, j} x[n, i sh + a - pt, j sw + b - pl, c] dy[n, i, j, c]` over the taps inside x
  * (`out`: `[filterHeight, filterWidth, channels]`; `[pt, pl]` the padding), all views of one wasm memory;
- * false (nothing done) for other views. Given
- * `copies` (room for up to `batch` copies of `out`) and a helper thread, the images in as many shares as
- * copies fit, each summed into its copy by either thread, then the copies added in order.
+ * false (nothing done) for other views. Given `copies` (room for up to `batch` copies of `out`) and a
+ * helper thread, the images in as many shares as copies fit, each summed into its copy by either thread,
+ * then the copies added in order.
  */
 export type DepthwiseFilterGradient = (
   x: Float32Array,
