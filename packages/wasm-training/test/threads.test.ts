@@ -28,6 +28,29 @@ async function recordSharedJobs() {
   return { memory, helper, shared };
 }
 
+/**
+ * Runs `outputs` on the threaded wasm backend, expecting the jobs it shares with the helper thread to be
+ * `jobs` and a second run to give the same values bit for bit, then on cpu, expecting each output within
+ * `tolerance`; the helper is put back after.
+ */
+async function expectSharedAsCpu(outputs: () => ArrayLike<number>[], jobs: string[][][], tolerance: number) {
+  const { memory, helper, shared } = await recordSharedJobs();
+  try {
+    await tf.setBackend('wasm');
+    shared.length = 0;
+    const onWasm = outputs();
+    expect(shared).toEqual(jobs);
+    expect(outputs()).toEqual(onWasm);
+    await tf.setBackend('cpu');
+    const onCpu = outputs();
+    for (const [i, values] of onWasm.entries()) {
+      expect(maxAbsDifference(values as Float32Array, onCpu[i] as Float32Array)).toBeLessThan(tolerance);
+    }
+  } finally {
+    setProductHelper(memory, helper);
+  }
+}
+
 // Its own test file: the wasm module (and so its thread count) is chosen once per process.
 describe('initWasmBackend({ threads: 2 }) in Node', () => {
   it('runs the threaded SIMD build on two threads with the same gradients as cpu', async () => {
@@ -148,7 +171,6 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
   });
 
   it("shares a dense layer's gradients at small batches by C's rows and W's rows on both threads, equal to cpu", async () => {
-    const { memory, helper, shared } = await recordSharedJobs();
     // x [4, 1100], dy [4, 600], W [1100, 600]: 2.6M multiply-adds each, 1100 rows in 16 shares.
     const [x, dy, w] = [randomValues(4 * 1100, 7), randomValues(4 * 600, 8), randomValues(1100 * 600, 9)];
     const gradients = () =>
@@ -160,19 +182,8 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
         ];
         return [tf.matMul(xs, dys, true, false).dataSync(), tf.matMul(dys, ws, false, true).dataSync()];
       });
-    try {
-      await tf.setBackend('wasm');
-      shared.length = 0;
-      const onWasm = gradients();
-      expect(shared).toEqual([Array(16).fill(['outerProductRows']), Array(16).fill(['rowDotProducts'])]);
-      await tf.setBackend('cpu');
-      const onCpu = gradients();
-      for (const [i, values] of onWasm.entries()) {
-        expect(maxAbsDifference(values as Float32Array, onCpu[i] as Float32Array)).toBeLessThan(1e-4);
-      }
-    } finally {
-      setProductHelper(memory, helper);
-    }
+    const jobs = [Array(16).fill(['outerProductRows']), Array(16).fill(['rowDotProducts'])];
+    await expectSharedAsCpu(gradients, jobs, 1e-4);
   });
 
   it('splits a product of few rows by a weight kept packed by columns, its bias and ReLU per block, equal to cpu', async () => {
@@ -206,12 +217,11 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
   });
 
   it('shares the output rows of a depthwise convolution between both threads, equal to cpu', async () => {
-    const { memory, helper, shared } = await recordSharedJobs();
     const x = randomValues(2 * 12 * 12 * 20, 7);
     const w = randomValues(3 * 3 * 20, 8);
     const bias = randomValues(20, 9);
     const layer = () =>
-      tf.tidy(() =>
+      tf.tidy(() => [
         tf.fused
           .depthwiseConv2d({
             x: tf.tensor4d(x, [2, 12, 12, 20]),
@@ -222,26 +232,16 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
             activation: 'relu6',
           })
           .dataSync(),
-      );
-    try {
-      await tf.setBackend('wasm');
-      shared.length = 0;
-      const onWasm = layer();
-      // 2 x 6 output rows, one task each.
-      expect(shared).toEqual([Array(12).fill(['depthwiseRows'])]);
-      await tf.setBackend('cpu');
-      expect(maxAbsDifference(onWasm as Float32Array, layer() as Float32Array)).toBeLessThan(1e-5);
-    } finally {
-      setProductHelper(memory, helper);
-    }
+      ]);
+    // 2 x 6 output rows, one task each.
+    await expectSharedAsCpu(layer, [Array(12).fill(['depthwiseRows'])], 1e-5);
   });
 
   it("sums a depthwise filter gradient's images into copies on both threads, equal to cpu", async () => {
-    const { memory, helper, shared } = await recordSharedJobs();
     const x = randomValues(3 * 12 * 12 * 20, 12);
     const dy = randomValues(3 * 6 * 6 * 20, 13);
     const dW = () =>
-      tf.tidy(() =>
+      tf.tidy(() => [
         (
           tf
             .engine()
@@ -251,27 +251,16 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
               { strides: [2, 2], pad: 'same', dilations: [1, 1], filterShape: [3, 3, 20, 1] },
             ) as tf.Tensor
         ).dataSync(),
-      );
-    try {
-      await tf.setBackend('wasm');
-      shared.length = 0;
-      const onWasm = dW();
-      // One share per image.
-      expect(shared).toEqual([Array(3).fill(['depthwiseFilterGradient'])]);
-      expect(dW()).toEqual(onWasm);
-      await tf.setBackend('cpu');
-      expect(maxAbsDifference(onWasm as Float32Array, dW() as Float32Array)).toBeLessThan(1e-4);
-    } finally {
-      setProductHelper(memory, helper);
-    }
+      ]);
+    // One share per image.
+    await expectSharedAsCpu(dW, [Array(3).fill(['depthwiseFilterGradient'])], 1e-4);
   });
 
   it('shares the rows of a depthwise input gradient between both threads, equal to cpu', async () => {
-    const { memory, helper, shared } = await recordSharedJobs();
     const dy = randomValues(2 * 6 * 6 * 20, 10);
     const w = randomValues(3 * 3 * 20, 11);
     const dx = () =>
-      tf.tidy(() =>
+      tf.tidy(() => [
         (
           tf
             .engine()
@@ -281,18 +270,9 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
               { strides: [2, 2], pad: 'same', dilations: [1, 1], inputShape: [2, 12, 12, 20] },
             ) as tf.Tensor
         ).dataSync(),
-      );
-    try {
-      await tf.setBackend('wasm');
-      shared.length = 0;
-      const onWasm = dx();
-      // 2 x 12 rows of dx in 16 shares.
-      expect(shared).toEqual([Array(16).fill(['depthwiseInputGradientRows'])]);
-      await tf.setBackend('cpu');
-      expect(maxAbsDifference(onWasm as Float32Array, dx() as Float32Array)).toBeLessThan(1e-5);
-    } finally {
-      setProductHelper(memory, helper);
-    }
+      ]);
+    // 2 x 12 rows of dx in 16 shares.
+    await expectSharedAsCpu(dx, [Array(16).fill(['depthwiseInputGradientRows'])], 1e-5);
   });
 
   it("runs a Winograd layer's products as batches and its tile transforms in parts on both threads, equal to cpu", async () => {
