@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { trainableFusedConv } from './fused-conv-training.js';
+import { trainableFusedConv, trainableFusedDepthwiseConv } from './fused-conv-training.js';
 import { relu, relu6 } from './relu.js';
 import type { Part, WeightStore } from './weights.js';
 
@@ -244,16 +244,8 @@ function fusedConv(
     const { stride, pad } = conv;
     if (tf.engine().state.gradientDepth > 0) {
       const { filter, bias } = folded(conv, affine, store, 'training');
-      if (!conv.depthwise) {
-        const fusedActivation = activation === 'relu' ? 'relu' : 'linear';
-        const y = trainableFusedConv(x, filter as tf.Tensor4D, bias, stride, pad, fusedActivation);
-        return activation === 'relu6' ? activate(y, activation) : y;
-      }
-      // tfjs' fused depthwise conv computes the gradients of all its inputs (customGrad): a frozen bias's
-      // sum over the activations and the input image's gradient would be wasted.
-      const y = tf.depthwiseConv2d(x, filter as tf.Tensor4D, stride, pad);
-      const biased: tf.Tensor4D = bias === undefined ? y : tf.add(y, bias);
-      return activation ? activate(biased, activation) : biased;
+      const trainable = conv.depthwise ? trainableFusedDepthwiseConv : trainableFusedConv;
+      return trainable(x, filter as tf.Tensor4D, bias, stride, pad, activation ?? 'linear');
     }
     const { filter, bias } = folded(conv, affine, store, 'inference');
     const fused = conv.depthwise ? tf.fused.depthwiseConv2d : tf.fused.conv2d;

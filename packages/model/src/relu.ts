@@ -22,8 +22,16 @@ export function reluGradient(dy: tf.Tensor, y: tf.Tensor, cap = Number.POSITIVE_
 }
 
 /**
+ * The largest float32 below 6. On a ReLU6's output y, `0 < y <= RELU6_OUTPUT_CAP` is `0 < x < 6` on its
+ * input: the output alone cannot tell an input of exactly 6 (where tfjs' own gradient passes dy) from one
+ * above it, so there the gradient is 0, as PyTorch's ReLU6 has it.
+ */
+const RELU6_OUTPUT_CAP = Math.fround(6 - 2 ** -21);
+
+/**
  * The gradient of a fused kernel's output y (`kernelName`, for the error) through its activation: dy for
- * 'linear', `reluGradient(dy, y)` for 'relu'; any other activation is refused (its gradient needs its input).
+ * 'linear', `reluGradient(dy, y)` for 'relu', dy where 0 < y < 6 for 'relu6'; any other activation is
+ * refused (its gradient needs its input).
  */
 export function gradientThroughActivation(
   dy: tf.Tensor,
@@ -32,6 +40,7 @@ export function gradientThroughActivation(
   kernelName: string,
 ): tf.Tensor {
   if (activation === 'relu') return reluGradient(dy, y);
+  if (activation === 'relu6') return reluGradient(dy, y, RELU6_OUTPUT_CAP);
   if (activation === 'linear') return dy;
   throw new Error(`${kernelName} gradient (@deepmask/model): activation '${activation}' is not supported`);
 }

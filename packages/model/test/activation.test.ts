@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { activate } from '../src/layers.js';
-import { RELU_GRADIENT_KERNEL, relu, reluGradient } from '../src/relu.js';
+import { gradientThroughActivation, RELU_GRADIENT_KERNEL, relu, reluGradient } from '../src/relu.js';
 import { describeEachBackend } from './backends.js';
 
 describeEachBackend('ReLU6 of the layers', (backend) => {
@@ -94,5 +94,26 @@ describeEachBackend('ReLU of the layers', (backend) => {
     for (let i = 0; i < 3; i++) step();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, dy]);
+  });
+});
+
+describeEachBackend("a fused kernel's gradient through its activation, from its output", () => {
+  // Outputs of ReLU6: 0, the smallest positive float32, 3, the largest float32 below 6, and 6 (an input of 6
+  // or more), and a NaN.
+  const y = () => tf.tensor1d([0, 2 ** -149, 3, Math.fround(6 - 2 ** -21), 6, Number.NaN]);
+  const dy = () => tf.tensor1d([1, 2, 3, 4, 5, 6]);
+  const through = (activation: string) =>
+    tf.tidy(() => Array.from(gradientThroughActivation(dy(), y(), activation, 'Test').dataSync()));
+
+  it('passes dy where 0 < y < 6 through ReLU6 (0 at an output of 6, as PyTorch at an input of exactly 6)', () => {
+    expect(through('relu6')).toEqual([0, 2, 3, 4, 0, Number.NaN]);
+  });
+
+  it('passes dy where y > 0 through ReLU, all of it through linear, and refuses other activations', () => {
+    expect(through('relu')).toEqual([0, 2, 3, 4, 5, Number.NaN]);
+    expect(through('linear')).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(() => through('elu')).toThrow(
+      /Test gradient \(@deepmask\/model\): activation 'elu' is not supported/,
+    );
   });
 });

@@ -16,7 +16,7 @@ const GROUP = [0, 1, 2, 3];
  * its own window origin in x and place in y), for each block of 8 outputs the sum over those taps of the
  * window's values times the filter packed by packPanels (`packed`: panels of 8 outputs, `panelBytes` each,
  * their k steps in W's order a, b, c), in eight registers. A last group's unused lanes repeat its last
- * position (read in bounds, not stored). The `epilogue` (BIAS_EPILOGUE, RELU_EPILOGUE or 0) with the
+ * position (read in bounds, not stored). The `epilogue` (BIAS_EPILOGUE, RELU_EPILOGUE, RELU6_EPILOGUE or 0) with the
  * outputs' bias at `bias` goes on the finished sums as they are stored.
  */
 function convolutionClass(fused: boolean): string {

@@ -15,7 +15,7 @@ import { CONVOLUTION_GEOMETRY_BYTES } from './direct-convolution-wat.js';
 import { matrixProductWat, PANEL_COLUMNS, WORK_BYTES } from './matrix-product-wat.js';
 import { TAP_RECORD_BYTES } from './tap-filter-gradient-wat.js';
 import { INPUT_TAP_RECORD_BYTES } from './tap-input-gradient-wat.js';
-import { BIAS_EPILOGUE, RELU_EPILOGUE } from './wat.js';
+import { BIAS_EPILOGUE, RELU_EPILOGUE, RELU6_EPILOGUE } from './wat.js';
 import { winogradWat } from './winograd-wat.js';
 
 const SOURCES = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
@@ -74,9 +74,10 @@ export async function assembleMatrixProduct(): Promise<string> {
     '/** Bytes of work memory that each thread of a product gives productRows. */',
     `export const PRODUCT_WORK_BYTES = ${WORK_BYTES};`,
     '',
-    "/** productRows' and convolutionRows' epilogues: the columns' bias added, then a ReLU for the second. */",
+    "/** productRows' and convolutionRows' epilogues: the columns' bias added, then a ReLU for the second, a ReLU6 for the third. */",
     `export const BIAS_EPILOGUE = ${BIAS_EPILOGUE};`,
     `export const RELU_EPILOGUE = ${RELU_EPILOGUE};`,
+    `export const RELU6_EPILOGUE = ${RELU6_EPILOGUE};`,
     '',
     '/** Columns of a panel of packed B. */',
     `export const PANEL_COLUMNS = ${PANEL_COLUMNS};`,

@@ -10,7 +10,7 @@ import { fewRowsProductWat } from './few-rows-product-wat.js';
 import { tapFilterGradientWat } from './tap-filter-gradient-wat.js';
 import { tapInputGradientWat } from './tap-input-gradient-wat.js';
 import { thinProductWat } from './thin-product-wat.js';
-import { add, epilogueWat, get, i32, mul, multiplyAdd, RELU_EPILOGUE, set } from './wat.js';
+import { add, epilogueWat, get, i32, mul, multiplyAdd, RELU_EPILOGUE, RELU6_EPILOGUE, set } from './wat.js';
 
 /** Columns of a panel of packed B (two vectors). */
 export const PANEL_COLUMNS = 8;
@@ -416,7 +416,7 @@ const productRows = `
         (br $rowsLoop))))
 ${packTiles}
   ;; C's first rows x cols (at most 4 x 8) = (or +=, when load) the edge tile's, then the epilogue (the
-  ;; columns' bias at $bias, a ReLU) as $tile applies it.
+  ;; columns' bias at $bias, a ReLU or ReLU6) as $tile applies it.
   (func $edgeTile
     (param $edge i32) (param $c i32) (param $cStride i32) (param $rows i32) (param $cols i32) (param $load i32)
     (param $bias i32) (param $epilogue i32)
@@ -434,8 +434,10 @@ ${packTiles}
             (if (local.get $epilogue)
               (then
                 (local.set $value (f32.add (local.get $value) (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
-                (if (i32.eq (local.get $epilogue) (i32.const ${RELU_EPILOGUE}))
-                  (then (local.set $value (select (f32.const 0) (local.get $value) (f32.lt (local.get $value) (f32.const 0))))))))
+                (if (i32.ge_u (local.get $epilogue) (i32.const ${RELU_EPILOGUE}))
+                  (then (local.set $value (select (f32.const 0) (local.get $value) (f32.lt (local.get $value) (f32.const 0))))))
+                (if (i32.eq (local.get $epilogue) (i32.const ${RELU6_EPILOGUE}))
+                  (then (local.set $value (select (f32.const 6) (local.get $value) (f32.gt (local.get $value) (f32.const 6))))))))
             (f32.store (local.get $to) (local.get $value))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $colsLoop)))

@@ -33,15 +33,17 @@ export function multiplyAdd(fused: boolean, target: string, factor: string, scal
 
 /**
  * The epilogues of productRows and convolutionRows: a per-column bias added to the finished sums, then a
- * ReLU for the second.
+ * ReLU for the second, a ReLU6 for the third.
  */
 export const BIAS_EPILOGUE = 1;
 export const RELU_EPILOGUE = 2;
+export const RELU6_EPILOGUE = 3;
 
 /**
  * Applies the epilogue in the i32 local `epilogue` (0: none) to `accumulators`, each row's two vectors of
  * eight columns in turn: the columns' 8 bias values at the i32 local `bias` (loaded into the v128 locals
- * `vectors`) added, then tfjs' ReLU, x < 0 ? 0 : x (NaN and -0 kept).
+ * `vectors`) added, then tfjs' ReLU, x < 0 ? 0 : x (NaN and -0 kept), or its ReLU6, min(max(x, 0), 6)
+ * (NaN kept).
  */
 export function epilogueWat(
   accumulators: string[],
@@ -53,12 +55,16 @@ export function epilogueWat(
     set(name, `(f32x4.add ${get(name)} ${get(vectors[index % 2])})`),
   );
   const relu = accumulators.map((name) => set(name, `(f32x4.pmax ${get(name)} (v128.const i32x4 0 0 0 0))`));
+  const cap = accumulators.map((name) => set(name, `(f32x4.pmin ${get(name)} (v128.const f32x4 6 6 6 6))`));
   return `(if ${get(epilogue)}
       (then
         ${set(vectors[0], `(v128.load ${get(bias)})`)}
         ${set(vectors[1], `(v128.load offset=16 ${get(bias)})`)}
         ${biasAdded.join('\n        ')}
-        (if (i32.eq ${get(epilogue)} (i32.const ${RELU_EPILOGUE}))
+        (if (i32.ge_u ${get(epilogue)} (i32.const ${RELU_EPILOGUE}))
           (then
-            ${relu.join('\n            ')}))))`;
+            ${relu.join('\n            ')}))
+        (if (i32.eq ${get(epilogue)} (i32.const ${RELU6_EPILOGUE}))
+          (then
+            ${cap.join('\n            ')}))))`;
 }

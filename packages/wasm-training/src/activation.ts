@@ -58,18 +58,20 @@ export function addBiasAndActivate(
 
 /**
  * A fused kernel's bias and activation as an epilogue for our packed product (`runProductWithBias`): a
- * float32 bias of one value per channel with a ReLU or no activation; else undefined.
+ * float32 bias of one value per channel with a ReLU, a ReLU6 or no activation; else undefined.
  */
 export function pendingEpilogue(
   bias: TensorInfo | undefined,
   activation: _FusedMatMulAttrs['activation'],
   channels: number,
 ): PendingEpilogue | undefined {
-  if (bias === undefined || (activation !== 'relu' && activation !== 'linear')) return undefined;
+  if (bias === undefined || (activation !== 'relu' && activation !== 'relu6' && activation !== 'linear')) {
+    return undefined;
+  }
   const perChannel =
     bias.dtype === 'float32' &&
     bias.shape.length >= 1 &&
     bias.shape[bias.shape.length - 1] === channels &&
     bias.shape.slice(0, -1).every((size) => size === 1);
-  return perChannel ? { bias, relu: activation === 'relu', applied: false } : undefined;
+  return perChannel ? { bias, activation, applied: false } : undefined;
 }

@@ -66,7 +66,7 @@ function conv2D(args: { inputs: Conv2DInputs; backend: unknown; attrs: Conv2DAtt
 }
 
 /**
- * The same for a conv layer at inference: a per-channel bias and a ReLU applied as our packed product stores
+ * The same for a conv layer (fused): a per-channel bias and a ReLU or ReLU6 applied as our packed product stores
  * y where a form's product goes there (1x1 and window-matrix convolutions), else after it (`channelOp`, or
  * wasm's kernels for other activations).
  */

@@ -140,7 +140,7 @@ function depthwiseConv2d(args: {
   return scope.finish(y);
 }
 
-/** The same for a depthwise layer at inference, its bias and a ReLU or ReLU6 applied as y is stored. */
+/** The same for a fused depthwise layer, its bias and a ReLU or ReLU6 applied as y is stored. */
 function fusedDepthwiseConv2d(args: {
   inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
   backend: unknown;

@@ -1,8 +1,8 @@
 import { Conv2D } from '@tensorflow/tfjs-core';
 import { type ConvolutionForm, convGeometry, plainStrides, shape4 } from './conv-geometry.js';
 import { keptPacking } from './matrix-product.js';
-import { BIAS_EPILOGUE, CONVOLUTION_GEOMETRY_BYTES, RELU_EPILOGUE } from './matrix-product-wasm.js';
-import { packedProduct } from './packed-product.js';
+import { CONVOLUTION_GEOMETRY_BYTES } from './matrix-product-wasm.js';
+import { epilogueCode, packedProduct } from './packed-product.js';
 import { wasmMemoryOf } from './wasm-heap.js';
 
 /** The most channel pairs (C x O) that the direct form takes (`directConvolution`). */
@@ -25,7 +25,7 @@ const MIN_KNOWN_FILTER_MULTIPLY_ADDS = 1 << 22;
  * A windowed convolution of few channels (at most MAX_CHANNEL_PAIRS, outputs a multiple of 8, MIN_OUT_WIDTH+
  * wide) straight from x on our product module (`convolutionRows`: groups of 4 output positions with the same
  * taps inside the image, across rows and images, by blocks of 8 outputs, fused multiply-adds, rows shared by
- * both threads), the filter packed as the product packs B, a fused layer's bias and ReLU (`epilogue`) applied
+ * both threads), the filter packed as the product packs B, a fused layer's bias and ReLU or ReLU6 (`epilogue`) applied
  * as it stores y. No window matrix is written and the padding costs nothing. Against what took them before,
  * alternating with fresh filters: ResNet-50's 7x7 stem 0.69x the window matrix's time, MobileNet-v1's stem
  * 0.83x XNNPACK's, the tiny trunk's layers 0.79-0.92x; with groups across rows (a border col's positions
@@ -68,7 +68,7 @@ export const directConvolution: ConvolutionForm = (scope, x, filter, attrs, fres
     interiorStart,
     interiorEnd,
     epilogue === undefined ? 0 : scope.floats(epilogue.bias).byteOffset,
-    epilogue === undefined ? 0 : epilogue.relu ? RELU_EPILOGUE : BIAS_EPILOGUE,
+    epilogue === undefined ? 0 : epilogueCode(epilogue.activation),
   ];
   const table = scope.allocate([CONVOLUTION_GEOMETRY_BYTES / 4]);
   const y = scope.allocate([g.batchSize, g.outHeight, g.outWidth, outChannels]);

@@ -23,7 +23,7 @@ interface FusedInputs {
  * product does not take the product. Elsewhere
  * (transposed operands: wasm's scalar loop; a weight seen for the first time, as in every training step:
  * packing a [100352, 512] weight took 1.1 s of a 20 ms product) the product follows `planProduct`, then
- * a per-channel bias and a ReLU go into our packed product as it stores the result where it takes it as
+ * a per-channel bias and a ReLU or ReLU6 go into our packed product as it stores the result where it takes it as
  * planned, and otherwise the bias and the activation run after it (`addBiasAndActivate`).
  */
 function fusedMatMul(args: { inputs: FusedInputs; backend: unknown; attrs: _FusedMatMulAttrs }): TensorInfo {

@@ -1,5 +1,6 @@
 import { broadcast_util, type TensorInfo, util } from '@tensorflow/tfjs-core';
 import {
+  type EpilogueActivation,
   type MatrixView,
   type PackedProduct,
   type ProductEpilogue,
@@ -366,18 +367,18 @@ function runPacked(
 }
 
 /**
- * A fused kernel's per-channel bias and ReLU (or none) for our packed product to apply as it stores the
+ * A fused kernel's per-channel bias and activation for our packed product to apply as it stores the
  * result; `applied` once it did (where it takes the product as planned, untransposed: `runProductWithBias`).
  */
 export interface PendingEpilogue {
   bias: TensorInfo;
-  relu: boolean;
+  activation: EpilogueActivation;
   applied: boolean;
 }
 
 /**
- * The plan's product with the epilogue's bias and ReLU applied as our packed product stores C (the values of
- * the product, an Add and a Relu), where that product takes the plan with C as computed ('direct'); else
+ * The plan's product with the epilogue's bias and activation applied as our packed product stores C (the
+ * values of the product, an Add and a Relu or Relu6), where that product takes the plan with C as computed ('direct'); else
  * the product alone, the epilogue left for the caller (`applied` false).
  */
 export function runProductWithBias(
@@ -388,7 +389,7 @@ export function runProductWithBias(
   const product = plan.strategy === 'direct' ? packedProductFor(scope.backend, plan) : null;
   if (epilogue === undefined || product === null) return runProduct(scope, scope.backend, plan);
   const bias = scope.floats(epilogue.bias).byteOffset;
-  const out = runPacked(scope, product, plan, { bias, relu: epilogue.relu });
+  const out = runPacked(scope, product, plan, { bias, activation: epilogue.activation });
   epilogue.applied = true;
   return scope.reshape(out, plan.shape);
 }

@@ -4,6 +4,7 @@ import {
   PANEL_COLUMNS,
   PRODUCT_WORK_BYTES,
   RELU_EPILOGUE,
+  RELU6_EPILOGUE,
 } from './matrix-product-wasm.js';
 import { SHARED_SIMD_EXPORTS } from './shared-simd-exports.js';
 import { SIMD_KERNELS_WASM, SIMD_KERNELS_WASM_SHARED } from './simd-kernels-wasm.js';
@@ -15,13 +16,21 @@ export interface MatrixView {
   colStride: number;
 }
 
+/** An epilogue's activation: none, tfjs' ReLU (`x < 0 ? 0 : x`) or its ReLU6 (`min(max(x, 0), 6)`). */
+export type EpilogueActivation = 'linear' | 'relu' | 'relu6';
+
 /**
  * What `multiply` does to C's finished sums as it stores them: adds the n values at `bias` (a layer's bias, one
- * per column), then a ReLU (tfjs' `x < 0 ? 0 : x`) where `relu`: the values of an Add and a Relu after it.
+ * per column), then the `activation`: the values of an Add and a Relu or Relu6 after it.
  */
 export interface ProductEpilogue {
   bias: number;
-  relu: boolean;
+  activation: EpilogueActivation;
+}
+
+/** The product module's code for an epilogue with this activation (productRows, convolutionRows). */
+export function epilogueCode(activation: EpilogueActivation): number {
+  return { linear: BIAS_EPILOGUE, relu: RELU_EPILOGUE, relu6: RELU6_EPILOGUE }[activation];
 }
 
 /** A right operand as viewed, or already packed (by `pack`) at `packedAt`. */
@@ -514,8 +523,7 @@ function rowsCall(
   perThread: number[] = [],
   epilogue?: ProductEpilogue,
 ): ProductCall {
-  const finish =
-    epilogue === undefined ? [0, 0] : [epilogue.bias, epilogue.relu ? RELU_EPILOGUE : BIAS_EPILOGUE];
+  const finish = epilogue === undefined ? [0, 0] : [epilogue.bias, epilogueCode(epilogue.activation)];
   return {
     name: 'productRows',
     args: [

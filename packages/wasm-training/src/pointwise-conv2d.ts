@@ -14,7 +14,7 @@ const MIN_FILTER_VALUES = 256 * 256;
  * is fresh and has 256 x 256 values or more (the plan packs the cheaper operand: wasm's convolution took
  * 1.2-1.9x its time on ResNet-50's 10x10 layers, 1.15x on MobileNet-v1's 14x14 ones). Null for any other
  * convolution: wasm's own convolution keeps a known filter's packing (and fuses bias and activation).
- * A fused convolution's bias and ReLU (`epilogue`) go into our product where it takes the product.
+ * A fused convolution's bias and ReLU or ReLU6 (`epilogue`) go into our product where it takes the product.
  */
 export const pointwiseConvolution: ConvolutionForm = (scope, x, filter, attrs, freshFilter, epilogue) => {
   const { pad } = attrs;

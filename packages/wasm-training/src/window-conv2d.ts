@@ -16,7 +16,7 @@ const MIN_OUT_CHANNELS = 64;
  * 7x7 stem) as its window matrix times the filter: im2col in our SIMD module (`[positions,
  * fh fw C]`, zeros for the padding), then `[positions, fh fw C] x [fh fw C, O]` through our BatchMatMul,
  * where our packed product takes it (a filter seen before keeps its packing there). Chunked over output
- * positions so that a window matrix stays within the budget; a fused convolution's bias and ReLU (`epilogue`)
+ * positions so that a window matrix stays within the budget; a fused convolution's bias and ReLU or ReLU6 (`epilogue`)
  * go into the product of a single chunk. Null for any other convolution: wasm's own
  * (XNNPACK's direct convolution) keeps it.
  */

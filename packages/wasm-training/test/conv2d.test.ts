@@ -245,9 +245,9 @@ const EPILOGUE_CASES = [
 ];
 
 describe.each(EPILOGUE_CASES)(
-  "FusedConv2D x $x filter $filter stride $stride: bias and ReLU in our product's stores",
+  "FusedConv2D x $x filter $filter stride $stride: bias and ReLU or ReLU6 in our product's stores",
   (c) => {
-    it.each(['relu', 'linear'] as const)(
+    it.each(['relu', 'relu6', 'linear'] as const)(
       '%s: equals cpu within 1e-4 with a fresh filter and a known one, no pass after the product',
       async (activation) => {
         const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
@@ -262,18 +262,25 @@ describe.each(EPILOGUE_CASES)(
             );
           });
         const { cpu } = await onBothBackends(() => layer()[0]);
+        // ReLU6 clips at both ends here.
+        if (activation === 'relu6') expect([cpu[0].includes(0), cpu[0].includes(6)]).toEqual([true, true]);
         const simd = simdKernels(tf.engine().backend)!;
         const channelOp = vi.spyOn(simd, 'channelOp');
+        const activations = ['Relu', 'Relu6'].map((name) =>
+          vi.spyOn(tf.getKernel(name, 'wasm')!, 'kernelFunc'),
+        );
         try {
           const { calls, result } = recordWasmKernelCalls(['Add'], (name) => name, layer);
           expect(calls).toEqual([]);
           expect(channelOp).not.toHaveBeenCalled();
+          for (const spy of activations) expect(spy).not.toHaveBeenCalled();
           for (const output of result) {
             expect(maxAbsDifference((await output.data()) as Float32Array, cpu[0])).toBeLessThan(1e-4);
           }
           tf.dispose(result);
         } finally {
           channelOp.mockRestore();
+          for (const spy of activations) spy.mockRestore();
         }
       },
     );

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { BIAS_EPILOGUE, CONVOLUTION_GEOMETRY_BYTES, RELU_EPILOGUE } from '../src/matrix-product-wasm.js';
+import {
+  BIAS_EPILOGUE,
+  CONVOLUTION_GEOMETRY_BYTES,
+  RELU_EPILOGUE,
+  RELU6_EPILOGUE,
+} from '../src/matrix-product-wasm.js';
 import { productModuleVariant, randomValues } from './backends.js';
 
 interface Case {
@@ -57,6 +62,7 @@ describe.each(['fused', 'separate'] as const)('convolutionRows (%s multiply-adds
     { epilogue: 0, name: 'no epilogue' },
     { epilogue: BIAS_EPILOGUE, name: 'the bias added' },
     { epilogue: RELU_EPILOGUE, name: 'the bias added, then a ReLU' },
+    { epilogue: RELU6_EPILOGUE, name: 'the bias added, then a ReLU6' },
   ];
   it.runIf(supported).each(CASES.flatMap((c) => epilogues.map((e) => ({ ...c, ...e }))))(
     'computes the rows asked for by definition, $name: x $x, filter $filter, stride $stride',
@@ -86,7 +92,8 @@ describe.each(['fused', 'separate'] as const)('convolutionRows (%s multiply-adds
       expect(geometry.length * 4).toBe(CONVOLUTION_GEOMETRY_BYTES);
       const x = randomValues(xSize, 91);
       const w = randomValues(wSize, 92);
-      const bias = randomValues(o, 93);
+      // Biases up to +-6, so that the ReLU6 clips outputs at both ends.
+      const bias = randomValues(o, 93).map((v) => 6 * v);
       floats.set(x, xAt);
       floats.set(w, wAt);
       floats.set(bias, biasAt);
@@ -99,6 +106,7 @@ describe.each(['fused', 'separate'] as const)('convolutionRows (%s multiply-adds
       const expected = reference(c, x, w).map((value, k) => {
         if (c.epilogue === 0) return value;
         const biased = value + bias[k % o];
+        if (c.epilogue === RELU6_EPILOGUE) return Math.min(Math.max(biased, 0), 6);
         return c.epilogue === RELU_EPILOGUE ? Math.max(biased, 0) : biased;
       });
       const rowValues = ow * o;

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assembleMatrixProduct, GENERATED_PRODUCT_FILE } from '../scripts/gen-wasm.js';
-import { BIAS_EPILOGUE, PRODUCT_WORK_BYTES, RELU_EPILOGUE } from '../src/matrix-product-wasm.js';
+import {
+  BIAS_EPILOGUE,
+  PRODUCT_WORK_BYTES,
+  RELU_EPILOGUE,
+  RELU6_EPILOGUE,
+} from '../src/matrix-product-wasm.js';
 import { enableRelaxedSimd } from '../src/node-product-helper.js';
 import { packedProduct, rowBlocks } from '../src/packed-product.js';
 import { type ProductExports, productModuleVariant, randomValues } from './backends.js';
@@ -51,7 +56,10 @@ function reference(a: Float32Array, b: Float32Array, c: ProductCase): Float64Arr
   return out;
 }
 
-/** productRows' epilogue: the columns' bias (n values) added, then a ReLU where `kind` is RELU_EPILOGUE. */
+/**
+ * productRows' epilogue: the columns' bias (n values) added, then a ReLU where `kind` is RELU_EPILOGUE, a ReLU6
+ * where it is RELU6_EPILOGUE.
+ */
 interface Epilogue {
   bias: Float32Array;
   kind: number;
@@ -122,11 +130,17 @@ function largestError(exports: ProductExports, memory: WebAssembly.Memory, c: Pr
   return largest;
 }
 
-/** C's values plus the bias, then tfjs' ReLU (`x < 0 ? 0 : x`) for RELU_EPILOGUE, each rounded to float32. */
+/**
+ * C's values plus the bias, each rounded to float32, then tfjs' ReLU (`x < 0 ? 0 : x`) for RELU_EPILOGUE or its
+ * ReLU6 (`min(max(x, 0), 6)`, NaN kept) for RELU6_EPILOGUE.
+ */
 function withEpilogue(product: Float32Array, { bias, kind }: Epilogue): Float32Array {
   return product.map((value, i) => {
     const biased = Math.fround(value + bias[i % bias.length]);
-    return kind === RELU_EPILOGUE && biased < 0 ? 0 : biased;
+    if (kind === BIAS_EPILOGUE) return biased;
+    // biome-ignore lint/complexity/useMathMinMax: tfjs' ReLU keeps -0, which Math.max(-0, 0) makes 0
+    const relu = biased < 0 ? 0 : biased;
+    return kind === RELU6_EPILOGUE ? Math.min(relu, 6) : relu;
   });
 }
 
@@ -140,7 +154,7 @@ describe.each(['fused', 'separate'] as const)('the packed product module (%s mul
     },
   );
   it.runIf(supported).each(CASES)(
-    'adds the bias, then a ReLU, as an Add and a Relu after it would: m $m, k $k, n $n, transposeA $transposeA, transposeB $transposeB',
+    'adds the bias, then a ReLU or a ReLU6, as an Add and a Relu or Relu6 after it would: m $m, k $k, n $n, transposeA $transposeA, transposeB $transposeB',
     (c) => {
       const exports = instantiate();
       const plain = productOf(exports, memory, c);
@@ -148,7 +162,7 @@ describe.each(['fused', 'separate'] as const)('the packed product module (%s mul
       const bias = randomValues(c.n, 3 * c.n + 1).map((v) => 4 * v);
       bias[0] = Number.NaN;
       bias[c.n - 1] = Number.NaN;
-      for (const kind of [BIAS_EPILOGUE, RELU_EPILOGUE]) {
+      for (const kind of [BIAS_EPILOGUE, RELU_EPILOGUE, RELU6_EPILOGUE]) {
         const epilogue = { bias, kind };
         expect(productOf(exports, memory, c, epilogue)).toEqual(withEpilogue(plain, epilogue));
       }
