@@ -23,10 +23,11 @@ const PACK_COST = 4;
 /**
  * Our product of few rows (`PackedProduct.multiplyFewRows`: B unpacked, read once, on both threads) takes a
  * product of at most this many rows, each of at least MIN_ROW_VALUES values, B fresh or kept:
- * `[4, 100352] x [100352, 512]` (a mask head's linear) 11-12 ms on 2 threads, 17.6 on one, where XNNPACK
- * took 105 with a fresh B, and with its packing kept 11-12 on 2 threads, 19 on one (the pool it has beside
- * our helper). Against the row combinations of one thread before it (40 ms there), 16-32 rows were as slow
- * as XNNPACK or slower, rows of 8 values 2.8x slower.
+ * `[4, 100352] x [100352, 512]` (a mask head's linear) 10-12 ms on 2 threads (B's 205 MB at the ~20 GB/s
+ * that two threads read here), 12-13 on one, where XNNPACK took 105 with a fresh B, and with its packing
+ * kept 11-12 on 2 threads, 19 on one (the pool it has beside our helper). Against the row combinations of
+ * one thread before it (40 ms there), 16-32 rows were as slow as XNNPACK or slower, rows of 8 values 2.8x
+ * slower.
  */
 const FEW_ROWS = 8;
 const MIN_ROW_VALUES = 16;

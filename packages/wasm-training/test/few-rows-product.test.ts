@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { productModuleVariant, randomValues } from './backends.js';
 
-// Rows in one group of 4 and past it (a last group of 1-3 live rows), B's rows past a 256-row block (the
-// second block adds to C), columns in 8-wide strips, then a 4-wide one, then single ones (13 = 8 + 4 + 1,
-// 7 = 4 + 3, 30 = 3 x 8 + 4 + 2), and one step.
+// Rows in one group of 4 and past it (a last group of 1-3 live rows); B's rows in pairs half of k apart,
+// past a block of 128 pairs (the second block adds to C), with an odd last row or without; columns in runs
+// of 8, then a run of 4, then single ones (13 = 8 + 4 + 1, 7 = 4 + 3, 30 = 3 x 8 + 4 + 2), past a block of
+// 512 columns (530 = 512 + 2 x 8 + 2, 524 = 512 + 8 + 4); one step and one pair.
 const CASES = [
   [1, 1, 8],
   [4, 9, 13],
@@ -11,6 +12,8 @@ const CASES = [
   [8, 513, 30],
   [5, 17, 3],
   [7, 256, 16],
+  [2, 2, 530],
+  [9, 301, 524],
 ].map(([m, k, n]) => ({ m, k, n }));
 
 /** A B in float64, summed in order. */
