@@ -12,8 +12,9 @@ import { WasmKernelScope } from './wasm-kernel-scope.js';
 /**
  * dx = dy added onto each window's first maximum (row-major within the window, like the cpu backend),
  * ties and overlapping windows included. Replaces wasm's MaxPoolGrad (tfjs 4.22), which never selects a
- * negative maximum and so drops or misplaces the gradient of all-negative windows. Each window, all its
- * channels at a time, in our SIMD module where the channels are a multiple of 4, else in JS.
+ * negative maximum and so drops or misplaces the gradient of all-negative windows. In our SIMD module
+ * where the channels are a multiple of 4 (all output rows in one call, or in parts on both threads), else
+ * window by window in JS.
  */
 function maxPoolGrad(args: {
   inputs: MaxPoolGradInputs;
@@ -25,13 +26,24 @@ function maxPoolGrad(args: {
   const [n, h, w, c] = input.shape;
   const info = backend_util.computePool2DInfo([n, h, w, c], filterSize, strides, 1, pad, dimRoundingMode);
   const scope = new WasmKernelScope(args.backend as never);
-  const dxInfo = scope.zeros([n, h, w, c]);
-  const [x, gradient, dx] = [scope.floats(input), scope.floats(dy), scope.floats(dxInfo)];
-  const simd = c % 4 === 0 ? scope.simd() : null;
-  const window =
-    simd?.maxPoolWindows(x, gradient, dx, { channels: c, rowLength: w * c }) ??
-    scanWindow(x, gradient, dx, c, w);
   const { outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const pool = {
+    ...{ batch: n, height: h, width: w, channels: c, outHeight, outWidth, filterHeight, filterWidth },
+    ...{ strideHeight, strideWidth, padTop: info.padInfo.top, padLeft: info.padInfo.left },
+  };
+  // Windows that cover each pixel once (VGG-A's 2x2 pools) write dx whole: no zeros first, no reads.
+  const tiled =
+    strideHeight === filterHeight &&
+    strideWidth === filterWidth &&
+    outHeight * strideHeight === h &&
+    outWidth * strideWidth === w &&
+    pool.padTop === 0 &&
+    pool.padLeft === 0;
+  const dxInfo = tiled ? scope.allocate([n, h, w, c]) : scope.zeros([n, h, w, c]);
+  const [x, gradient, dx] = [scope.floats(input), scope.floats(dy), scope.floats(dxInfo)];
+  if (c % 4 === 0 && scope.simd()?.maxPoolGradient(x, gradient, dx, pool, tiled)) return scope.finish(dxInfo);
+  if (tiled) dx.fill(0);
+  const window = scanWindow(x, gradient, dx, c, w);
   let out = 0;
   for (let b = 0; b < n; b++) {
     for (let i = 0; i < outHeight; i++) {
@@ -54,7 +66,7 @@ export const maxPoolGradConfig: KernelConfig = {
   kernelFunc: maxPoolGrad as unknown as KernelFunc,
 };
 
-/** The same window gradient as the SIMD module's, in JS (any channel count). */
+/** The gradient of one window as the SIMD module's, in JS (any channel count). */
 function scanWindow(x: Float32Array, gradient: Float32Array, dx: Float32Array, c: number, w: number) {
   const best = new Float32Array(c);
   const where = new Int32Array(c);

@@ -483,13 +483,64 @@
         (local.set $row (i32.add (local.get $row) (i32.const 1)))
         (br $rowLoop))))
 
+  ;; The max-pool gradient of the output rows [first, end) of x [N, height, width, C] (row q is image
+  ;; q / outHeight's output row q % outHeight; `channels` a multiple of 4): each window clipped to the
+  ;; image as $maxPoolWindowGradient takes it, dy [N, outHeight, outWidth, C] added into dx, which the
+  ;; caller zeroed, or with `assign` (windows that tile the image) stored there. Rows whose windows share
+  ;; no pixel may run on different threads.
+  (func (export "maxPoolGradientRows")
+    (param $x i32) (param $dy i32) (param $dx i32) (param $channels i32) (param $height i32) (param $width i32)
+    (param $outHeight i32) (param $outWidth i32) (param $filterHeight i32) (param $filterWidth i32)
+    (param $strideH i32) (param $strideW i32) (param $padTop i32) (param $padLeft i32) (param $assign i32)
+    (param $first i32) (param $end i32)
+    (local $pixel i32) (local $rowBytes i32) (local $q i32) (local $image i32) (local $top i32) (local $r0 i32)
+    (local $r1 i32) (local $j i32) (local $left i32) (local $c0 i32) (local $c1 i32) (local $gradient i32)
+    (local.set $pixel (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $width) (local.get $pixel)))
+    (local.set $q (local.get $first))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $q) (local.get $end)))
+        (local.set $image (i32.div_u (local.get $q) (local.get $outHeight)))
+        (local.set $top
+          (i32.sub (i32.mul (i32.rem_u (local.get $q) (local.get $outHeight)) (local.get $strideH)) (local.get $padTop)))
+        (local.set $r0 (select (local.get $top) (i32.const 0) (i32.gt_s (local.get $top) (i32.const 0))))
+        (local.set $r1 (i32.add (local.get $top) (local.get $filterHeight)))
+        (local.set $r1 (select (local.get $r1) (local.get $height) (i32.lt_s (local.get $r1) (local.get $height))))
+        (local.set $gradient (i32.mul (i32.mul (local.get $q) (local.get $outWidth)) (local.get $pixel)))
+        (if (i32.lt_s (local.get $r0) (local.get $r1))
+          (then
+            (local.set $j (i32.const 0))
+            (block $colsDone
+              (loop $colLoop
+                (br_if $colsDone (i32.ge_u (local.get $j) (local.get $outWidth)))
+                (local.set $left (i32.sub (i32.mul (local.get $j) (local.get $strideW)) (local.get $padLeft)))
+                (local.set $c0 (select (local.get $left) (i32.const 0) (i32.gt_s (local.get $left) (i32.const 0))))
+                (local.set $c1 (i32.add (local.get $left) (local.get $filterWidth)))
+                (local.set $c1 (select (local.get $c1) (local.get $width) (i32.lt_s (local.get $c1) (local.get $width))))
+                (if (i32.lt_s (local.get $c0) (local.get $c1))
+                  (then
+                    (call $maxPoolWindowGradient (local.get $x) (local.get $dy) (local.get $dx)
+                      (i32.add
+                        (i32.mul
+                          (i32.add (i32.mul (local.get $image) (local.get $height)) (local.get $r0)) (local.get $rowBytes))
+                        (i32.mul (local.get $c0) (local.get $pixel)))
+                      (i32.add (local.get $gradient) (i32.mul (local.get $j) (local.get $pixel)))
+                      (local.get $channels) (i32.sub (local.get $r1) (local.get $r0)) (i32.sub (local.get $c1) (local.get $c0))
+                      (local.get $rowBytes) (local.get $assign))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $colLoop)))))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $rowLoop))))
+
   ;; The max-pool gradient of one window, for every channel (4 at a time; `channels` a multiple of 4): dy
   ;; added onto the window's first maximum of x (row-major; a later value replaces it only if greater) in
-  ;; dx, which the caller zeroed (windows may overlap). The window is `rows` x `cols` pixels from byte
+  ;; dx, which the caller zeroed (windows may overlap), or with `assign` stored there and zero onto the
+  ;; window's other pixels (windows that tile the image). The window is `rows` x `cols` pixels from byte
   ;; `corner` of x and dx alike, rows `rowBytes` apart; its dy pixel is at byte `gradient` of dy.
-  (func (export "maxPoolWindowGradient")
+  (func $maxPoolWindowGradient
     (param $x i32) (param $dy i32) (param $dx i32) (param $corner i32) (param $gradient i32)
-    (param $channels i32) (param $rows i32) (param $cols i32) (param $rowBytes i32)
+    (param $channels i32) (param $rows i32) (param $cols i32) (param $rowBytes i32) (param $assign i32)
     (local $pixel i32) (local $c i32) (local $r i32) (local $k i32) (local $at i32) (local $index i32)
     (local $best v128) (local $winner v128) (local $value v128) (local $greater v128) (local $g v128)
     (local.set $pixel (i32.shl (local.get $channels) (i32.const 2)))
@@ -532,9 +583,10 @@
             (block $colsDone
               (loop $colLoop
                 (br_if $colsDone (i32.ge_u (local.get $k) (local.get $cols)))
-                (v128.store (i32.add (local.get $dx) (local.get $at))
-                  (f32x4.add (v128.load (i32.add (local.get $dx) (local.get $at)))
-                    (v128.and (local.get $g) (i32x4.eq (local.get $winner) (i32x4.splat (local.get $index))))))
+                (local.set $value (v128.and (local.get $g) (i32x4.eq (local.get $winner) (i32x4.splat (local.get $index)))))
+                (if (i32.eqz (local.get $assign))
+                  (then (local.set $value (f32x4.add (v128.load (i32.add (local.get $dx) (local.get $at))) (local.get $value)))))
+                (v128.store (i32.add (local.get $dx) (local.get $at)) (local.get $value))
                 (local.set $at (i32.add (local.get $at) (local.get $pixel)))
                 (local.set $index (i32.add (local.get $index) (i32.const 1)))
                 (local.set $k (i32.add (local.get $k) (i32.const 1)))

@@ -275,6 +275,32 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     await expectSharedAsCpu(dx, [Array(16).fill(['depthwiseInputGradientRows'])], 1e-5);
   });
 
+  it.each([
+    // Windows that share no pixel: the batch's 2 x 32 output rows in 8 parts.
+    { x: [2, 64, 64, 32], size: 2, stride: 2, pad: 'valid', parts: 8 },
+    // Overlapping windows (3x3 at stride 2): whole images, one part each.
+    { x: [3, 48, 48, 32], size: 3, stride: 2, pad: 'same', parts: 3 },
+  ] as const)(
+    'shares a max-pool gradient of 2^17+ values by $parts parts of its output rows, equal to cpu',
+    async (c) => {
+      const x = randomValues(
+        c.x.reduce((p: number, d: number) => p * d, 1),
+        14,
+      );
+      const dx = () =>
+        tf.tidy(() => {
+          const input = tf.tensor4d(x, [...c.x]);
+          const output = tf.maxPool(input, c.size, c.stride, c.pad);
+          const dy = tf.tensor4d(randomValues(output.size, 15), output.shape);
+          const attrs = { filterSize: [c.size, c.size], strides: [c.stride, c.stride], pad: c.pad };
+          return [
+            (tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, attrs) as tf.Tensor).dataSync(),
+          ];
+        });
+      await expectSharedAsCpu(dx, [Array(c.parts).fill(['maxPoolGradientRows'])], 1e-5);
+    },
+  );
+
   it("runs a Winograd layer's products as batches and its tile transforms in parts on both threads, equal to cpu", async () => {
     const { memory, helper, shared } = await recordSharedJobs();
     // F(2x2, 3x3) on 2 x 49 tiles: 16 products of [98, 256] x [256, 256] (6.4M multiply-adds each); the
