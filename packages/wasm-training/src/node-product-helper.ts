@@ -128,6 +128,8 @@ function writeTasks(state: Int32Array, tasks: ProductTask[]): void {
         );
       }
       state[at] = PRODUCT_EXPORTS.indexOf(name);
+      // A name the helper does not know would be skipped there, its share of the job left undone.
+      if (state[at] < 0) throw new Error(`ProductHelper.share: '${name}' is not a function the helper runs`);
       state[at + 1] = perThread.reduce((mask, i) => mask | (1 << i), 0);
       state[at + 2] = args.length;
       state.set(args, at + 3);

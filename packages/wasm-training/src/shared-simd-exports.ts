@@ -13,8 +13,8 @@ const VARIANTS: Array<[number, number]> = [
 /**
  * The SIMD module's functions that both threads of our packed product run part by part
  * (`PackedProduct.run`): every Winograd variant's input and output tiles, the 3x3 ones' output-gradient
- * tiles, the channel op and affine map, the ReLU gradient, the SGD step, the depthwise filter gradient and
- * the max-pool gradient.
+ * tiles, the channel op and affine map, the ReLU gradient, the SGD step, the depthwise filter gradient, the
+ * max-pool gradient and the column sums.
  */
 export const SHARED_SIMD_EXPORTS: readonly string[] = [
   ...VARIANTS.flatMap(([m, r]) =>
@@ -28,6 +28,7 @@ export const SHARED_SIMD_EXPORTS: readonly string[] = [
   'sgdMomentum',
   'depthwiseFilterGradient',
   'maxPoolGradientRows',
+  'columnSumsRows',
 ];
 
 /** The most arguments such a function takes: a tile transform's 7, then the 64 matrices of F(2x2, 7x7). */

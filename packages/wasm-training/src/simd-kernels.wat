@@ -219,67 +219,83 @@
         (local.set $image (i32.add (local.get $image) (i32.const 1)))
         (br $images))))
 
-  ;; out[c] = sum over rows r of values[r width + c], summed in float64 (then rounded once): columns four at
-  ;; a time down all rows, even and odd rows in separate accumulators (two chains of float64 adds), then
-  ;; the last width % 4 columns one by one.
-  (func (export "columnSums") (param $values i32) (param $rows i32) (param $width i32) (param $out i32)
-    (local $c i32) (local $at i32) (local $end i32) (local $stride i32) (local $vectorWidth i32)
+  ;; The column sums of values [rows, width] added in float64 onto `acc`: the sums of the even rows' chain
+  ;; [width], then the odd rows' [width] (rows in pairs from the first, a last odd row to the even chain;
+  ;; the last width % 4 columns, one by one, all to the even chain). Rows in blocks of about 16 KB (an even
+  ;; number of them) that every strip of four columns sums while they are in L1: strips down all rows read
+  ;; a quarter of each cache line they fetched, and a large matrix came from memory four times over.
+  (func (export "columnSumsRows") (param $values i32) (param $rows i32) (param $width i32) (param $acc i32)
+    (local $stride i32) (local $vectorWidth i32) (local $blockRows i32) (local $first i32) (local $count i32)
+    (local $c i32) (local $at i32) (local $end i32) (local $even i32) (local $odd i32)
     (local $v v128) (local $w v128) (local $low v128) (local $high v128) (local $low2 v128) (local $high2 v128)
     (local $sum f64)
     (local.set $stride (i32.shl (local.get $width) (i32.const 2)))
     (local.set $vectorWidth (i32.and (local.get $width) (i32.const -4)))
-    (block $stripsDone
-      (loop $strips
-        (br_if $stripsDone (i32.ge_u (local.get $c) (local.get $vectorWidth)))
-        (local.set $low (v128.const f64x2 0 0))
-        (local.set $high (v128.const f64x2 0 0))
-        (local.set $low2 (v128.const f64x2 0 0))
-        (local.set $high2 (v128.const f64x2 0 0))
-        (local.set $at (i32.add (local.get $values) (i32.shl (local.get $c) (i32.const 2))))
-        ;; rows in pairs, then the last odd one
-        (local.set $end (i32.add (local.get $at)
-          (i32.mul (i32.and (local.get $rows) (i32.const -2)) (local.get $stride))))
-        (block $pairsDone
-          (loop $pairs
-            (br_if $pairsDone (i32.ge_u (local.get $at) (local.get $end)))
-            (local.set $v (v128.load (local.get $at)))
-            (local.set $w (v128.load (i32.add (local.get $at) (local.get $stride))))
-            (local.set $low (f64x2.add (local.get $low) (f64x2.promote_low_f32x4 (local.get $v))))
-            (local.set $high (f64x2.add (local.get $high)
-              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-            (local.set $low2 (f64x2.add (local.get $low2) (f64x2.promote_low_f32x4 (local.get $w))))
-            (local.set $high2 (f64x2.add (local.get $high2)
-              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w)))))
-            (local.set $at (i32.add (local.get $at) (i32.shl (local.get $stride) (i32.const 1))))
-            (br $pairs)))
-        (if (i32.and (local.get $rows) (i32.const 1))
-          (then
-            (local.set $v (v128.load (local.get $at)))
-            (local.set $low (f64x2.add (local.get $low) (f64x2.promote_low_f32x4 (local.get $v))))
-            (local.set $high (f64x2.add (local.get $high)
-              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
-        (local.set $low (f64x2.add (local.get $low) (local.get $low2)))
-        (local.set $high (f64x2.add (local.get $high) (local.get $high2)))
-        (v128.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2)))
-          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-            (f32x4.demote_f64x2_zero (local.get $low)) (f32x4.demote_f64x2_zero (local.get $high))))
-        (local.set $c (i32.add (local.get $c) (i32.const 4)))
-        (br $strips)))
-    (block $columnsDone
-      (loop $columns
-        (br_if $columnsDone (i32.ge_u (local.get $c) (local.get $width)))
-        (local.set $sum (f64.const 0))
-        (local.set $at (i32.add (local.get $values) (i32.shl (local.get $c) (i32.const 2))))
-        (local.set $end (i32.add (local.get $at) (i32.mul (local.get $rows) (local.get $stride))))
-        (block $valuesDone
-          (loop $valuesLoop
-            (br_if $valuesDone (i32.ge_u (local.get $at) (local.get $end)))
-            (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32.load (local.get $at)))))
-            (local.set $at (i32.add (local.get $at) (local.get $stride)))
-            (br $valuesLoop)))
-        (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.demote_f64 (local.get $sum)))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $columns))))
+    (local.set $blockRows (i32.and (i32.div_u (i32.const 16384) (local.get $stride)) (i32.const -2)))
+    (if (i32.lt_u (local.get $blockRows) (i32.const 2)) (then (local.set $blockRows (i32.const 2))))
+    (block $blocksDone
+      (loop $blocks
+        (br_if $blocksDone (i32.ge_u (local.get $first) (local.get $rows)))
+        (local.set $count (i32.sub (local.get $rows) (local.get $first)))
+        (if (i32.gt_u (local.get $count) (local.get $blockRows)) (then (local.set $count (local.get $blockRows))))
+        (local.set $c (i32.const 0))
+        (block $stripsDone
+          (loop $strips
+            (br_if $stripsDone (i32.ge_u (local.get $c) (local.get $vectorWidth)))
+            (local.set $even (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 3))))
+            (local.set $odd (i32.add (local.get $even) (i32.shl (local.get $width) (i32.const 3))))
+            (local.set $low (v128.load (local.get $even)))
+            (local.set $high (v128.load offset=16 (local.get $even)))
+            (local.set $low2 (v128.load (local.get $odd)))
+            (local.set $high2 (v128.load offset=16 (local.get $odd)))
+            (local.set $at (i32.add (local.get $values)
+              (i32.shl (i32.add (i32.mul (local.get $first) (local.get $width)) (local.get $c)) (i32.const 2))))
+            (local.set $end (i32.add (local.get $at)
+              (i32.mul (i32.and (local.get $count) (i32.const -2)) (local.get $stride))))
+            (block $pairsDone
+              (loop $pairs
+                (br_if $pairsDone (i32.ge_u (local.get $at) (local.get $end)))
+                (local.set $v (v128.load (local.get $at)))
+                (local.set $w (v128.load (i32.add (local.get $at) (local.get $stride))))
+                (local.set $low (f64x2.add (local.get $low) (f64x2.promote_low_f32x4 (local.get $v))))
+                (local.set $high (f64x2.add (local.get $high)
+                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+                (local.set $low2 (f64x2.add (local.get $low2) (f64x2.promote_low_f32x4 (local.get $w))))
+                (local.set $high2 (f64x2.add (local.get $high2)
+                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w)))))
+                (local.set $at (i32.add (local.get $at) (i32.shl (local.get $stride) (i32.const 1))))
+                (br $pairs)))
+            (if (i32.and (local.get $count) (i32.const 1))
+              (then
+                (local.set $v (v128.load (local.get $at)))
+                (local.set $low (f64x2.add (local.get $low) (f64x2.promote_low_f32x4 (local.get $v))))
+                (local.set $high (f64x2.add (local.get $high)
+                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
+            (v128.store (local.get $even) (local.get $low))
+            (v128.store offset=16 (local.get $even) (local.get $high))
+            (v128.store (local.get $odd) (local.get $low2))
+            (v128.store offset=16 (local.get $odd) (local.get $high2))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $strips)))
+        (block $columnsDone
+          (loop $columns
+            (br_if $columnsDone (i32.ge_u (local.get $c) (local.get $width)))
+            (local.set $even (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 3))))
+            (local.set $sum (f64.load (local.get $even)))
+            (local.set $at (i32.add (local.get $values)
+              (i32.shl (i32.add (i32.mul (local.get $first) (local.get $width)) (local.get $c)) (i32.const 2))))
+            (local.set $end (i32.add (local.get $at) (i32.mul (local.get $count) (local.get $stride))))
+            (block $valuesDone
+              (loop $valuesLoop
+                (br_if $valuesDone (i32.ge_u (local.get $at) (local.get $end)))
+                (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32.load (local.get $at)))))
+                (local.set $at (i32.add (local.get $at) (local.get $stride)))
+                (br $valuesLoop)))
+            (f64.store (local.get $even) (local.get $sum))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $columns)))
+        (local.set $first (i32.add (local.get $first) (local.get $count)))
+        (br $blocks))))
 
   ;; out[i] = f(values[i] op pattern[i mod period]) for i < count, op an add ($multiply 0) or a multiply
   ;; (1), f a ReLU (x < 0 ? 0 : x, as tfjs' Relu: NaN and -0 kept) where $relu is 1, else none. `period`

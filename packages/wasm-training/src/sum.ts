@@ -8,12 +8,14 @@ import {
   util,
 } from '@tensorflow/tfjs-core';
 import { simdKernels } from './simd-kernels.js';
-import type { HeapArray, WasmHeap } from './wasm-heap.js';
+import type { HeapArray } from './wasm-heap.js';
+import { WasmKernelScope } from './wasm-kernel-scope.js';
 import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 
 /**
  * Sums over leading axes (a bias gradient: dy [N, H, W, C] summed to [C]) as one pass over wasm memory in
- * float64, by our SIMD module where it runs (`columnSums`), else by `sumRows`. wasm's Sum reduces only
+ * float64, by our SIMD module where it runs (`columnSums`, on both threads from 2^17 values), else by
+ * `sumRows`. wasm's Sum reduces only
  * innermost axes: it first transposes the reduced axes there (its Transpose moves 50-60M values/s) and
  * then adds in float32. Other reductions go to wasm's kernel.
  */
@@ -29,13 +31,15 @@ function sum(args: { inputs: SumInputs; backend: unknown; attrs: SumAttrs }): Te
   const rows = util.sizeFromShape(x.shape.slice(0, reduced));
   const width = util.sizeFromShape(x.shape.slice(reduced));
   const outShape = keepDims ? x.shape.map((size, a) => (a < reduced ? 1 : size)) : x.shape.slice(reduced);
-  const heap = args.backend as WasmHeap;
-  const out = heap.makeOutput(outShape, 'float32');
-  const [values, totals] = [heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(out)] as Float32Array[];
-  if (!simdKernels(args.backend)?.columnSums(values, rows, width, totals)) {
+  const scope = new WasmKernelScope(args.backend as never);
+  const out = scope.allocate(outShape);
+  const simd = simdKernels(args.backend);
+  const scratch = simd === null ? null : scope.allocate([simd.columnSumsScratch(rows, width)]);
+  const [values, totals] = [scope.floats(x), scope.floats(out)];
+  if (scratch === null || !simd?.columnSums(values, rows, width, totals, scope.floats(scratch))) {
     totals.set(sumRows(values, rows, width));
   }
-  return out;
+  return scope.finish(out);
 }
 
 /**

@@ -301,6 +301,22 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     },
   );
 
+  it.each([
+    { shape: [2, 64, 64, 38], axis: [0, 1, 2] },
+    // An odd last row, in the last part.
+    { shape: [4097, 37], axis: [0] },
+  ])(
+    'sums the columns of 2^17+ values in 8 parts of whole row pairs on both threads, equal to cpu: $shape',
+    async (c) => {
+      const values = randomValues(
+        c.shape.reduce((p, d) => p * d, 1),
+        16,
+      );
+      const sums = () => tf.tidy(() => [tf.sum(tf.tensor(values, c.shape), c.axis).dataSync()]);
+      await expectSharedAsCpu(sums, [Array(8).fill(['columnSumsRows'])], 1e-5);
+    },
+  );
+
   it("runs a Winograd layer's products as batches and its tile transforms in parts on both threads, equal to cpu", async () => {
     const { memory, helper, shared } = await recordSharedJobs();
     // F(2x2, 3x3) on 2 x 49 tiles: 16 products of [98, 256] x [256, 256] (6.4M multiply-adds each); the
@@ -528,6 +544,14 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     const sleep = new Int32Array(new SharedArrayBuffer(4));
     expect(() => helper.share(trapping, 0, () => Atomics.wait(sleep, 0, 0, 200))).toThrow(
       '@deepmask/wasm-training: the matrix product helper thread failed',
+    );
+    // A function that the helper does not run is refused before the job starts (its share would be skipped).
+    const unknown = [
+      [{ name: 'columnSums', args: [], perThread: [] }],
+      [{ name: 'columnSums', args: [], perThread: [] }],
+    ];
+    expect(() => helper.share(unknown, 0, () => {})).toThrow(
+      "ProductHelper.share: 'columnSums' is not a function the helper runs",
     );
     // A task that throws on this thread: its error, not the helper's, once the job has ended. (The helper,
     // woken while this thread's notify returns, which can take tens of microseconds here, may claim every
