@@ -422,7 +422,8 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
       if (!inMemory(values, out, scratch)) return false;
       const parts = columnSumParts(rows, width);
       const chains = 2 * width;
-      const sumsAt = (scratch.byteOffset + 7) & ~7;
+      // (Arithmetic: offsets reach past 2^31, where bitwise operators turn them negative.)
+      const sumsAt = 8 * Math.ceil(scratch.byteOffset / 8);
       zeroFloats(sumsAt, 2 * chains * parts);
       // Whole pairs of rows in each part (the last also takes an odd last row).
       const calls = evenShares(Math.floor(rows / 2), parts).map(([first, end], part) => ({

@@ -281,3 +281,26 @@ describe('SIMD kernels', () => {
     expect(simdKernels({})).toBeNull();
   });
 });
+
+describe('column sums on a wasm memory past 2 GiB', () => {
+  it('takes byte offsets above 2^31 (where bitwise arithmetic turns them negative), float64 totals', () => {
+    // 2 GiB + 1 MiB, untouched but for the few pages used here.
+    const memory = new WebAssembly.Memory({ initial: 2 ** 15 + 16 });
+    const kernels = simdKernels({ wasm: { asm: { memory } } });
+    const [rows, width] = [501, 6];
+    // An odd float offset, as tensors in wasm's heap may have: the float64 sums start at the next 8 bytes.
+    const at = 2 ** 31 + 4 * 3;
+    const values = new Float32Array(memory.buffer, at, rows * width);
+    const scratch = new Float32Array(
+      memory.buffer,
+      at + 4 * values.length,
+      kernels!.columnSumsScratch(rows, width),
+    );
+    const out = new Float32Array(memory.buffer, scratch.byteOffset + 4 * scratch.length, width);
+    // 2^24 then ones: float32 totals would stay at 2^24.
+    values.fill(1);
+    values.fill(2 ** 24, 0, width);
+    expect(kernels?.columnSums(values, rows, width, out, scratch)).toBe(true);
+    expect(Array.from(out)).toEqual(new Array(width).fill(2 ** 24 + rows - 1));
+  });
+});
