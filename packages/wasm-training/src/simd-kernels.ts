@@ -285,7 +285,7 @@ export interface SimdKernels {
   sgdMomentum: SgdMomentum;
   /**
    * 0.1-0.2 ns per value against ~1.5 for the JS loop (a bias gradient); rows in parts that both threads
-   * claim from 2^17 values, each part's float64 sums added in order: VGG-A's bias gradients 27 -> 6.4 ms a
+   * claim from 2^20 values, each part's float64 sums added in order: VGG-A's bias gradients 27 -> 6.4 ms a
    * step (profiled), where the sums went down all rows strip by strip and a large dy came from memory four
    * times over.
    */
@@ -343,9 +343,9 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
   const zeroFloats = exports.zeroFloats as Exported;
   const depthwiseFilterGradient = exports.depthwiseFilterGradient as Exported;
   const columnSumsRows = exports.columnSumsRows as Exported;
-  /** Parts of a `[rows, width]` matrix's column sums: whole pairs of rows, one part below 2^17 values. */
+  /** Parts of a `[rows, width]` matrix's column sums: whole pairs of rows, one part below 2^20 values. */
   const columnSumParts = (rows: number, width: number) =>
-    sharingProduct(memory) === null || rows * width < MIN_SHARED_VALUES
+    sharingProduct(memory) === null || rows * width < MIN_SHARED_SUM_VALUES
       ? 1
       : Math.max(1, Math.min(SHARED_PARTS, Math.floor(rows / 2)));
   const deinterleaveRows = exports.deinterleaveRows as Exported;
@@ -606,6 +606,13 @@ const SHARED_PARTS = 8;
  * its transforms shared.
  */
 const MIN_SHARED_VALUES = 1 << 17;
+
+/**
+ * Below this many values column sums run on this thread alone: alternating on 2 threads, `[32, 32, 32, 8]`
+ * took 84 us in parts against 66 in one, `[32, 16, 16, 16]` 52 against 39; `[4, 56, 56, 256]` 0.85 ms
+ * against 1.11, `[4, 224, 224, 64]` 3.6 against 6.2.
+ */
+const MIN_SHARED_SUM_VALUES = 1 << 20;
 
 /** Our packed product where it has a helper thread to share a SIMD function's parts with, else null. */
 function sharingProduct(memory: WebAssembly.Memory): PackedProduct | null {

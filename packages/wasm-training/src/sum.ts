@@ -14,7 +14,7 @@ import { adoptedWasmKernel, wasmSetupOf } from './wasm-originals.js';
 
 /**
  * Sums over leading axes (a bias gradient: dy [N, H, W, C] summed to [C]) as one pass over wasm memory in
- * float64, by our SIMD module where it runs (`columnSums`, on both threads from 2^17 values), else by
+ * float64, by our SIMD module where it runs (`columnSums`, on both threads from 2^20 values), else by
  * `sumRows`. wasm's Sum reduces only
  * innermost axes: it first transposes the reduced axes there (its Transpose moves 50-60M values/s) and
  * then adds in float32. Other reductions go to wasm's kernel.
