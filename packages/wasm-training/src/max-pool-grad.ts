@@ -7,6 +7,7 @@ import {
   type MaxPoolGradInputs,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import type { SlidingWindow } from './simd-kernels.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
 
 /**
@@ -27,9 +28,9 @@ function maxPoolGrad(args: {
   const info = backend_util.computePool2DInfo([n, h, w, c], filterSize, strides, 1, pad, dimRoundingMode);
   const scope = new WasmKernelScope(args.backend as never);
   const { outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
-  const pool = {
+  const pool: SlidingWindow = {
     ...{ batch: n, height: h, width: w, channels: c, outHeight, outWidth, filterHeight, filterWidth },
-    ...{ strideHeight, strideWidth, padTop: info.padInfo.top, padLeft: info.padInfo.left },
+    ...{ strides: [strideHeight, strideWidth], padding: [info.padInfo.top, info.padInfo.left] },
   };
   // Windows that cover each pixel once (VGG-A's 2x2 pools) write dx whole: no zeros first, no reads.
   const tiled =
@@ -37,8 +38,8 @@ function maxPoolGrad(args: {
     strideWidth === filterWidth &&
     outHeight * strideHeight === h &&
     outWidth * strideWidth === w &&
-    pool.padTop === 0 &&
-    pool.padLeft === 0;
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0;
   const dxInfo = tiled ? scope.allocate([n, h, w, c]) : scope.zeros([n, h, w, c]);
   const [x, gradient, dx] = [scope.floats(input), scope.floats(dy), scope.floats(dxInfo)];
   if (c % 4 === 0 && scope.simd()?.maxPoolGradient(x, gradient, dx, pool, tiled)) return scope.finish(dxInfo);

@@ -21,8 +21,8 @@ export type BlockTranspose = (
   cols: number,
 ) => boolean;
 
-/** A depthwise filter gradient's sizes, strides and padding. */
-export interface DepthwiseWindow {
+/** A window sliding over x: sizes, strides and padding (a depthwise filter gradient's, a max pool's). */
+export interface SlidingWindow {
   batch: number;
   /** x `[batch, height, width, channels]`. */
   height: number;
@@ -49,7 +49,7 @@ export type DepthwiseFilterGradient = (
   x: Float32Array,
   dy: Float32Array,
   out: Float32Array,
-  window: DepthwiseWindow,
+  window: SlidingWindow,
   copies?: Float32Array,
 ) => boolean;
 
@@ -166,25 +166,6 @@ export type Im2col = (
  * elements a row), per channel, in dx. Null (nothing done) for views of another memory.
  */
 /**
- * A max pool's shapes: x `[batch, height, width, channels]`, windows of `filterHeight x filterWidth` at the
- * strides from `-padTop, -padLeft` (clipped to the image), dy `[batch, outHeight, outWidth, channels]`.
- */
-export interface MaxPoolGeometry {
-  batch: number;
-  height: number;
-  width: number;
-  channels: number;
-  outHeight: number;
-  outWidth: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padLeft: number;
-}
-
-/**
  * dx (zeroed by the caller) += the max-pool gradient: each window's dy added onto its first maximum of x
  * (channels a multiple of 4); where `tiled` (windows that cover the image once: stride = window, no
  * padding, nothing left over) dx is written whole instead, unzeroed and unread. False where it cannot run
@@ -194,7 +175,7 @@ export type MaxPoolGradient = (
   x: Float32Array,
   dy: Float32Array,
   dx: Float32Array,
-  pool: MaxPoolGeometry,
+  pool: SlidingWindow,
   tiled: boolean,
 ) => boolean;
 
@@ -516,7 +497,7 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
       const args = (first: number, end: number) => [
         ...offsets([x, dy, dx]),
         ...[channels, height, width, outHeight, outWidth, filterHeight, filterWidth],
-        ...[pool.strideHeight, pool.strideWidth, pool.padTop, pool.padLeft, Number(tiled), first, end],
+        ...[...pool.strides, ...pool.padding, Number(tiled), first, end],
       ];
       const rows = pool.batch * outHeight;
       const product = sharingProduct(memory);
@@ -525,7 +506,7 @@ function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
         return true;
       }
       // Rows whose windows overlap (a stride below the window) stay together, image by image.
-      const step = pool.strideHeight >= filterHeight ? 1 : outHeight;
+      const step = pool.strides[0] >= filterHeight ? 1 : outHeight;
       const parts = evenShares(rows / step, Math.min(SHARED_PARTS, rows / step));
       product.run(
         parts.map(([first, end]) => ({

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assembleSimdKernels, GENERATED_FILE } from '../scripts/gen-wasm.js';
 import { transposeMatrices } from '../src/matrix-transpose.js';
-import { type DepthwiseWindow, simdKernels } from '../src/simd-kernels.js';
+import { type SlidingWindow, simdKernels } from '../src/simd-kernels.js';
 import { randomValues, useBackend } from './backends.js';
 
 afterAll(async () => {
@@ -51,7 +51,7 @@ describe.each([false, true])('SIMD block transpose on a wasm memory (shared %s)'
 });
 
 // Vectors of 4 channels and the scalar rest, strides 1 and 2, non-square filters and windows.
-const DEPTHWISE_WINDOWS: DepthwiseWindow[] = [
+const DEPTHWISE_WINDOWS: SlidingWindow[] = [
   {
     batch: 2,
     height: 7,
@@ -157,7 +157,7 @@ const DEPTHWISE_WINDOWS: DepthwiseWindow[] = [
 function depthwiseFilterGradientByDefinition(
   x: Float32Array,
   dy: Float32Array,
-  w: DepthwiseWindow,
+  w: SlidingWindow,
 ): Float32Array {
   const { batch, height, width, channels: c, outHeight, outWidth, filterHeight, filterWidth, strides } = w;
   const [padTop, padLeft] = w.padding;
