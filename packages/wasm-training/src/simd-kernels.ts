@@ -160,12 +160,6 @@ export type Im2col = (
 ) => boolean;
 
 /**
- * For x, dy and dx (zeroed) `[.., channels]` (channels a multiple of 4) of one wasm memory, the gradient of
- * one max-pool window at a time: `window(corner, gradient, rows, cols)` adds dy's pixel at element
- * `gradient` onto the first maximum of the `rows` x `cols` pixels from element `corner` of x (`rowLength`
- * elements a row), per channel, in dx. Null (nothing done) for views of another memory.
- */
-/**
  * dx (zeroed by the caller) += the max-pool gradient: each window's dy added onto its first maximum of x
  * (channels a multiple of 4); where `tiled` (windows that cover the image once: stride = window, no
  * padding, nothing left over) dx is written whole instead, unzeroed and unread. False where it cannot run
