@@ -23,7 +23,8 @@ const multiplyAdd = (fused: boolean, scale: string, factor: string, sum: string)
  * C's `rows` rows (at $c0..) over the byte columns [$j, $to) += B's `steps` (1 or 2) rows at $bt0 (and $bt1)
  * scaled by A's values in $s{row}{step}, step after step, in runs of `vectors` vectors (2: 8 columns, 1: 4)
  * or, with `vectors` 0, column by column (lane 0 of a vector). Each run loads C's vectors before it stores
- * any: C's rows may lie 4 KB apart, and a load behind a store to the same address modulo 4 KB waits for it.
+ * any, so that no load follows a store to the same address modulo 4 KB (C's rows may lie 4 KB apart),
+ * which CPUs may take for a dependence and make the load wait.
  */
 function columnRun(fused: boolean, rows: number, steps: number, vectors: number): string {
   const width = vectors === 0 ? 1 : 4 * vectors;
