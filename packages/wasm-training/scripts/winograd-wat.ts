@@ -322,11 +322,12 @@ function filterLoop(
   return `
   ;; ${comment}
   (func (export "${name}")
-    (param $filter i32) (param $size i32) ${params('u', n * n).join(' ')}
+    (param $filter i32) (param $size i32) (param $first i32) (param $count i32) ${params('u', n * n).join(' ')}
     (local $at i32) (local $end i32) (local $tapBytes i32)
     ${v128Locals(temporaries)}
     (local.set $tapBytes (i32.shl (local.get $size) (i32.const 2)))
-    (local.set $end (local.get $tapBytes))
+    (local.set $at (i32.shl (local.get $first) (i32.const 2)))
+    (local.set $end (i32.shl (i32.add (local.get $first) (local.get $count)) (i32.const 2)))
     (block $done
       (loop $values
         (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
@@ -349,7 +350,7 @@ function filterTransform({ m, r, n, G }: WinogradMatrices): string {
   );
   const comment = `The transformed filter U = G g G^T of Winograd F(${m}x${m}, ${r}x${r}) for every (c, o): g the ${r}x${r} filter
   ;; [${r}, ${r}, C, O] (\`size\` = C O values per tap, a multiple of 4), U ${n * n} matrices [C, O] (u0 .. u${n * n - 1});
-  ;; G = ${matrixText(G)}.`;
+  ;; G = ${matrixText(G)}. The \`count\` (c, o) pairs from \`first\` (multiples of 4).`;
   return filterLoop(`${winogradExportPrefix(m, r)}Filter`, comment, n, temporaries, lines);
 }
 
@@ -365,7 +366,8 @@ function filterGradientTransform({ m, r, n, G }: WinogradMatrices): string {
     (a, b, value) => `(v128.store ${tap(r, a, b)} ${value})`,
   );
   const comment = `The filter gradient dW = G^T dU G of Winograd F(${m}x${m}, ${r}x${r}) for every (c, o): dU ${n * n} matrices
-  ;; [C, O] (u0 .. u${n * n - 1}), dW [${r}, ${r}, C, O] (\`size\` = C O values per tap, a multiple of 4).`;
+  ;; [C, O] (u0 .. u${n * n - 1}), dW [${r}, ${r}, C, O] (\`size\` = C O values per tap, a multiple of 4); the \`count\`
+  ;; (c, o) pairs from \`first\` (multiples of 4).`;
   return filterLoop(`${winogradExportPrefix(m, r)}FilterGradient`, comment, n, temporaries, lines);
 }
 

@@ -10,14 +10,18 @@ import { type ConvGeometry, convGeometry, dilatedGradientPadding, shape4 } from 
 import { directInputGradient } from './direct-input-gradient.js';
 import { col2imAdd, windowChunks } from './im2col.js';
 import { type PackedProduct, packedProduct } from './packed-product.js';
+import { reversedTaps } from './reversed-taps.js';
 import { wasmMemoryOf } from './wasm-heap.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
+import { winogradInputGradient } from './winograd-conv2d.js';
 
 /**
  * dx for a forward convolution, on XNNPACK, in whichever of two forms multiplies no zeros. Replaces wasm's
  * own Conv2DBackpropInput, a scalar loop.
- * - Stride 1 with the output as large as the input: a 'valid' convolution of the padded dy with the filter
- *   rotated by 180 degrees and its in/out channels swapped.
+ * - 3x3 stride 1 where Winograd takes it (`winogradInputGradient`, any padding): the correlation of the
+ *   padded dy with the rotated filter, from the transform of the filter's taps reversed.
+ * - Other stride-1 filters with the output as large as the input: a 'valid' convolution of the padded dy
+ *   with the filter rotated by 180 degrees and its in/out channels swapped.
  * - Otherwise (strides, small outputs of big filters): the window matrix of dx is dy times the filter
  *   transposed, `[N oh ow, O] x [O, fh fw C]`, added back onto the pixels (col2im), or for few channels
  *   each tap's share added onto the pixels straight from dy (`directInputGradient`). A convolution of the
@@ -44,6 +48,8 @@ function conv2DBackpropInput(args: {
     false,
     dataFormat,
   );
+  const byWinograd = winogradInputGradient(scope, dy, filter, g);
+  if (byWinograd !== null) return scope.finish(byWinograd);
   const pointwise = g.filterHeight === 1 && g.filterWidth === 1;
   const sameSize = g.outHeight * g.outWidth >= g.inHeight * g.inWidth;
   if (!pointwise && !sameSize) {
@@ -92,18 +98,10 @@ function tapProduct(scope: WasmKernelScope, filter: TensorInfo): PackedProduct |
   return packedProduct(memory);
 }
 
-/** [fh, fw, C, O] -> [fh, fw, O, C] rotated by 180 degrees (wasm's Reverse is a slow per-element loop). */
+/** [fh, fw, C, O] -> [fh, fw, O, C] rotated by 180 degrees. */
 function rotateFilter(scope: WasmKernelScope, filter: TensorInfo): TensorInfo {
-  const [fh, fw, c, o] = filter.shape;
-  let reversed = filter;
-  if (fh * fw > 1) {
-    reversed = scope.allocate(filter.shape);
-    const [source, target] = [scope.floats(filter), scope.floats(reversed)];
-    const tap = c * o;
-    for (let t = 0; t < fh * fw; t++) {
-      target.set(source.subarray(t * tap, (t + 1) * tap), (fh * fw - 1 - t) * tap);
-    }
-  }
+  const [fh, fw] = filter.shape;
+  const reversed = fh * fw > 1 ? reversedTaps(scope, filter) : filter;
   return scope.transpose(reversed, [0, 1, 3, 2]);
 }
 

@@ -320,7 +320,7 @@ function productInputs(scope: WasmKernelScope, product: PackedProduct, plans: Pr
 }
 
 /**
- * `op(A_i) B_i` for pairs of one shape (a Winograd convolution's n^2 products), as our BatchMatMul
+ * `op(A_i) op(B_i)` for pairs of one shape (a Winograd convolution's n^2 products), as our BatchMatMul
  * computes each, but where our packed product takes them as one batch (`multiplyEach`: one wake-up of its
  * helper, each thread claiming whole products and packing their B's).
  */
@@ -328,9 +328,10 @@ export function runProducts(
   scope: WasmKernelScope,
   pairs: Array<{ a: TensorInfo; b: TensorInfo }>,
   transposeA: boolean,
+  transposeB = false,
 ): TensorInfo[] {
   const { backend } = scope;
-  const plans = pairs.map(({ a, b }) => planProduct(a, b, transposeA, false, backend));
+  const plans = pairs.map(({ a, b }) => planProduct(a, b, transposeA, transposeB, backend));
   const [first] = plans;
   const sameDims = plans.every(
     (plan) =>
@@ -340,7 +341,7 @@ export function runProducts(
   if (product === null) {
     return plans.map((plan, i) =>
       plan === null
-        ? scope.runKernel(adoptedWasmKernel('BatchMatMul'), pairs[i], { transposeA, transposeB: false })
+        ? scope.runKernel(adoptedWasmKernel('BatchMatMul'), pairs[i], { transposeA, transposeB })
         : runProduct(scope, backend, plan),
     );
   }

@@ -12,13 +12,13 @@ const VARIANTS: Array<[number, number]> = [
 
 /**
  * The SIMD module's functions that both threads of our packed product run part by part
- * (`PackedProduct.run`): every Winograd variant's input and output tiles, the 3x3 ones' output-gradient
- * tiles, the channel op and affine map, the ReLU gradient, the SGD step, the depthwise filter gradient, the
+ * (`PackedProduct.run`): every Winograd variant's input and output tiles and filter transform, the 3x3
+ * ones' output-gradient tiles and filter gradient transform, the channel op and affine map, the ReLU gradient, the SGD step, the depthwise filter gradient, the
  * max-pool gradient and the column sums.
  */
 export const SHARED_SIMD_EXPORTS: readonly string[] = [
   ...VARIANTS.flatMap(([m, r]) =>
-    ['InputTiles', 'OutputTiles', ...(r === 3 ? ['GradientTiles'] : [])].map(
+    ['InputTiles', 'OutputTiles', 'Filter', ...(r === 3 ? ['GradientTiles', 'FilterGradient'] : [])].map(
       (name) => `${winogradExportPrefix(m, r)}${name}`,
     ),
   ),

@@ -547,16 +547,31 @@ function windowArguments(
   return [channels, ...geometry, ...g.strides, g.padTop, g.padLeft, firstColumn, columns];
 }
 
-/** A filter transform of F(m x m, r x r) between `[r, r, C, O]` and n^2 matrices, by the export `name`. */
+/**
+ * A filter transform of F(m x m, r x r) between `[r, r, C, O]` and n^2 matrices, by the export `name`: in parts
+ * of (c, o) pairs on both threads where it is large enough (`runElementwise`).
+ */
 function winogradFilterTransform(
-  transform: Exported,
+  memory: WebAssembly.Memory,
+  exports: WebAssembly.Exports,
+  name: string,
   r: number,
   count: number,
   inMemory: InMemory,
 ): WinogradFilterTransform {
   return (filter, tiles) => {
     if (tiles.length !== count || !inMemory(filter, ...tiles)) return false;
-    transform(filter.byteOffset, filter.length / (r * r), ...offsets(tiles));
+    const [filterAt, ...tilesAt] = offsets([filter, ...tiles]);
+    const size = filter.length / (r * r);
+    runElementwise(
+      memory,
+      exports,
+      name,
+      size,
+      4,
+      (first, values) => [filterAt, size, first, values, ...tilesAt],
+      size * count,
+    );
     return true;
   };
 }
@@ -606,9 +621,10 @@ function runElementwise(
   count: number,
   step: number,
   args: (start: number, count: number) => number[],
+  valuesWritten = count,
 ): void {
   const product = sharingProduct(memory);
-  if (product === null || count < MIN_SHARED_VALUES) {
+  if (product === null || valuesWritten < MIN_SHARED_VALUES) {
     (exports[name] as Exported)(...args(0, count));
     return;
   }
@@ -678,7 +694,6 @@ function winogradTransforms(
 ) {
   const count = (m + r - 1) ** 2;
   const name = (transform: string) => `${winogradExportPrefix(m, r)}${transform}`;
-  const exported = (transform: string) => exports[name(transform)] as Exported;
   /** The matrices' addresses from a part's first tile on. */
   const from = (matrices: Float32Array[], firstTile: number, channels: number) =>
     matrices.map((matrix) => matrix.byteOffset + 4 * firstTile * channels);
@@ -708,9 +723,9 @@ function winogradTransforms(
       );
       return true;
     },
-    filter: winogradFilterTransform(exported('Filter'), r, count, inMemory),
+    filter: winogradFilterTransform(memory, exports, name('Filter'), r, count, inMemory),
   };
-  return { transforms, exported, name, count, from };
+  return { transforms, name, count, from };
 }
 
 /**
@@ -744,7 +759,7 @@ function winogradTrainingTransforms(
   inMemory: InMemory,
   memory: WebAssembly.Memory,
 ): WinogradTrainingTransforms {
-  const { transforms, exported, name, count, from } = winogradTransforms(m, 3, exports, inMemory, memory);
+  const { transforms, name, count, from } = winogradTransforms(m, 3, exports, inMemory, memory);
   return {
     ...transforms,
     gradientTiles: (dy, tiles, dims) => {
@@ -754,6 +769,6 @@ function winogradTrainingTransforms(
       );
       return true;
     },
-    filterGradient: winogradFilterTransform(exported('FilterGradient'), 3, count, inMemory),
+    filterGradient: winogradFilterTransform(memory, exports, name('FilterGradient'), 3, count, inMemory),
   };
 }

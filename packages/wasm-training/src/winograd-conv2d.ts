@@ -3,10 +3,12 @@ import {
   type ConvGeometry,
   type ConvolutionForm,
   convGeometry,
+  dilatedGradientPadding,
   isPlainStrideOne,
   shape4,
 } from './conv-geometry.js';
 import { runProducts } from './matrix-product.js';
+import { reversedTaps } from './reversed-taps.js';
 import type { WinogradTileSize, WinogradTrainingTransforms, WinogradTransforms } from './simd-kernels.js';
 import { transformedFilter } from './transformed-filters.js';
 import { WasmKernelScope } from './wasm-kernel-scope.js';
@@ -234,10 +236,11 @@ export function winogradConvolve(
   x: TensorInfo,
   filters: TensorInfo[],
   g: ConvGeometry,
-  chunkValues = CHUNK_VALUES,
+  { chunkValues = CHUNK_VALUES, filtersTransposed = false } = {},
 ): TensorInfo {
   const { patches, tilesH, tilesW } = winogradPatches(scope, transforms, x, g);
-  const [inChannels, outChannels] = filters[0].shape.slice(1);
+  const [rows, cols] = filters[0].shape.slice(1);
+  const [inChannels, outChannels] = filtersTransposed ? [cols, rows] : [rows, cols];
   const { outHeight, outWidth } = g;
   const y = scope.allocate([g.batchSize, outHeight, outWidth, outChannels]);
   const maxTiles = Math.floor(chunkValues / (filters.length * Math.max(inChannels, outChannels)));
@@ -251,6 +254,7 @@ export function winogradConvolve(
       part,
       inputs.map((a, k) => ({ a, b: filters[k] })),
       false,
+      filtersTransposed,
     );
     const first = (chunk.image * outHeight + transforms.tileSize * chunk.firstRow) * outWidth * outChannels;
     const chunkHeight = outHeight - transforms.tileSize * chunk.firstRow;
@@ -264,6 +268,38 @@ export function winogradConvolve(
     part.finish([]);
   }
   return y;
+}
+
+/**
+ * dx of a stride-1 3x3 convolution (`g`: its geometry) by Winograd, where the tiles of dx take it: the
+ * correlation of dy, padded as `dilatedGradientPadding` says, with the filter rotated by 180 degrees and
+ * its in/out channels swapped. The rotated filter's transform is that of the filter with its taps reversed,
+ * read transposed by the products: no transposed copy of the filter. Null where Winograd does not take it.
+ */
+export function winogradInputGradient(
+  scope: WasmKernelScope,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+): TensorInfo | null {
+  const simd = scope.simd();
+  const [fh, fw, inChannels, outChannels] = filter.shape;
+  if (simd === null || g.strides[0] !== 1 || g.strides[1] !== 1) return null;
+  const [[padTop], [padLeft]] = dilatedGradientPadding(g);
+  const gradient: ConvGeometry = {
+    ...g,
+    inHeight: g.outHeight,
+    inWidth: g.outWidth,
+    outHeight: g.inHeight,
+    outWidth: g.inWidth,
+    padTop,
+    padLeft,
+  };
+  const tileSize = winogradTileSize(dy, [fh, fw, outChannels, inChannels], 'NHWC', gradient, 'fresh filter');
+  if (tileSize === null) return null;
+  const transforms = simd.winograd[tileSize];
+  const filters = winogradFilter(scope, transforms, reversedTaps(scope, filter), true);
+  return winogradConvolve(scope, transforms, dy, filters, gradient, { filtersTransposed: true });
 }
 
 /**

@@ -542,7 +542,9 @@ describe('Winograd by chunks of tiles', () => {
       filters.map((t) => scope.floats(t)),
     );
     const g = convGeometry('Conv2D', x, filterShape, 1, 1, 'same', undefined, false);
-    const y = scope.finish(winogradConvolve(scope, transforms, xInfo, filters, g, maxTiles * valuesPerTile));
+    const y = scope.finish(
+      winogradConvolve(scope, transforms, xInfo, filters, g, { chunkValues: maxTiles * valuesPerTile }),
+    );
     const wasm = scope.floats(y).slice();
     backend.disposeData(y.dataId);
     tf.dispose([xInfo, filterInfo]);

@@ -84,11 +84,12 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     expect(packedProduct(memory)?.worthwhile).toBe(true);
     // 130 x 520 x 39: 2.6M multiply-adds, 130 rows in blocks of 32 for both threads; 40 x 300 x 1100 (B too
     // wide for our product of few rows): 13M, 40 rows (two blocks) so split by columns, 28 blocks of 40 (5
-    // panels), each packing its own panels of B and multiplying by them; 40 x 1700 x 64: two blocks of 4
-    // panels; 40 x 1700 x 32: too few panels for two such blocks, the two blocks of rows (both untransposed:
-    // our product of few rows, B's 1700 rows in 6 shares); 40 x 64 x 48: 123K, on this thread alone (a
-    // wake-up would cost more than the helper's share); never wasm's own kernel.
-    const fewRows = [Array(6).fill('fewRowsProduct')];
+    // panels), each packing its own panels of B and multiplying by them; 40 x 1700 x 64: fewer rows than
+    // steps of k, so split by k, two shares each packing its part of B into a copy of C; 40 x 4100 x 32: four
+    // shares; 68 x 1000 x 32: three blocks of rows (too few panels for blocks of columns, too few steps of k
+    // for shares of k); untransposed, the first two and 40 x 4100 x 32 go to our product of few rows (B's
+    // rows in 6 and 16 shares); 40 x 64 x 48: 123K, on this thread alone (a wake-up would cost more than the
+    // helper's share); never wasm's own kernel.
     const cases = [
       {
         m: 130,
@@ -97,8 +98,21 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
         jobs: [['productRows', 'productRows', 'productRows', 'productRows', 'productRows']],
       },
       { m: 40, k: 300, n: 1100, jobs: [Array(28).fill('packPanels')] },
-      { m: 40, k: 1700, n: 64, jobs: [['packPanels', 'packPanels']], untransposed: fewRows },
-      { m: 40, k: 1700, n: 32, jobs: [['productRows', 'productRows']], untransposed: fewRows },
+      {
+        m: 40,
+        k: 1700,
+        n: 64,
+        jobs: [Array(2).fill('packPanels')],
+        untransposed: [Array(6).fill('fewRowsProduct')],
+      },
+      {
+        m: 40,
+        k: 4100,
+        n: 32,
+        jobs: [Array(4).fill('packPanels')],
+        untransposed: [Array(16).fill('fewRowsProduct')],
+      },
+      { m: 68, k: 1000, n: 32, jobs: [['productRows', 'productRows', 'productRows']] },
       { m: 40, k: 64, n: 48, jobs: [] },
     ];
     try {
@@ -320,8 +334,9 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
   it("runs a Winograd layer's products as batches and its tile transforms in parts on both threads, equal to cpu", async () => {
     const { memory, helper, shared } = await recordSharedJobs();
     // F(2x2, 3x3) on 2 x 49 tiles: 16 products of [98, 256] x [256, 256] (6.4M multiply-adds each); the
-    // tile transforms (401K values each) in 8 parts, 4 groups of tile rows of each image. The filter
-    // gradient the same way, by F(2x2) from 64 tiles.
+    // tile transforms (401K values each) in 8 parts, 4 groups of tile rows of each image; the filter's
+    // transform (1M values) in 8 parts of its 65536 channel pairs. The filter gradient the same way, by
+    // F(2x2) from 64 tiles.
     const x = randomValues(2 * 14 * 14 * 256, 5);
     const w = randomValues(3 * 3 * 256 * 256, 6);
     const convolveAndDifferentiate = () =>
@@ -347,7 +362,13 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     }
     // The 16 products in one job: each a task that packs its B and multiplies, for either thread to claim.
     expect(shared).toContainEqual(Array.from({ length: 16 }, () => ['packPanels', 'productRows']));
-    for (const transform of ['winograd2InputTiles', 'winograd2OutputTiles', 'winograd2GradientTiles']) {
+    for (const transform of [
+      'winograd2InputTiles',
+      'winograd2OutputTiles',
+      'winograd2GradientTiles',
+      'winograd2Filter',
+      'winograd2FilterGradient',
+    ]) {
       expect(shared).toContainEqual(Array.from({ length: 8 }, () => [transform]));
     }
   });
