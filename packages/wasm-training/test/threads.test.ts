@@ -82,7 +82,8 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
     const { memory, helper, shared } = await recordSharedJobs();
     expect(memory.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(packedProduct(memory)?.worthwhile).toBe(true);
-    // 130 x 520 x 39: 2.6M multiply-adds, 130 rows in blocks of 32 for both threads; 40 x 300 x 1100 (B too
+    // 130 x 520 x 39: 2.6M multiply-adds, 130 rows in blocks of 32 for both threads; 130 x 600 x 120: the
+    // same, after B's 72K values are packed in 8 blocks of panels on both threads; 40 x 300 x 1100 (B too
     // wide for our product of few rows): 13M, 40 rows (two blocks) so split by columns, 28 blocks of 40 (5
     // panels), each packing its own panels of B and multiplying by them; 40 x 1700 x 64: fewer rows than
     // steps of k, so split by k, two shares each packing its part of B into a copy of C; 40 x 4100 x 32: four
@@ -96,6 +97,15 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
         k: 520,
         n: 39,
         jobs: [['productRows', 'productRows', 'productRows', 'productRows', 'productRows']],
+      },
+      {
+        m: 130,
+        k: 600,
+        n: 120,
+        jobs: [
+          Array(8).fill('packPanels'),
+          ['productRows', 'productRows', 'productRows', 'productRows', 'productRows'],
+        ],
       },
       { m: 40, k: 300, n: 1100, jobs: [Array(28).fill('packPanels')] },
       {
