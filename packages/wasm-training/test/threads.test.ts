@@ -154,6 +154,8 @@ describe('initWasmBackend({ threads: 2 }) in Node', () => {
           expect(shared.map((job) => job.map(([name]) => name))).toEqual(
             plain ? (untransposed ?? jobs) : jobs,
           );
+          // The same bits whichever thread ran which task (shares of k are added in order).
+          expect(product()).toEqual(onWasm);
           await tf.setBackend('cpu');
           expect(maxAbsDifference(onWasm as Float32Array, product() as Float32Array)).toBeLessThan(1e-4);
         }
