@@ -13,8 +13,8 @@ const VARIANTS: Array<[number, number]> = [
 /**
  * The SIMD module's functions that both threads of our packed product run part by part
  * (`PackedProduct.run`): every Winograd variant's input and output tiles and filter transform, the 3x3
- * ones' output-gradient tiles and filter gradient transform, the channel op and affine map, the ReLU gradient, the SGD step, the depthwise filter gradient, the
- * max-pool gradient and the column sums.
+ * ones' output-gradient tiles and filter gradient transform, the channel op and affine map, the ReLU
+ * gradient, the SGD step, the depthwise filter gradient, the max-pool gradient and the column sums.
  */
 export const SHARED_SIMD_EXPORTS: readonly string[] = [
   ...VARIANTS.flatMap(([m, r]) =>

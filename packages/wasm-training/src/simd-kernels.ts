@@ -610,9 +610,10 @@ function sharingProduct(memory: WebAssembly.Memory): PackedProduct | null {
 }
 
 /**
- * Runs the SIMD function `name` over `count` values (an elementwise one): as one call here, or in about
- * SHARED_PARTS runs, each starting at a multiple of `step`, that both threads claim (`sharingProduct`).
- * `args` gives a run's arguments.
+ * Runs the SIMD function `name` over `count` values (an elementwise one): as one call here, or, from
+ * MIN_SHARED_VALUES `valuesWritten` (`count` unless a value makes several), in about SHARED_PARTS runs, each
+ * starting at a multiple of `step`, that both threads claim (`sharingProduct`). `args` gives a run's
+ * arguments.
  */
 function runElementwise(
   memory: WebAssembly.Memory,
